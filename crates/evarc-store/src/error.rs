@@ -1,0 +1,137 @@
+//! Errors of the snapshot store.
+//!
+//! Every error names what it concerns: the archive path, the snapshot (by BLAKE3 key and, where
+//! known, SHA-256), the chunk, and for mismatches both the expected and the actual value.
+//! [`StoreError::is_integrity_failure`] separates "the archive's bytes are damaged" (a verification
+//! failure) from "the request was wrong" or "the environment failed".
+
+use std::path::PathBuf;
+
+use crate::{Blake3, Sha256};
+
+/// An error of the snapshot store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The archive directory does not exist.
+    #[error("no archive at {}: the directory does not exist", path.display())]
+    NotFound { path: PathBuf },
+    /// The path exists but holds no evarc archive.
+    #[error("{} is not an evarc archive ({reason})", path.display())]
+    NotAnArchive { path: PathBuf, reason: String },
+    /// `init` on a path that already holds something.
+    #[error("cannot create an archive at {}: {reason}", path.display())]
+    AlreadyExists { path: PathBuf, reason: String },
+    /// Another process holds the archive open for writing.
+    #[error("archive {} is in use by another evarc process (it holds {}); wait for it to finish", path.display(), lock.display())]
+    InUse { path: PathBuf, lock: PathBuf },
+    /// The archive was written by a format this version cannot read.
+    #[error("archive {} has format version {found}; this evarc reads versions 1 to {supported}", path.display())]
+    UnsupportedFormat { path: PathBuf, found: String, supported: u32 },
+    /// A digest given by a user is not well-formed.
+    #[error("malformed hash {input:?}: {reason}")]
+    MalformedDigest { input: String, reason: String },
+    /// No snapshot has the digest asked for.
+    #[error("no snapshot with hash {query} in this archive")]
+    SnapshotNotFound { query: String },
+    /// A snapshot's manifest cannot be decoded.
+    #[error("snapshot blake3:{snapshot} is damaged: its manifest {reason}")]
+    ManifestCorrupt { snapshot: Blake3, reason: String },
+    /// A chunk listed by a manifest is absent.
+    #[error("snapshot blake3:{snapshot} is damaged: chunk {index} (blake3:{chunk}) is missing")]
+    ChunkMissing {
+        snapshot: Blake3,
+        index: u32,
+        chunk: Blake3,
+    },
+    /// A chunk is present but does not decompress or does not hash to its key.
+    #[error("snapshot blake3:{snapshot} is damaged: chunk {index} (blake3:{chunk}) {reason}")]
+    ChunkCorrupt {
+        snapshot: Blake3,
+        index: u32,
+        chunk: Blake3,
+        reason: String,
+    },
+    /// The bytes read back do not hash to the recorded digest.
+    #[error("snapshot blake3:{snapshot} failed verification: {algorithm} was {actual}, but should have been {expected}")]
+    HashMismatch {
+        snapshot: Blake3,
+        algorithm: &'static str,
+        expected: String,
+        actual: String,
+    },
+    /// The bytes read back are not as long as recorded.
+    #[error("snapshot blake3:{snapshot} failed verification: read {actual} bytes, but {expected} were recorded")]
+    LengthMismatch {
+        snapshot: Blake3,
+        expected: u64,
+        actual: u64,
+    },
+    /// The SHA-256 index points at a snapshot that does not record that SHA-256.
+    #[error("index entry sha256:{sha256} is damaged: it points at blake3:{points_to}, {reason}")]
+    IndexCorrupt {
+        sha256: Sha256,
+        points_to: String,
+        reason: String,
+    },
+    /// RocksDB reported an error. `corruption` is true when RocksDB detected damaged data.
+    #[error("storage error in archive {}: {source}", path.display())]
+    Db {
+        path: PathBuf,
+        corruption: bool,
+        #[source]
+        source: rocksdb::Error,
+    },
+    /// Reading the input or writing the output failed.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// True when the error means stored bytes are damaged or missing: a failed verification,
+    /// as opposed to a bad request or a failing environment.
+    pub fn is_integrity_failure(&self) -> bool {
+        match self {
+            Self::ManifestCorrupt { .. }
+            | Self::ChunkMissing { .. }
+            | Self::ChunkCorrupt { .. }
+            | Self::HashMismatch { .. }
+            | Self::LengthMismatch { .. }
+            | Self::IndexCorrupt { .. } => true,
+            Self::Db { corruption, .. } => *corruption,
+            _ => false,
+        }
+    }
+
+    /// The snapshot concerned, when the error names one.
+    pub fn snapshot(&self) -> Option<Blake3> {
+        match self {
+            Self::ManifestCorrupt { snapshot, .. }
+            | Self::ChunkMissing { snapshot, .. }
+            | Self::ChunkCorrupt { snapshot, .. }
+            | Self::HashMismatch { snapshot, .. }
+            | Self::LengthMismatch { snapshot, .. } => Some(*snapshot),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn db(path: &std::path::Path, source: rocksdb::Error) -> Self {
+        let corruption = matches!(source.kind(), rocksdb::ErrorKind::Corruption);
+        Self::Db {
+            path: path.to_owned(),
+            corruption,
+            source,
+        }
+    }
+
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}

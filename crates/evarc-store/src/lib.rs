@@ -1,0 +1,35 @@
+//! The snapshot store of evarc: exact bytes, kept once, keyed by their BLAKE3 digest.
+//!
+//! A *snapshot* is a byte string. It is stored as a sequence of zstd-compressed chunks, each keyed
+//! by the BLAKE3 digest of its raw bytes, plus a *manifest* keyed by the BLAKE3 digest of the whole
+//! snapshot that records its SHA-256, its length and its chunk list. An index maps SHA-256 to the
+//! BLAKE3 key, so either digest finds a snapshot. docs/format.md describes the layout byte by byte.
+//!
+//! Architecture invariant: this crate knows bytes and digests only. It knows nothing of URLs,
+//! clocks, documents or citations. Upper layers may keep opaque records beside the snapshots
+//! ([`Store::commit_records`]); the store never interprets them.
+//!
+//! Every read re-hashes what it returns ([`SnapshotReader`]): each chunk is checked against its
+//! BLAKE3 key before any of its bytes are handed out, and the whole snapshot against both recorded
+//! digests at the end. A mismatch is an error naming the snapshot and both digests.
+
+mod digest;
+mod error;
+mod format;
+mod ingest;
+mod reader;
+mod records;
+mod scrub;
+mod store;
+
+pub use digest::{Blake3, DigestQuery, Sha256};
+pub use error::StoreError;
+pub use format::{CHUNK_SIZE, FORMAT_VERSION};
+pub use ingest::PutOutcome;
+pub use reader::SnapshotReader;
+pub use records::RecordBatch;
+pub use scrub::{ScrubFinding, ScrubReport};
+pub use store::{OpenMode, SnapshotInfo, Store};
+
+/// Result type of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,339 @@
+//! Opening, creating and looking up an archive.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options, WriteOptions, DB};
+
+use crate::format::{
+    Manifest, ALL_CFS, CF_CHUNKS, CF_META, CF_SHA256, CF_SNAPSHOTS, FORMAT_VERSION, LOCK_FILE,
+    META_FORMAT_KEY,
+};
+use crate::{Blake3, DigestQuery, Result, Sha256, StoreError};
+
+/// How an archive is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// One writer per archive: a second one gets [`StoreError::InUse`].
+    ReadWrite,
+    /// Any number of readers, also while a writer runs; they see the archive as it was at open.
+    ReadOnly,
+}
+
+/// What the store records about one snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    pub blake3: Blake3,
+    pub sha256: Sha256,
+    pub len: u64,
+}
+
+/// An open archive.
+pub struct Store {
+    pub(crate) db: DB,
+    pub(crate) path: PathBuf,
+    mode: OpenMode,
+    /// Held for the life of a writer; dropping it releases the advisory lock.
+    _lock: Option<File>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db_options() -> Options {
+    let mut opts = Options::default();
+    opts.create_if_missing(false);
+    opts.set_paranoid_checks(true);
+    opts.set_keep_log_file_num(4);
+    opts.set_max_total_wal_size(256 << 20);
+    opts
+}
+
+fn cf_options(name: &str) -> Options {
+    let mut opts = Options::default();
+    if name == CF_CHUNKS {
+        // Chunk values are zstd frames already: compressing them again only costs time.
+        opts.set_compression_type(DBCompressionType::None);
+        opts.set_write_buffer_size(32 << 20);
+        opts.set_target_file_size_base(64 << 20);
+    } else {
+        opts.set_compression_type(DBCompressionType::Lz4);
+        opts.set_write_buffer_size(16 << 20);
+    }
+    opts
+}
+
+fn descriptors() -> Vec<ColumnFamilyDescriptor> {
+    ALL_CFS
+        .iter()
+        .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name)))
+        .collect()
+}
+
+impl Store {
+    /// Creates a new, empty archive at `path` (the directory may exist if it is empty).
+    pub fn init(path: &Path) -> Result<Self> {
+        match std::fs::read_dir(path) {
+            Ok(mut entries) => {
+                if entries.next().is_some() {
+                    let reason = if path.join("CURRENT").exists() {
+                        "it already holds an archive".to_string()
+                    } else {
+                        "the directory is not empty".to_string()
+                    };
+                    return Err(StoreError::AlreadyExists {
+                        path: path.to_owned(),
+                        reason,
+                    });
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(path).map_err(|e| {
+                    StoreError::io(format!("creating archive directory {}", path.display()), e)
+                })?;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotADirectory => {
+                return Err(StoreError::AlreadyExists {
+                    path: path.to_owned(),
+                    reason: "it is a file, not a directory".into(),
+                })
+            }
+            Err(err) => {
+                return Err(StoreError::io(format!("reading {}", path.display()), err));
+            }
+        }
+        let lock = acquire_lock(path)?;
+        let mut opts = db_options();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        let db = DB::open_cf_descriptors(&opts, path, descriptors())
+            .map_err(|e| StoreError::db(path, e))?;
+        let store = Self {
+            db,
+            path: path.to_owned(),
+            mode: OpenMode::ReadWrite,
+            _lock: Some(lock),
+        };
+        let mut sync = WriteOptions::default();
+        sync.set_sync(true);
+        store
+            .db
+            .put_cf_opt(
+                store.cf(CF_META),
+                META_FORMAT_KEY,
+                FORMAT_VERSION.to_string(),
+                &sync,
+            )
+            .map_err(|e| store.db_err(e))?;
+        Ok(store)
+    }
+
+    /// Opens an existing archive.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(StoreError::NotAnArchive {
+                    path: path.to_owned(),
+                    reason: "it is a file, not a directory".into(),
+                })
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound {
+                    path: path.to_owned(),
+                })
+            }
+            Err(err) => return Err(StoreError::io(format!("reading {}", path.display()), err)),
+        }
+        if !path.join("CURRENT").exists() || !path.join(LOCK_FILE).exists() {
+            return Err(StoreError::NotAnArchive {
+                path: path.to_owned(),
+                reason: "no evarc database in it; create one with `evarc init`".into(),
+            });
+        }
+        let lock = match mode {
+            OpenMode::ReadWrite => Some(acquire_lock(path)?),
+            OpenMode::ReadOnly => None,
+        };
+        let opts = db_options();
+        let db = match mode {
+            OpenMode::ReadWrite => DB::open_cf_descriptors(&opts, path, descriptors()),
+            OpenMode::ReadOnly => {
+                DB::open_cf_descriptors_read_only(&opts, path, descriptors(), false)
+            }
+        }
+        .map_err(|e| StoreError::db(path, e))?;
+        let store = Self {
+            db,
+            path: path.to_owned(),
+            mode,
+            _lock: lock,
+        };
+        store.check_format()?;
+        Ok(store)
+    }
+
+    fn check_format(&self) -> Result<()> {
+        let found = self
+            .db
+            .get_cf(self.cf(CF_META), META_FORMAT_KEY)
+            .map_err(|e| self.db_err(e))?
+            .ok_or_else(|| StoreError::NotAnArchive {
+                path: self.path.clone(),
+                reason: "it records no format version".into(),
+            })?;
+        let text = String::from_utf8_lossy(&found).into_owned();
+        match text.parse::<u32>() {
+            Ok(v) if (1..=FORMAT_VERSION).contains(&v) => Ok(()),
+            _ => Err(StoreError::UnsupportedFormat {
+                path: self.path.clone(),
+                found: text,
+                supported: FORMAT_VERSION,
+            }),
+        }
+    }
+
+    /// The archive directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How the archive was opened.
+    pub fn mode(&self) -> OpenMode {
+        self.mode
+    }
+
+    pub(crate) fn cf(&self, name: &str) -> &ColumnFamily {
+        self.db
+            .cf_handle(name)
+            .expect("every column family is opened with the database")
+    }
+
+    pub(crate) fn db_err(&self, source: rocksdb::Error) -> StoreError {
+        StoreError::db(&self.path, source)
+    }
+
+    /// Finds a snapshot by either digest; `None` when no snapshot has it.
+    pub fn find(&self, query: DigestQuery) -> Result<Option<SnapshotInfo>> {
+        match query {
+            DigestQuery::Blake3(key) => self.info(key),
+            DigestQuery::Sha256(sha) => self.find_sha256(sha),
+            DigestQuery::Either(bytes) => match self.find_sha256(Sha256(bytes))? {
+                Some(info) => Ok(Some(info)),
+                None => self.info(Blake3(bytes)),
+            },
+        }
+    }
+
+    /// Like [`Store::find`], but a missing snapshot is [`StoreError::SnapshotNotFound`].
+    pub fn resolve(&self, query: DigestQuery) -> Result<SnapshotInfo> {
+        self.find(query)?.ok_or_else(|| StoreError::SnapshotNotFound {
+            query: query.to_string(),
+        })
+    }
+
+    /// Finds a snapshot by its SHA-256, checking that the index and the manifest agree.
+    pub fn find_sha256(&self, sha: Sha256) -> Result<Option<SnapshotInfo>> {
+        let Some(key) = self
+            .db
+            .get_cf(self.cf(CF_SHA256), sha.as_bytes())
+            .map_err(|e| self.db_err(e))?
+        else {
+            return Ok(None);
+        };
+        let key = Blake3::from_slice(&key).ok_or_else(|| StoreError::IndexCorrupt {
+            sha256: sha,
+            points_to: hex::encode(&key),
+            reason: format!("a {}-byte key instead of 32", key.len()),
+        })?;
+        let info = self.info(key)?.ok_or_else(|| StoreError::IndexCorrupt {
+            sha256: sha,
+            points_to: key.to_hex(),
+            reason: "which is not in the archive".into(),
+        })?;
+        if info.sha256 != sha {
+            return Err(StoreError::IndexCorrupt {
+                sha256: sha,
+                points_to: key.to_hex(),
+                reason: format!("whose manifest records sha256:{}", info.sha256),
+            });
+        }
+        Ok(Some(info))
+    }
+
+    /// What the manifest of snapshot `key` records, or `None` when there is no such snapshot.
+    pub fn info(&self, key: Blake3) -> Result<Option<SnapshotInfo>> {
+        Ok(self.manifest(key)?.map(|m| SnapshotInfo {
+            blake3: key,
+            sha256: m.sha256,
+            len: m.len,
+        }))
+    }
+
+    pub(crate) fn manifest(&self, key: Blake3) -> Result<Option<Manifest>> {
+        let Some(bytes) = self
+            .db
+            .get_pinned_cf(self.cf(CF_SNAPSHOTS), key.as_bytes())
+            .map_err(|e| self.db_err(e))?
+        else {
+            return Ok(None);
+        };
+        Manifest::decode(&bytes)
+            .map(Some)
+            .map_err(|reason| StoreError::ManifestCorrupt {
+                snapshot: key,
+                reason,
+            })
+    }
+
+    /// Whether a snapshot with this BLAKE3 key exists.
+    pub fn contains(&self, key: Blake3) -> Result<bool> {
+        Ok(self
+            .db
+            .get_pinned_cf(self.cf(CF_SNAPSHOTS), key.as_bytes())
+            .map_err(|e| self.db_err(e))?
+            .is_some())
+    }
+
+    /// Reads a whole snapshot into memory, verified. For large snapshots use [`Store::reader`].
+    pub fn read(&self, key: Blake3) -> Result<Vec<u8>> {
+        let mut reader = self.reader(key)?;
+        let mut out = Vec::with_capacity(usize::try_from(reader.info().len).unwrap_or(0));
+        std::io::copy(&mut reader, &mut out).map_err(|e| reader.into_error(e))?;
+        Ok(out)
+    }
+
+    /// Re-reads and re-hashes snapshot `key` without keeping its bytes.
+    pub fn verify(&self, key: Blake3) -> Result<SnapshotInfo> {
+        let mut reader = self.reader(key)?;
+        std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| reader.into_error(e))?;
+        Ok(*reader.info())
+    }
+}
+
+fn acquire_lock(path: &Path) -> Result<File> {
+    let lock_path = path.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StoreError::io(format!("opening lock file {}", lock_path.display()), e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse {
+            path: path.to_owned(),
+            lock: lock_path,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(
+            format!("locking {}", lock_path.display()),
+            e,
+        )),
+    }
+}

@@ -1,0 +1,80 @@
+//! Damage injected below the store's API is detected and named, never returned as bytes.
+
+use evarc_store::{Blake3, OpenMode, Store, StoreError, CHUNK_SIZE};
+
+use crate::{fresh, noise};
+
+/// Opens the archive's RocksDB directly, as an attacker or a failing disk would see it.
+fn raw_db(path: &std::path::Path) -> rocksdb::DB {
+    let cfs = ["meta", "snapshots", "sha256", "chunks", "records"];
+    rocksdb::DB::open_cf(&rocksdb::Options::default(), path, cfs).expect("open raw")
+}
+
+#[test]
+fn a_deleted_chunk_fails_read_and_scrub_names_the_snapshot() {
+    let (dir, store) = fresh();
+    let path = dir.path().join("archive");
+    let damaged = store.put(&noise(2 * CHUNK_SIZE, 3)[..]).expect("put").info;
+    let intact = store.put(&b"intact"[..]).expect("put").info;
+    drop(store);
+    {
+        let db = raw_db(&path);
+        let chunk = Blake3::of(&noise(2 * CHUNK_SIZE, 3)[CHUNK_SIZE..]);
+        db.delete_cf(db.cf_handle("chunks").expect("cf"), chunk.as_bytes())
+            .expect("delete");
+    }
+    let store = Store::open(&path, OpenMode::ReadWrite).expect("reopen");
+    let err = store.read(damaged.blake3).expect_err("damaged read");
+    assert!(matches!(err, StoreError::ChunkMissing { index: 1, .. }), "{err}");
+    assert!(err.is_integrity_failure());
+    assert_eq!(store.read(intact.blake3).expect("intact"), b"intact");
+    let report = store.scrub(|_, _| {}).expect("scrub");
+    assert_eq!(report.checked, 2);
+    assert_eq!(report.verified, 1);
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(report.failures[0].blake3, damaged.blake3);
+    assert_eq!(report.failures[0].sha256, Some(damaged.sha256));
+}
+
+#[test]
+fn a_rewritten_chunk_is_caught_before_its_bytes_are_returned() {
+    let (dir, store) = fresh();
+    let path = dir.path().join("archive");
+    let info = store.put(&b"original bytes"[..]).expect("put").info;
+    drop(store);
+    {
+        let db = raw_db(&path);
+        let chunk = Blake3::of(b"original bytes");
+        let mut forged = vec![0u8]; // raw codec
+        forged.extend_from_slice(b"forged!! bytes");
+        db.put_cf(db.cf_handle("chunks").expect("cf"), chunk.as_bytes(), forged)
+            .expect("forge");
+    }
+    let store = Store::open(&path, OpenMode::ReadOnly).expect("reopen");
+    let err = store.read(info.blake3).expect_err("forged read");
+    assert!(matches!(err, StoreError::ChunkCorrupt { .. }), "{err}");
+    assert!(err.to_string().contains(&info.blake3.to_hex()));
+}
+
+#[test]
+fn a_rewritten_manifest_hash_is_a_mismatch_naming_both_hashes() {
+    let (dir, store) = fresh();
+    let path = dir.path().join("archive");
+    let info = store.put(&b"evidence"[..]).expect("put").info;
+    drop(store);
+    {
+        let db = raw_db(&path);
+        let cf = db.cf_handle("snapshots").expect("cf");
+        let mut manifest = db.get_cf(cf, info.blake3.as_bytes()).expect("get").expect("some");
+        manifest[1] ^= 0xff; // first byte of the recorded SHA-256
+        db.put_cf(cf, info.blake3.as_bytes(), manifest).expect("put");
+    }
+    let store = Store::open(&path, OpenMode::ReadOnly).expect("reopen");
+    let err = store.read(info.blake3).expect_err("mismatch");
+    match &err {
+        StoreError::HashMismatch { actual, .. } => assert_eq!(actual, &info.sha256.to_hex()),
+        other => panic!("expected a hash mismatch, got {other}"),
+    }
+    let report = store.scrub(|_, _| {}).expect("scrub");
+    assert_eq!(report.failures.len(), 1);
+}

@@ -1,0 +1,26 @@
+//! Integration tests of the snapshot store: one binary, modules by topic.
+
+mod damage;
+mod put_get;
+
+use evarc_store::Store;
+
+/// A fresh archive in a temporary directory.
+pub fn fresh() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::init(&dir.path().join("archive")).expect("init archive");
+    (dir, store)
+}
+
+/// Deterministic pseudo-random bytes (xorshift), incompressible like real binary data.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
