@@ -25,7 +25,10 @@ fn a_deleted_chunk_fails_read_and_scrub_names_the_snapshot() {
     }
     let store = Store::open(&path, OpenMode::ReadWrite).expect("reopen");
     let err = store.read(damaged.blake3).expect_err("damaged read");
-    assert!(matches!(err, StoreError::ChunkMissing { index: 1, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::ChunkMissing { index: 1, .. }),
+        "{err}"
+    );
     assert!(err.is_integrity_failure());
     assert_eq!(store.read(intact.blake3).expect("intact"), b"intact");
     let report = store.scrub(|_, _| {}).expect("scrub");
@@ -47,8 +50,12 @@ fn a_rewritten_chunk_is_caught_before_its_bytes_are_returned() {
         let chunk = Blake3::of(b"original bytes");
         let mut forged = vec![0u8]; // raw codec
         forged.extend_from_slice(b"forged!! bytes");
-        db.put_cf(db.cf_handle("chunks").expect("cf"), chunk.as_bytes(), forged)
-            .expect("forge");
+        db.put_cf(
+            db.cf_handle("chunks").expect("cf"),
+            chunk.as_bytes(),
+            forged,
+        )
+        .expect("forge");
     }
     let store = Store::open(&path, OpenMode::ReadOnly).expect("reopen");
     let err = store.read(info.blake3).expect_err("forged read");
@@ -65,9 +72,13 @@ fn a_rewritten_manifest_hash_is_a_mismatch_naming_both_hashes() {
     {
         let db = raw_db(&path);
         let cf = db.cf_handle("snapshots").expect("cf");
-        let mut manifest = db.get_cf(cf, info.blake3.as_bytes()).expect("get").expect("some");
+        let mut manifest = db
+            .get_cf(cf, info.blake3.as_bytes())
+            .expect("get")
+            .expect("some");
         manifest[1] ^= 0xff; // first byte of the recorded SHA-256
-        db.put_cf(cf, info.blake3.as_bytes(), manifest).expect("put");
+        db.put_cf(cf, info.blake3.as_bytes(), manifest)
+            .expect("put");
     }
     let store = Store::open(&path, OpenMode::ReadOnly).expect("reopen");
     let err = store.read(info.blake3).expect_err("mismatch");

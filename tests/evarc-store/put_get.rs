@@ -12,7 +12,9 @@ fn put_then_read_returns_the_same_bytes_and_both_digests() {
     assert_eq!(out.info.blake3, Blake3::of(&bytes));
     assert_eq!(out.info.len, bytes.len() as u64);
     assert_eq!(store.read(out.info.blake3).expect("read"), bytes);
-    let by_sha = store.resolve(DigestQuery::Sha256(out.info.sha256)).expect("by sha");
+    let by_sha = store
+        .resolve(DigestQuery::Sha256(out.info.sha256))
+        .expect("by sha");
     assert_eq!(by_sha, out.info);
     let either: DigestQuery = out.info.blake3.to_hex().parse().expect("parse");
     assert_eq!(store.resolve(either).expect("by bare blake3"), out.info);
@@ -60,7 +62,9 @@ fn unknown_and_malformed_digests_are_named() {
     let missing = DigestQuery::Sha256(Sha256::of(b"never stored"));
     let err = store.resolve(missing).expect_err("unknown");
     assert!(matches!(err, StoreError::SnapshotNotFound { .. }), "{err}");
-    assert!(err.to_string().contains(&Sha256::of(b"never stored").to_hex()));
+    assert!(err
+        .to_string()
+        .contains(&Sha256::of(b"never stored").to_hex()));
     for bad in ["", "abc", "zz", "md5:00", &"g".repeat(64), &"a".repeat(63)] {
         let err = bad.parse::<DigestQuery>().expect_err(bad);
         assert!(err.to_string().contains("malformed hash"), "{bad}: {err}");
@@ -107,6 +111,9 @@ fn records_commit_and_scan_by_prefix() {
     assert_eq!(docs.len(), 2);
     let last = store.last_record_with_prefix(b"doc/").expect("last");
     assert_eq!(last.map(|(k, _)| k), Some(b"doc/2".to_vec()));
-    assert_eq!(store.last_record_with_prefix(b"nothing/").expect("none"), None);
+    assert_eq!(
+        store.last_record_with_prefix(b"nothing/").expect("none"),
+        None
+    );
     assert_eq!(store.record(b"doz").expect("get"), Some(b"other".to_vec()));
 }

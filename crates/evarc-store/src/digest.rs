@@ -109,9 +109,16 @@ impl FromStr for DigestQuery {
             other => other,
         };
         if let Some(rest) = lower.strip_prefix("blake3:") {
-            Blake3::from_hex(rest).map(Self::Blake3).map_err(with_context)
-        } else if let Some(rest) = lower.strip_prefix("sha256:").or(lower.strip_prefix("sha-256:")) {
-            Sha256::from_hex(rest).map(Self::Sha256).map_err(with_context)
+            Blake3::from_hex(rest)
+                .map(Self::Blake3)
+                .map_err(with_context)
+        } else if let Some(rest) = lower
+            .strip_prefix("sha256:")
+            .or(lower.strip_prefix("sha-256:"))
+        {
+            Sha256::from_hex(rest)
+                .map(Self::Sha256)
+                .map_err(with_context)
         } else if lower.contains(':') {
             Err(StoreError::MalformedDigest {
                 input: text.to_owned(),

@@ -27,7 +27,11 @@ pub enum StoreError {
     InUse { path: PathBuf, lock: PathBuf },
     /// The archive was written by a format this version cannot read.
     #[error("archive {} has format version {found}; this evarc reads versions 1 to {supported}", path.display())]
-    UnsupportedFormat { path: PathBuf, found: String, supported: u32 },
+    UnsupportedFormat {
+        path: PathBuf,
+        found: String,
+        supported: u32,
+    },
     /// A digest given by a user is not well-formed.
     #[error("malformed hash {input:?}: {reason}")]
     MalformedDigest { input: String, reason: String },

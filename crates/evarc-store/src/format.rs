@@ -51,7 +51,8 @@ impl Manifest {
         out.extend_from_slice(self.sha256.as_bytes());
         out.extend_from_slice(&self.len.to_be_bytes());
         out.extend_from_slice(&self.chunk_size.to_be_bytes());
-        let count = u32::try_from(self.chunks.len()).expect("chunk count fits u32 (4 PiB snapshots)");
+        let count =
+            u32::try_from(self.chunks.len()).expect("chunk count fits u32 (4 PiB snapshots)");
         out.extend_from_slice(&count.to_be_bytes());
         for chunk in &self.chunks {
             out.extend_from_slice(chunk.as_bytes());
@@ -62,7 +63,10 @@ impl Manifest {
     /// Decodes and checks a manifest's internal consistency; the error says what is wrong.
     pub fn decode(bytes: &[u8]) -> Result<Self, String> {
         if bytes.len() < MANIFEST_HEADER {
-            return Err(format!("is {} bytes long, shorter than its header", bytes.len()));
+            return Err(format!(
+                "is {} bytes long, shorter than its header",
+                bytes.len()
+            ));
         }
         if bytes[0] != MANIFEST_V1 {
             return Err(format!("has unknown version byte {}", bytes[0]));

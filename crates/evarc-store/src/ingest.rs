@@ -55,7 +55,10 @@ impl Store {
                     sha.update(chunk.as_slice());
                     b3.update(chunk.as_slice());
                 }
-                (Sha256(sha.finalize().into()), Blake3(*b3.finalize().as_bytes()))
+                (
+                    Sha256(sha.finalize().into()),
+                    Blake3(*b3.finalize().as_bytes()),
+                )
             });
             let written = self.write_chunks(&mut source, &tx, &mut progress);
             drop(tx);
@@ -88,7 +91,9 @@ impl Store {
         batch.put_cf(self.cf(CF_SHA256), sha256.as_bytes(), blake3.as_bytes());
         let mut sync = WriteOptions::default();
         sync.set_sync(true);
-        self.db.write_opt(batch, &sync).map_err(|e| self.db_err(e))?;
+        self.db
+            .write_opt(batch, &sync)
+            .map_err(|e| self.db_err(e))?;
         Ok(PutOutcome {
             info,
             new: true,

@@ -176,7 +176,9 @@ impl Read for SnapshotReader<'_> {
 pub(crate) fn into_store_error(err: io::Error, what: &str) -> StoreError {
     if err.get_ref().is_some_and(|inner| inner.is::<StoreError>()) {
         let inner = err.into_inner().expect("checked get_ref above");
-        *inner.downcast::<StoreError>().expect("checked is::<StoreError>")
+        *inner
+            .downcast::<StoreError>()
+            .expect("checked is::<StoreError>")
     } else {
         StoreError::io(what, err)
     }

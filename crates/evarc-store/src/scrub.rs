@@ -51,7 +51,10 @@ impl Store {
         // Every snapshot is listed twice, by manifest and by SHA-256 index entry, so damage to
         // one key space still leaves the snapshot named through the other.
         let mut snapshots: BTreeMap<Blake3, Option<Sha256>> = BTreeMap::new();
-        for item in self.db.iterator_cf(self.cf(CF_SNAPSHOTS), IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_SNAPSHOTS), IteratorMode::Start)
+        {
             match item {
                 Ok((key, _)) => match Blake3::from_slice(&key) {
                     Some(key) => {
@@ -59,7 +62,11 @@ impl Store {
                     }
                     None => report.listing_errors.push(StoreError::NotAnArchive {
                         path: self.path.clone(),
-                        reason: format!("a snapshot key of {} bytes: {}", key.len(), hex::encode(&key)),
+                        reason: format!(
+                            "a snapshot key of {} bytes: {}",
+                            key.len(),
+                            hex::encode(&key)
+                        ),
                     }),
                 },
                 Err(e) => {

@@ -233,9 +233,10 @@ impl Store {
 
     /// Like [`Store::find`], but a missing snapshot is [`StoreError::SnapshotNotFound`].
     pub fn resolve(&self, query: DigestQuery) -> Result<SnapshotInfo> {
-        self.find(query)?.ok_or_else(|| StoreError::SnapshotNotFound {
-            query: query.to_string(),
-        })
+        self.find(query)?
+            .ok_or_else(|| StoreError::SnapshotNotFound {
+                query: query.to_string(),
+            })
     }
 
     /// Finds a snapshot by its SHA-256, checking that the index and the manifest agree.

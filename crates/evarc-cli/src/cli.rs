@@ -1,0 +1,240 @@
+//! The command line, as clap sees it. Validation into typed values happens in the commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// evarc: a content-addressed evidence archive.
+///
+/// Archive the exact bytes of a document, verify them later, and cite them.
+/// Exit codes: 0 success, 1 verification failed, 2 usage or input error, 3 I/O or storage failure.
+#[derive(Parser, Debug)]
+#[command(name = "evarc", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Archive directory [default: $EVARC_ARCHIVE, else the platform data directory, e.g.
+    /// ~/.local/share/evarc, created on first use]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub archive: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new, empty archive.
+    Init(InitArgs),
+    /// Store the exact bytes of a file, of standard input (`-`) or of a URL.
+    Archive(ArchiveArgs),
+    /// Re-hash stored bytes: one snapshot, a file handed in, or the whole archive.
+    Verify(VerifyArgs),
+    /// Write the original bytes of a snapshot.
+    Get(GetArgs),
+    /// Register provisions: titled clauses pinned to a capture by a quote.
+    #[command(subcommand)]
+    Provision(ProvisionCommand),
+    /// Print the citation of a document or provision.
+    Cite(CiteArgs),
+    /// Print a hash certification (FRE 902(14) shape) after re-hashing the bytes.
+    Certify(CertifyArgs),
+    /// The captures of a document over time, with the provisions anchored in each.
+    History(HistoryArgs),
+    /// A readable diff of the extracted text of two captures of a document.
+    Diff(DiffArgs),
+    /// Everything known of one record (document, provision or snapshot hash).
+    Show(ShowArgs),
+    /// List documents (optionally of one entity).
+    List(ListArgs),
+    /// Find documents and provisions by entity, title, URL or quote.
+    Search(SearchArgs),
+    /// Read or change the archive's settings: base-url, name, prefix.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to create the archive (default: as for --archive).
+    pub path: Option<PathBuf>,
+    /// ID prefix of the archive's records: 2–8 letters [default: CA].
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// The archive's name, as cited.
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ArchiveArgs {
+    /// A file, `-` for standard input, or an http(s) URL.
+    pub input: String,
+    /// Who publishes the document (with --document, records a capture of it).
+    #[arg(long, requires = "document")]
+    pub entity: Option<String>,
+    /// The document's title, or the ID of a registered document (CA-D-…).
+    #[arg(long)]
+    pub document: Option<String>,
+    /// The document's source URL (default for a URL input: the URL itself).
+    #[arg(long, value_name = "SOURCE")]
+    pub url: Option<String>,
+    /// Register a new document under this ID (when free) instead of the next in sequence.
+    #[arg(long, value_name = "CA-D-…")]
+    pub id: Option<String>,
+    /// When the bytes were captured, asserted by the operator (RFC 3339; default: now).
+    /// Not allowed for a URL, whose capture time is the fetch.
+    #[arg(long, value_name = "RFC3339")]
+    pub captured_at: Option<String>,
+    /// The document's own "last updated" date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub last_updated: Option<String>,
+    /// The address of a Wayback Machine or Perma.cc capture of the same page.
+    #[arg(long, value_name = "URL")]
+    pub wayback: Option<String>,
+    /// The media type of the bytes (default: sniffed, or the Content-Type of a URL).
+    #[arg(long, value_name = "TYPE")]
+    pub media_type: Option<String>,
+    /// Archive an empty input (0 bytes) instead of refusing it.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// URL capture: give up after this many seconds, body included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// URL capture: refuse responses larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    pub max_bytes: u64,
+    /// URL capture: archive a non-2xx response instead of refusing it.
+    #[arg(long)]
+    pub allow_http_errors: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["hash", "file", "all"])))]
+pub struct VerifyArgs {
+    /// A snapshot's SHA-256 or BLAKE3: 64 hex digits, `sha256:<hex>` or `blake3:<hex>`.
+    pub hash: Option<String>,
+    /// Say whether this file is byte-identical to an archived snapshot, and which.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Re-read and re-hash every snapshot of the archive.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    /// The snapshot's SHA-256 or BLAKE3 (as for `verify`).
+    pub hash: String,
+    /// Write to this file (atomically, only once verified) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProvisionCommand {
+    /// Register a provision of a document; prints its ID.
+    Add(ProvisionAddArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProvisionAddArgs {
+    /// The document (CA-D-…).
+    pub document: String,
+    /// The provision's title.
+    #[arg(long)]
+    pub title: String,
+    /// The clause, quoted exactly as it appears in the capture's text.
+    #[arg(long)]
+    pub quote: String,
+    /// SHA-256 of the capture to pin to (default: the document's latest capture).
+    #[arg(long, value_name = "SHA256")]
+    pub capture: Option<String>,
+    /// Register under this ID (when free) instead of the next in sequence.
+    #[arg(long, value_name = "CA-P-…")]
+    pub id: Option<String>,
+    /// Severity label (free text, e.g. high).
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// A category (repeatable).
+    #[arg(long = "category", value_name = "CATEGORY")]
+    pub categories: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CiteArgs {
+    /// The record (CA-D-… or CA-P-…).
+    pub id: String,
+    /// record, provenance, bluebook, csl-json, biblatex, ris, json or markdown.
+    #[arg(long, short, default_value = "record")]
+    pub format: String,
+    /// The reader's access date (YYYY-MM-DD) [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub accessed: Option<String>,
+    /// plain, markdown or html (italics in Bluebook).
+    #[arg(long, default_value = "plain")]
+    pub markup: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CertifyArgs {
+    /// The record (CA-D-… or CA-P-…).
+    pub id: String,
+    /// Certify this exhibit file instead of the stored bytes: it must hash identically.
+    #[arg(long, value_name = "FILE")]
+    pub exhibit: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// The document (CA-D-…).
+    pub document: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The document (CA-D-…).
+    pub document: String,
+    /// SHA-256 of the older capture [default: the second latest].
+    #[arg(long, value_name = "SHA256", requires = "to")]
+    pub from: Option<String>,
+    /// SHA-256 of the newer capture [default: the latest].
+    #[arg(long, value_name = "SHA256", requires = "from")]
+    pub to: Option<String>,
+    /// Lines of context around each change.
+    #[arg(long, default_value_t = 2)]
+    pub context: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// A document or provision ID, or a snapshot hash.
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only documents of this entity (exact, case-insensitive).
+    #[arg(long)]
+    pub entity: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// Text to look for (case-insensitive).
+    pub text: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print a setting (or all settings).
+    Get { key: Option<String> },
+    /// Change a setting: base-url, name, or prefix (only before the first ID is issued).
+    Set { key: String, value: String },
+}

@@ -1,0 +1,307 @@
+//! `evarc archive FILE|-|URL`: store the exact bytes, and record a capture when a document is named.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use chrono::{DateTime, Utc};
+use evarc_provenance::cite::CaptureMethod;
+use evarc_provenance::model::{HttpExchange, Redirect};
+use evarc_provenance::{Archive, CaptureOutcome, CaptureRequest, DocumentRef};
+use evarc_store::{OpenMode, PutOutcome};
+use serde_json::json;
+
+use super::{now, parse_date, parse_document_id, parse_time, text_time, thousands};
+use crate::cli::{ArchiveArgs, GlobalArgs};
+use crate::context::open;
+use crate::fetch::{self, FetchOptions, Fetched};
+use crate::output::Output;
+use crate::progress;
+
+pub fn run(global: &GlobalArgs, args: ArchiveArgs, out: &mut Output) -> Result<u8> {
+    // Everything the user typed is checked before the archive is opened or a byte is read.
+    let plan = Plan::from_args(&args)?;
+    if fetch::looks_like_url(&args.input) {
+        if args.captured_at.is_some() {
+            bail!("--captured-at is for imported files: the capture time of a URL is the time evarc fetches it");
+        }
+        let archive = open(global, OpenMode::ReadWrite)?;
+        let started = now();
+        let fetched = fetch::fetch(&args.input, &fetch_options(&args))?;
+        if fetched.body.is_empty() && !args.allow_empty {
+            bail!(
+                "{} returned an empty body (0 bytes); pass --allow-empty to archive it anyway",
+                fetched.final_url
+            );
+        }
+        let request = plan.request_for_fetch(&fetched, started);
+        let body = std::io::Cursor::new(&fetched.body);
+        return finish(&archive, body, request, out, Some(&fetched));
+    }
+    let (reader, len) = open_input(&args.input, args.allow_empty)?;
+    let archive = open(global, OpenMode::ReadWrite)?;
+    let captured_at = match &args.captured_at {
+        Some(text) => {
+            let at = parse_time("--captured-at", text)?;
+            if at > now() + chrono::Duration::minutes(5) {
+                bail!("invalid --captured-at {text:?}: it is in the future");
+            }
+            at
+        }
+        None => now(),
+    };
+    let request = plan.request_for_file(captured_at);
+    let bar = progress::bytes(len, "archiving");
+    let reader = bar.wrap_read(reader);
+    let code = finish(&archive, reader, request, out, None);
+    bar.finish_and_clear();
+    code
+}
+
+/// What the arguments ask for, validated.
+struct Plan {
+    document: Option<DocumentRef>,
+    source_url: Option<String>,
+    last_updated: Option<chrono::NaiveDate>,
+    wayback: Option<String>,
+    media_type: Option<String>,
+}
+
+impl Plan {
+    fn from_args(args: &ArchiveArgs) -> Result<Self> {
+        let last_updated = args
+            .last_updated
+            .as_deref()
+            .map(|d| parse_date("--last-updated", d))
+            .transpose()?;
+        let explicit_id = args.id.as_deref().map(parse_document_id).transpose()?;
+        let document = match (&args.entity, &args.document) {
+            (_, Some(doc)) if parse_document_id(doc).is_ok() => {
+                if explicit_id.is_some() {
+                    bail!("--id registers a new document; {doc} is already an ID");
+                }
+                Some(DocumentRef::Id(parse_document_id(doc)?))
+            }
+            (Some(entity), Some(title)) => Some(DocumentRef::Named {
+                entity: entity.clone(),
+                title: title.clone(),
+                source_url: args
+                    .url
+                    .clone()
+                    .or_else(|| fetch::looks_like_url(&args.input).then(|| args.input.clone())),
+                id: explicit_id,
+            }),
+            (None, Some(_)) => {
+                bail!("--document needs --entity (who publishes it), or a document ID")
+            }
+            (_, None) => {
+                let capture_only = [
+                    ("--url", args.url.is_some()),
+                    ("--id", args.id.is_some()),
+                    ("--last-updated", args.last_updated.is_some()),
+                    ("--wayback", args.wayback.is_some()),
+                ];
+                if let Some((flag, _)) = capture_only.iter().find(|(_, given)| *given) {
+                    bail!("{flag} describes a capture: name the document with --entity and --document");
+                }
+                None
+            }
+        };
+        if let Some(url) = &args.wayback {
+            let lower = url.to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                bail!("invalid --wayback {url:?}: expected the http(s) address of an archived capture");
+            }
+        }
+        Ok(Self {
+            document,
+            source_url: None,
+            last_updated,
+            wayback: args.wayback.clone(),
+            media_type: args.media_type.clone(),
+        })
+    }
+
+    fn request_for_file(self, captured_at: DateTime<Utc>) -> Option<CaptureRequest> {
+        Some(CaptureRequest {
+            document: self.document?,
+            captured_at,
+            method: CaptureMethod::FileImport,
+            media_type: self.media_type,
+            source_url: self.source_url,
+            http: None,
+            last_updated: self.last_updated,
+            wayback: self.wayback,
+        })
+    }
+
+    fn request_for_fetch(
+        self,
+        fetched: &Fetched,
+        started: DateTime<Utc>,
+    ) -> Option<CaptureRequest> {
+        Some(CaptureRequest {
+            document: self.document?,
+            captured_at: started,
+            method: CaptureMethod::HttpFetch {
+                status: fetched.status,
+                final_url: fetched.final_url.clone(),
+            },
+            media_type: self.media_type.or_else(|| fetched.media_type.clone()),
+            source_url: Some(fetched.final_url.clone()),
+            http: Some(HttpExchange {
+                requested_url: fetched.requested_url.clone(),
+                final_url: fetched.final_url.clone(),
+                status: fetched.status,
+                reason: fetched.reason.clone(),
+                version: fetched.http_version.clone(),
+                headers: fetched.headers.clone(),
+                redirects: fetched
+                    .redirects
+                    .iter()
+                    .map(|r| Redirect {
+                        url: r.url.clone(),
+                        status: r.status,
+                        location: r.location.clone(),
+                    })
+                    .collect(),
+            }),
+            last_updated: self.last_updated,
+            wayback: self.wayback,
+        })
+    }
+}
+
+fn fetch_options(args: &ArchiveArgs) -> FetchOptions {
+    FetchOptions {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        max_bytes: args.max_bytes,
+        allow_http_errors: args.allow_http_errors,
+        ..FetchOptions::default()
+    }
+}
+
+/// Opens a file or standard input, refusing what cannot be archived before anything is stored.
+fn open_input(input: &str, allow_empty: bool) -> Result<(Box<dyn Read>, Option<u64>)> {
+    if input == "-" {
+        let mut stdin = BufReader::with_capacity(1 << 16, std::io::stdin());
+        let empty = stdin
+            .fill_buf()
+            .context("reading standard input")?
+            .is_empty();
+        if empty && !allow_empty {
+            bail!("standard input is empty (0 bytes); pass --allow-empty to archive an empty snapshot");
+        }
+        return Ok((Box::new(stdin), None));
+    }
+    let path = Path::new(input);
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {input}"))?;
+    if meta.is_dir() {
+        bail!(
+            "{input} is a directory: archive files one at a time (or use `evarc import manifest`)"
+        );
+    }
+    if !meta.is_file() {
+        bail!("{input} is not a regular file");
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {input}"))?;
+    if meta.len() == 0 && !allow_empty {
+        bail!("{input} is empty (0 bytes); pass --allow-empty to archive an empty snapshot");
+    }
+    Ok((Box::new(file), Some(meta.len())))
+}
+
+fn finish(
+    archive: &Archive,
+    reader: impl Read,
+    request: Option<CaptureRequest>,
+    out: &mut Output,
+    fetched: Option<&Fetched>,
+) -> Result<u8> {
+    if let Some(f) = fetched {
+        out.line(format!(
+            "Fetched:  {} → {} {} ({})",
+            f.requested_url, f.status, f.reason, f.final_url
+        ))?;
+    }
+    match request {
+        None => {
+            let outcome = archive.store().put(reader)?;
+            print_snapshot(&outcome, out)?;
+            out.value(&json!({ "snapshot": snapshot_json(&outcome) }))?;
+        }
+        Some(request) => {
+            let outcome = archive.capture(reader, request, now())?;
+            print_capture(&outcome, out)?;
+            out.value(&json!({
+                "document": {
+                    "id": outcome.document.id,
+                    "entity": outcome.document.entity,
+                    "title": outcome.document.title,
+                    "source_url": outcome.document.source_url,
+                    "new": outcome.document_created,
+                },
+                "capture": outcome.capture,
+                "capture_new": outcome.capture_created,
+                "snapshot": snapshot_json(&outcome.snapshot),
+            }))?;
+        }
+    }
+    Ok(crate::exit::OK)
+}
+
+fn snapshot_json(outcome: &PutOutcome) -> serde_json::Value {
+    json!({
+        "sha256": outcome.info.sha256.to_hex(),
+        "blake3": outcome.info.blake3.to_hex(),
+        "size": outcome.info.len,
+        "new": outcome.new,
+        "stored_bytes": outcome.stored_bytes,
+    })
+}
+
+fn print_snapshot(outcome: &PutOutcome, out: &mut Output) -> Result<()> {
+    out.line(format!("SHA-256:  {}", outcome.info.sha256))?;
+    out.line(format!("BLAKE3:   blake3:{}", outcome.info.blake3))?;
+    out.line(format!("Size:     {} bytes", thousands(outcome.info.len)))?;
+    if outcome.new {
+        out.line(format!(
+            "Status:   new snapshot stored ({} bytes on disk)",
+            thousands(outcome.stored_bytes)
+        ))
+    } else {
+        out.line("Status:   already archived (nothing new stored)")
+    }
+}
+
+fn print_capture(outcome: &CaptureOutcome, out: &mut Output) -> Result<()> {
+    let doc = &outcome.document;
+    let capture = &outcome.capture;
+    out.line(format!(
+        "Document: {}{} {} — {} <{}>",
+        doc.id,
+        if outcome.document_created {
+            " (new)"
+        } else {
+            ""
+        },
+        doc.entity,
+        doc.title,
+        doc.source_url
+    ))?;
+    if outcome.capture_created {
+        out.line(format!(
+            "Capture:  {} (new capture)",
+            text_time(capture.captured_at)
+        ))?;
+    } else {
+        out.line(format!(
+            "Capture:  {} (identical bytes; last verified {})",
+            text_time(capture.captured_at),
+            text_time(capture.last_verified)
+        ))?;
+    }
+    print_snapshot(&outcome.snapshot, out)
+}

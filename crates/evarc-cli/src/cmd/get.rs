@@ -1,0 +1,64 @@
+//! `evarc get HASH [-o FILE]`: the original bytes, verified as they are read.
+
+use std::io::Write;
+
+use anyhow::{Context as _, Result};
+use evarc_store::{DigestQuery, OpenMode};
+
+use crate::cli::{GetArgs, GlobalArgs};
+use crate::context::open;
+use crate::output::Output;
+
+pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
+    let query: DigestQuery = args.hash.parse()?;
+    let archive = open(global, OpenMode::ReadOnly)?;
+    let store = archive.store();
+    let info = store.resolve(query)?;
+    let mut reader = store.reader(info.blake3)?;
+    match args.output {
+        Some(path) => {
+            // Written beside the target and renamed into place only once every byte verified:
+            // a damaged snapshot leaves no file behind.
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot write into {}", dir.display()))?;
+            std::io::copy(&mut reader, tmp.as_file_mut()).map_err(|e| match e.get_ref() {
+                Some(inner) if inner.is::<evarc_store::StoreError>() => {
+                    anyhow::Error::new(reader.into_error(e))
+                }
+                _ => anyhow::Error::new(e).context(format!("writing {}", path.display())),
+            })?;
+            tmp.as_file_mut()
+                .sync_all()
+                .with_context(|| format!("writing {}", path.display()))?;
+            tmp.persist(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            if out.json {
+                out.value(&serde_json::json!({
+                    "written": path, "sha256": info.sha256.to_hex(), "blake3": info.blake3.to_hex(), "size": info.len
+                }))?;
+            } else {
+                eprintln!(
+                    "wrote {} ({} bytes, sha256:{}, verified)",
+                    path.display(),
+                    info.len,
+                    info.sha256
+                );
+            }
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            std::io::copy(&mut reader, &mut stdout).map_err(|e| match e.get_ref() {
+                Some(inner) if inner.is::<evarc_store::StoreError>() => {
+                    anyhow::Error::new(reader.into_error(e))
+                }
+                _ => anyhow::Error::new(e).context("writing to standard output"),
+            })?;
+            stdout.flush().context("writing to standard output")?;
+        }
+    }
+    Ok(crate::exit::OK)
+}

@@ -1,0 +1,87 @@
+//! One module per command; `run` dispatches.
+
+mod archive;
+mod cite;
+mod config;
+mod get;
+mod history;
+mod init;
+mod provision;
+mod show;
+mod verify;
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use evarc_provenance::id::{DocumentId, RecordId};
+
+use crate::cli::{Cli, Command, ProvisionCommand};
+use crate::output::Output;
+
+/// Runs a parsed command line; returns the exit code for a completed run.
+pub fn run(cli: Cli) -> Result<u8> {
+    let mut out = Output::new(cli.global.json);
+    let g = &cli.global;
+    let code = match cli.command {
+        Command::Init(args) => init::run(g, args, &mut out),
+        Command::Archive(args) => archive::run(g, args, &mut out),
+        Command::Verify(args) => verify::run(g, args, &mut out),
+        Command::Get(args) => get::run(g, args, &mut out),
+        Command::Provision(ProvisionCommand::Add(args)) => provision::add(g, args, &mut out),
+        Command::Cite(args) => cite::cite(g, args, &mut out),
+        Command::Certify(args) => cite::certify(g, args, &mut out),
+        Command::History(args) => history::history(g, args, &mut out),
+        Command::Diff(args) => history::diff(g, args, &mut out),
+        Command::Show(args) => show::show(g, args, &mut out),
+        Command::List(args) => show::list(g, args, &mut out),
+        Command::Search(args) => show::search(g, args, &mut out),
+        Command::Config(args) => config::run(g, args, &mut out),
+    }?;
+    out.flush()?;
+    Ok(code)
+}
+
+/// The clock: read here, in the CLI, and handed to provenance.
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+pub fn parse_record_id(text: &str) -> Result<RecordId> {
+    Ok(text.trim().parse::<RecordId>()?)
+}
+
+pub fn parse_document_id(text: &str) -> Result<DocumentId> {
+    Ok(text.trim().parse::<DocumentId>()?)
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+pub fn parse_date(what: &str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .with_context(|| format!("invalid {what} {text:?}: expected a date as YYYY-MM-DD"))
+}
+
+/// An instant, RFC 3339 with an offset (`2026-05-12T09:51:22Z`), converted to UTC.
+pub fn parse_time(what: &str, text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .with_context(|| {
+            format!("invalid {what} {text:?}: expected RFC 3339, e.g. 2026-05-12T09:51:22Z")
+        })
+}
+
+/// `2026-05-12 09:51:22 UTC`, sub-seconds shown when present.
+pub fn text_time(at: DateTime<Utc>) -> String {
+    evarc_provenance::cite::text_time(at)
+}
+
+/// `1,234,567`
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,234 @@
+//! `evarc verify HASH | --file PATH | --all`: re-hash and say plainly whether bytes are intact.
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use anyhow::{Context as _, Result};
+use evarc_provenance::model::Capture;
+use evarc_provenance::Archive;
+use evarc_store::{Blake3, DigestQuery, OpenMode, Sha256, SnapshotInfo};
+use serde_json::json;
+use sha2::Digest as _;
+
+use super::{text_time, thousands};
+use crate::cli::{GlobalArgs, VerifyArgs};
+use crate::context::open;
+use crate::exit::{OK, VERIFICATION_FAILED};
+use crate::output::Output;
+use crate::progress;
+
+pub fn run(global: &GlobalArgs, args: VerifyArgs, out: &mut Output) -> Result<u8> {
+    if let Some(hash) = &args.hash {
+        let query: DigestQuery = hash.parse()?;
+        let archive = open(global, OpenMode::ReadOnly)?;
+        return one(&archive, query, out);
+    }
+    if let Some(path) = &args.file {
+        let (sha, b3, len) = hash_file(path)?;
+        let archive = open(global, OpenMode::ReadOnly)?;
+        return file(&archive, path, sha, b3, len, out);
+    }
+    let archive = open(global, OpenMode::ReadOnly)?;
+    all(&archive, out)
+}
+
+/// The records that name a snapshot, as `CA-D-00648 (captured …)` strings.
+fn named_by(archive: &Archive, sha: Sha256) -> Result<Vec<Capture>> {
+    Ok(archive.captures_with_sha(sha)?)
+}
+
+fn capture_lines(captures: &[Capture]) -> Vec<String> {
+    captures
+        .iter()
+        .map(|c| format!("{} captured {}", c.document, text_time(c.captured_at)))
+        .collect()
+}
+
+fn one(archive: &Archive, query: DigestQuery, out: &mut Output) -> Result<u8> {
+    let info = archive.store().resolve(query)?;
+    let captures = named_by(archive, info.sha256)?;
+    match archive.store().verify(info.blake3) {
+        Ok(info) => {
+            out.line(format!(
+                "✓ verified: sha256:{} ({} bytes) re-hashed identical to what was archived",
+                info.sha256,
+                thousands(info.len)
+            ))?;
+            out.line(format!("  blake3:{}", info.blake3))?;
+            for line in capture_lines(&captures) {
+                out.line(format!("  {line}"))?;
+            }
+            out.value(
+                &json!({"verified": true, "snapshot": info_json(&info), "captures": captures}),
+            )?;
+            Ok(OK)
+        }
+        Err(err) if err.is_integrity_failure() => {
+            out.line(format!("✗ FAILED: sha256:{}: {err}", info.sha256))?;
+            for line in capture_lines(&captures) {
+                out.line(format!("  affects {line}"))?;
+            }
+            out.value(&json!({"verified": false, "snapshot": info_json(&info), "error": err.to_string(), "captures": captures}))?;
+            Ok(VERIFICATION_FAILED)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+fn info_json(info: &SnapshotInfo) -> serde_json::Value {
+    json!({"sha256": info.sha256.to_hex(), "blake3": info.blake3.to_hex(), "size": info.len})
+}
+
+/// SHA-256, BLAKE3 and length of a file, in one pass.
+pub fn hash_file(path: &std::path::Path) -> Result<(Sha256, Blake3, u64)> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.is_dir() {
+        anyhow::bail!("{} is a directory, not a file", path.display());
+    }
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let bar = progress::bytes(Some(meta.len()), "hashing");
+    let mut sha = sha2::Sha256::new();
+    let mut b3 = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        sha.update(&buf[..n]);
+        b3.update(&buf[..n]);
+        len += n as u64;
+        bar.inc(n as u64);
+    }
+    bar.finish_and_clear();
+    Ok((
+        Sha256(sha.finalize().into()),
+        Blake3(*b3.finalize().as_bytes()),
+        len,
+    ))
+}
+
+fn file(
+    archive: &Archive,
+    path: &std::path::Path,
+    sha: Sha256,
+    b3: Blake3,
+    len: u64,
+    out: &mut Output,
+) -> Result<u8> {
+    let shown = path.display();
+    let found = archive.store().find_sha256(sha)?;
+    let Some(info) = found.filter(|info| info.blake3 == b3 && info.len == len) else {
+        out.line(format!(
+            "✗ {shown} matches no snapshot in this archive (SHA-256 {sha}, {} bytes)",
+            thousands(len)
+        ))?;
+        out.value(&json!({"identical": false, "file": path, "sha256": sha.to_hex(), "blake3": b3.to_hex(), "size": len}))?;
+        return Ok(VERIFICATION_FAILED);
+    };
+    let captures = named_by(archive, sha)?;
+    // The file matches the recorded hashes; the archived copy must still verify too.
+    if let Err(err) = archive.store().verify(info.blake3) {
+        if !err.is_integrity_failure() {
+            return Err(err.into());
+        }
+        out.line(format!(
+            "✗ {shown} has the recorded hashes of sha256:{sha}, but the archived copy fails verification: {err}"
+        ))?;
+        out.value(&json!({"identical": true, "archived_copy_verified": false, "error": err.to_string(), "snapshot": info_json(&info), "captures": captures}))?;
+        return Ok(VERIFICATION_FAILED);
+    }
+    out.line(format!(
+        "✓ {shown} is byte-identical to archived snapshot sha256:{sha} ({} bytes)",
+        thousands(len)
+    ))?;
+    out.line(format!("  blake3:{b3}"))?;
+    for line in capture_lines(&captures) {
+        out.line(format!("  {line}"))?;
+    }
+    out.value(&json!({"identical": true, "archived_copy_verified": true, "file": path, "snapshot": info_json(&info), "captures": captures}))?;
+    Ok(OK)
+}
+
+fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
+    let bar = progress::items(0, "verifying");
+    let report = archive.store().scrub(|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    // Every capture record must point at a snapshot that is present and verified.
+    let failed: HashSet<Blake3> = report.failures.iter().map(|f| f.blake3).collect();
+    let mut dangling = Vec::new();
+    let mut captures_checked = 0u64;
+    for doc in archive.documents()? {
+        for capture in archive.captures(&doc.id)? {
+            captures_checked += 1;
+            let key = Blake3::from_hex(&capture.blake3)?;
+            if !failed.contains(&key) && !archive.store().contains(key)? {
+                dangling.push(capture);
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for finding in &report.failures {
+        let captures = match finding.sha256 {
+            Some(sha) => named_by(archive, sha)?,
+            None => Vec::new(),
+        };
+        let sha = finding
+            .sha256
+            .map_or_else(|| "unknown".to_owned(), |s| s.to_hex());
+        out.line(format!(
+            "✗ sha256:{sha} (blake3:{}): {}",
+            finding.blake3, finding.error
+        ))?;
+        for line in capture_lines(&captures) {
+            out.line(format!("  affects {line}"))?;
+        }
+        failures.push(json!({
+            "sha256": finding.sha256.map(|s| s.to_hex()),
+            "blake3": finding.blake3.to_hex(),
+            "error": finding.error.to_string(),
+            "captures": captures,
+        }));
+    }
+    for capture in &dangling {
+        out.line(format!(
+            "✗ {} captured {}: its snapshot sha256:{} is missing from the archive",
+            capture.document,
+            text_time(capture.captured_at),
+            capture.sha256
+        ))?;
+    }
+    for err in &report.listing_errors {
+        out.line(format!("✗ {err}"))?;
+    }
+    let clean = report.is_clean() && dangling.is_empty();
+    out.line(format!(
+        "{} {} snapshots checked ({} bytes re-hashed): {} verified, {} failed; {} capture records checked, {} dangling",
+        if clean { "✓" } else { "✗" },
+        thousands(report.checked),
+        thousands(report.bytes),
+        thousands(report.verified),
+        thousands(report.failures.len() as u64),
+        thousands(captures_checked),
+        dangling.len(),
+    ))?;
+    out.value(&json!({
+        "clean": clean,
+        "snapshots_checked": report.checked,
+        "snapshots_verified": report.verified,
+        "bytes": report.bytes,
+        "failures": failures,
+        "dangling_captures": dangling,
+        "listing_errors": report.listing_errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "captures_checked": captures_checked,
+    }))?;
+    Ok(if clean { OK } else { VERIFICATION_FAILED })
+}

@@ -1,0 +1,73 @@
+//! Exit codes, and how an error chain maps to one.
+
+use evarc_store::StoreError;
+
+/// Everything checked verified (or the command succeeded).
+pub const OK: u8 = 0;
+/// Something checked failed verification: bytes missing, damaged or different.
+pub const VERIFICATION_FAILED: u8 = 1;
+/// The request was wrong: usage, a bad path, an unknown or malformed hash or ID.
+pub const USAGE: u8 = 2;
+/// The environment failed: I/O or storage errors not caused by the input.
+pub const ENVIRONMENT: u8 = 3;
+
+/// Marks an error as a verification failure whatever its source (e.g. a file that matches no
+/// snapshot, a hash that differs).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct VerificationFailed(pub String);
+
+/// Marks an error as the environment's fault (exit 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EnvironmentFailure(pub String);
+
+/// The exit code for an error: the first classified cause in the chain decides.
+pub fn code_for(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<VerificationFailed>() {
+            return VERIFICATION_FAILED;
+        }
+        if cause.is::<EnvironmentFailure>() {
+            return ENVIRONMENT;
+        }
+        if let Some(store) = cause.downcast_ref::<StoreError>() {
+            return store_code(store);
+        }
+        if let Some(prov) = cause.downcast_ref::<evarc_provenance::ProvenanceError>() {
+            if let Some(store) = prov.store_error() {
+                return store_code(store);
+            }
+            if prov.is_integrity_failure() {
+                return VERIFICATION_FAILED;
+            }
+            return USAGE;
+        }
+    }
+    USAGE
+}
+
+fn store_code(err: &StoreError) -> u8 {
+    if err.is_integrity_failure() {
+        return VERIFICATION_FAILED;
+    }
+    match err {
+        StoreError::Db { .. } => ENVIRONMENT,
+        StoreError::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
+            ENVIRONMENT
+        }
+        _ => USAGE,
+    }
+}
+
+/// True when the error is a closed stdout pipe (`evarc get … | head`): not an error.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause.downcast_ref::<StoreError>().is_some_and(|e| {
+                matches!(e, StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
+}

@@ -1,0 +1,329 @@
+//! Archiving captures: bytes into the store, a capture record onto a document.
+
+use std::io::Read;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use evarc_store::{PutOutcome, RecordBatch, Sha256};
+
+use crate::archive::{encode, Archive};
+use crate::cite::CaptureMethod;
+use crate::error::{ProvenanceError, Result};
+use crate::id::{DocumentId, RecordId};
+use crate::keys;
+use crate::model::{Capture, Document, HttpExchange};
+
+/// Which document a capture belongs to.
+#[derive(Clone, Debug)]
+pub enum DocumentRef {
+    /// A registered document, by ID.
+    Id(DocumentId),
+    /// A document named by entity and title (and source URL). It is registered when new, under
+    /// `id` when given; the source URL may be omitted when exactly one document of that entity
+    /// and title exists.
+    Named {
+        entity: String,
+        title: String,
+        source_url: Option<String>,
+        id: Option<DocumentId>,
+    },
+}
+
+/// Everything recorded about one capture besides its bytes.
+#[derive(Clone, Debug)]
+pub struct CaptureRequest {
+    pub document: DocumentRef,
+    pub captured_at: DateTime<Utc>,
+    pub method: CaptureMethod,
+    /// None: sniffed from the bytes.
+    pub media_type: Option<String>,
+    /// The URL the bytes came from, when it differs from the document's (e.g. after redirects).
+    pub source_url: Option<String>,
+    pub http: Option<HttpExchange>,
+    pub last_updated: Option<NaiveDate>,
+    pub wayback: Option<String>,
+}
+
+/// What archiving a capture did.
+#[derive(Clone, Debug)]
+pub struct CaptureOutcome {
+    pub document: Document,
+    pub document_created: bool,
+    /// The capture record: the new one, or the earlier identical one whose `last_verified` moved.
+    pub capture: Capture,
+    pub capture_created: bool,
+    pub snapshot: PutOutcome,
+}
+
+/// Bytes kept from the start of the input to sniff its media type.
+const SNIFF_LEN: usize = 8192;
+
+impl Archive {
+    /// Stores the bytes of `source` and records them as a capture of a document.
+    ///
+    /// The request is checked before any byte is stored. Bytes identical to the document's
+    /// capture just before `captured_at` add no capture: that capture's `last_verified` moves on.
+    /// `now` is the time this record is written (provenance never reads the clock).
+    pub fn capture(
+        &self,
+        source: impl Read,
+        request: CaptureRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CaptureOutcome> {
+        self.check_request(&request)?;
+        let mut head = Vec::new();
+        let tee = HeadTee {
+            inner: source,
+            head: &mut head,
+        };
+        let snapshot = self.store().put(tee)?;
+        let media_type = request
+            .media_type
+            .clone()
+            .unwrap_or_else(|| crate::text::sniff_media_type(&head, None));
+        self.record_capture(snapshot, media_type, request, now)
+    }
+
+    /// Records a capture of bytes already in the store (e.g. imported elsewhere).
+    pub fn record_capture(
+        &self,
+        snapshot: PutOutcome,
+        media_type: String,
+        request: CaptureRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CaptureOutcome> {
+        let _guard = self.write_lock();
+        let mut batch = RecordBatch::new();
+        let (document, document_created) =
+            self.resolve_document(&request.document, now, &mut batch)?;
+        let doc_seq = document.id.seq();
+        let sha = snapshot.info.sha256;
+        let at = request.captured_at;
+        let existing = self.captures(&document.id)?;
+        if let Some(same) = existing
+            .iter()
+            .find(|c| c.captured_at == at && c.sha256 == sha.to_hex())
+        {
+            self.store().commit_records(batch)?;
+            return Ok(CaptureOutcome {
+                document,
+                document_created,
+                capture: same.clone(),
+                capture_created: false,
+                snapshot,
+            });
+        }
+        let previous = existing.iter().rev().find(|c| c.captured_at <= at);
+        if let Some(previous) = previous.filter(|c| c.sha256 == sha.to_hex()) {
+            let mut folded = previous.clone();
+            folded.last_verified = folded.last_verified.max(at);
+            let sha_bytes = parse_sha(&folded.sha256)?;
+            batch.put(
+                keys::capture(doc_seq, folded.captured_at, &sha_bytes),
+                encode(&folded),
+            );
+            self.store().commit_records(batch)?;
+            return Ok(CaptureOutcome {
+                document,
+                document_created,
+                capture: folded,
+                capture_created: false,
+                snapshot,
+            });
+        }
+        let capture = Capture {
+            document: document.id.clone(),
+            sha256: sha.to_hex(),
+            blake3: snapshot.info.blake3.to_hex(),
+            byte_len: snapshot.info.len,
+            captured_at: at,
+            method: request.method,
+            media_type,
+            source_url: request
+                .source_url
+                .unwrap_or_else(|| document.source_url.clone()),
+            http: request.http,
+            last_updated: request.last_updated,
+            wayback: request.wayback,
+            first_tracked: at,
+            last_verified: at,
+            recorded_at: now,
+        };
+        batch.put(keys::capture(doc_seq, at, sha.as_bytes()), encode(&capture));
+        batch.put(
+            keys::capture_by_sha(sha.as_bytes(), doc_seq, at),
+            Vec::new(),
+        );
+        self.store().commit_records(batch)?;
+        Ok(CaptureOutcome {
+            document,
+            document_created,
+            capture,
+            capture_created: true,
+            snapshot,
+        })
+    }
+
+    /// Refuses a request that cannot be recorded, before its bytes are stored.
+    fn check_request(&self, request: &CaptureRequest) -> Result<()> {
+        match &request.document {
+            DocumentRef::Id(id) => {
+                self.document(id)?;
+            }
+            DocumentRef::Named {
+                entity,
+                title,
+                source_url,
+                id,
+            } => {
+                check_label("entity", entity)?;
+                check_label("document title", title)?;
+                if let Some(url) = source_url {
+                    check_url(url)?;
+                }
+                if let Some(id) = id {
+                    self.check_prefix(&RecordId::Document(id.clone()))?;
+                }
+                if source_url.is_none() && self.find_documents(entity, title)?.is_empty() {
+                    return Err(ProvenanceError::InvalidInput(format!(
+                        "no document {title:?} of {entity:?} yet: give its source URL (--url) to register it"
+                    )));
+                }
+            }
+        }
+        if let Some(url) = &request.source_url {
+            check_url(url)?;
+        }
+        Ok(())
+    }
+
+    /// Finds or registers the document a request names; registration goes into `batch`.
+    fn resolve_document(
+        &self,
+        reference: &DocumentRef,
+        now: DateTime<Utc>,
+        batch: &mut RecordBatch,
+    ) -> Result<(Document, bool)> {
+        let (entity, title, source_url, explicit) = match reference {
+            DocumentRef::Id(id) => return Ok((self.document(id)?, false)),
+            DocumentRef::Named {
+                entity,
+                title,
+                source_url,
+                id,
+            } => (entity.trim(), title.trim(), source_url, id),
+        };
+        let source_url = match source_url {
+            Some(url) => url.trim().to_owned(),
+            None => {
+                let found = self.find_documents(entity, title)?;
+                return match found.as_slice() {
+                    [one] => Ok((one.clone(), false)),
+                    [] => Err(ProvenanceError::InvalidInput(format!(
+                        "no document {title:?} of {entity:?} yet: give its source URL (--url) to register it"
+                    ))),
+                    many => Err(ProvenanceError::InvalidInput(format!(
+                        "{} documents are titled {title:?} for {entity:?} ({}): give --url or the document ID",
+                        many.len(),
+                        many.iter().map(|d| d.id.to_string()).collect::<Vec<_>>().join(", ")
+                    ))),
+                };
+            }
+        };
+        let by_key = keys::document_by_key(entity, title, &source_url);
+        if let Some(seq) = self.store().record(&by_key)? {
+            let seq = keys::u64_at(&seq, 0).ok_or_else(|| ProvenanceError::RecordCorrupt {
+                key: "dockey/…".into(),
+                reason: "not an 8-byte sequence number".into(),
+            })?;
+            let prefix = self.config()?.prefix;
+            let id = DocumentId::new(prefix, seq)?;
+            if let Some(wanted) = explicit.as_ref().filter(|w| **w != id) {
+                return Err(ProvenanceError::IdTaken {
+                    id: wanted.to_string(),
+                    existing: format!("nothing, but this document is already registered as {id}"),
+                });
+            }
+            return Ok((self.document(&id)?, false));
+        }
+        let id = self.allocate_document_id(explicit.clone(), batch)?;
+        let document = Document {
+            id: id.clone(),
+            entity: entity.to_owned(),
+            title: title.to_owned(),
+            source_url,
+            registered_at: now,
+        };
+        batch.put(keys::document(id.seq()), encode(&document));
+        batch.put(by_key, id.seq().to_be_bytes().to_vec());
+        Ok((document, true))
+    }
+
+    fn allocate_document_id(
+        &self,
+        explicit: Option<DocumentId>,
+        batch: &mut RecordBatch,
+    ) -> Result<DocumentId> {
+        let highest = self.seq(keys::SEQ_DOCUMENT)?;
+        let id = match explicit {
+            Some(id) => {
+                self.check_prefix(&RecordId::Document(id.clone()))?;
+                if let Some(existing) = self.json::<Document>(&keys::document(id.seq()))? {
+                    return Err(ProvenanceError::IdTaken {
+                        id: id.to_string(),
+                        existing: format!("{:?} of {:?}", existing.title, existing.entity),
+                    });
+                }
+                id
+            }
+            None => DocumentId::new(self.config()?.prefix, highest + 1)?,
+        };
+        batch.put(
+            keys::SEQ_DOCUMENT,
+            highest.max(id.seq()).to_be_bytes().to_vec(),
+        );
+        Ok(id)
+    }
+}
+
+pub(crate) fn parse_sha(hex: &str) -> Result<[u8; 32]> {
+    Ok(Sha256::from_hex(hex)?.0)
+}
+
+fn check_label(what: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() || value.chars().any(|c| c.is_control()) {
+        return Err(ProvenanceError::InvalidInput(format!(
+            "invalid {what} {value:?}: expected non-empty text without control characters"
+        )));
+    }
+    Ok(())
+}
+
+fn check_url(url: &str) -> Result<()> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    let has_scheme = lower.starts_with("http://") || lower.starts_with("https://");
+    if !has_scheme
+        || url.len() <= "https://".len()
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ProvenanceError::InvalidInput(format!(
+            "invalid source URL {url:?}: expected an absolute http(s) URL"
+        )));
+    }
+    Ok(())
+}
+
+/// Passes reads through, keeping the first [`SNIFF_LEN`] bytes.
+struct HeadTee<'a, R> {
+    inner: R,
+    head: &'a mut Vec<u8>,
+}
+
+impl<R: Read> Read for HeadTee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = SNIFF_LEN.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
+    }
+}

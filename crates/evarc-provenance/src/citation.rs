@@ -1,0 +1,121 @@
+//! Building the citation of a record from what the archive holds.
+
+use evarc_store::Blake3;
+
+use crate::archive::Archive;
+use crate::cite::{
+    ArchiveCitation, CaptureCitation, CitationRecord, EvidenceCheck, ProvisionCitation,
+};
+use crate::error::Result;
+use crate::id::RecordId;
+use crate::model::{Capture, Document};
+
+impl Archive {
+    /// Everything a citation of `id` prints: the document, the capture cited (the provision's,
+    /// or the document's latest) and the archive's settings.
+    pub fn citation(&self, id: &RecordId) -> Result<CitationRecord> {
+        let (document, capture, provision) = match id {
+            RecordId::Document(doc) => {
+                let document = self.document(doc)?;
+                let capture = self.latest_capture(doc)?;
+                (document, capture, None)
+            }
+            RecordId::Provision(prov) => {
+                let provision = self.provision(prov)?;
+                let document = self.document(&provision.document)?;
+                let capture = self
+                    .captures(&document.id)?
+                    .into_iter()
+                    .find(|c| {
+                        c.sha256 == provision.capture.sha256
+                            && c.captured_at == provision.capture.captured_at
+                    })
+                    .ok_or_else(|| crate::ProvenanceError::RecordCorrupt {
+                        key: provision.id.to_string(),
+                        reason: format!(
+                            "its capture {} of {} is not recorded",
+                            provision.capture.sha256, document.id
+                        ),
+                    })?;
+                (document, capture, Some(provision))
+            }
+        };
+        let config = self.config()?;
+        Ok(citation_record(
+            id.clone(),
+            &document,
+            &capture,
+            provision.map(|p| ProvisionCitation {
+                title: p.title,
+                quote: p.quote,
+                severity: p.severity,
+                categories: p.categories,
+                selector: p.selector,
+            }),
+            ArchiveCitation {
+                name: config.name,
+                base_url: config.base_url,
+                tool: format!("evarc {}", env!("CARGO_PKG_VERSION")),
+            },
+        ))
+    }
+
+    /// Re-reads and re-hashes the bytes of a capture now: what the `provenance` format's last
+    /// line and `certify` state.
+    pub fn check_evidence(&self, capture: &CaptureCitation) -> Result<EvidenceCheck> {
+        let key = Blake3::from_hex(&capture.blake3)?;
+        if !self.store().contains(key)? {
+            return Ok(EvidenceCheck::Missing);
+        }
+        match self.store().verify(key) {
+            Ok(info) if info.sha256.to_hex() == capture.sha256 => Ok(EvidenceCheck::Verified),
+            Ok(info) => Ok(EvidenceCheck::Mismatch {
+                actual_sha256: info.sha256.to_hex(),
+            }),
+            Err(err) if err.is_integrity_failure() => Ok(match err {
+                evarc_store::StoreError::HashMismatch {
+                    algorithm: "SHA-256",
+                    actual,
+                    ..
+                } => EvidenceCheck::Mismatch {
+                    actual_sha256: actual,
+                },
+                evarc_store::StoreError::ChunkMissing { .. } => EvidenceCheck::Missing,
+                other => EvidenceCheck::Mismatch {
+                    actual_sha256: format!("unknown ({other})"),
+                },
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+fn citation_record(
+    record_id: RecordId,
+    document: &Document,
+    capture: &Capture,
+    provision: Option<ProvisionCitation>,
+    archive: ArchiveCitation,
+) -> CitationRecord {
+    CitationRecord {
+        record_id,
+        document_id: document.id.clone(),
+        entity: document.entity.clone(),
+        document_title: document.title.clone(),
+        source_url: document.source_url.clone(),
+        last_updated: capture.last_updated,
+        provision,
+        capture: CaptureCitation {
+            captured_at: capture.captured_at,
+            sha256: capture.sha256.clone(),
+            blake3: capture.blake3.clone(),
+            byte_len: capture.byte_len,
+            media_type: capture.media_type.clone(),
+            method: capture.method.clone(),
+            first_tracked: capture.first_tracked,
+            last_verified: capture.last_verified,
+            wayback: capture.wayback.clone(),
+        },
+        archive,
+    }
+}

@@ -1,0 +1,99 @@
+//! Record keys in the store's opaque `records` key space. docs/format.md lists them.
+//!
+//! Integers are big-endian so that key order is numeric order; times are nanoseconds since the
+//! Unix epoch with the sign bit flipped, so that key order is time order.
+
+use chrono::{DateTime, Utc};
+
+pub const CONFIG_PREFIX: &str = "cfg/prefix";
+pub const CONFIG_NAME: &str = "cfg/name";
+pub const CONFIG_BASE_URL: &str = "cfg/base-url";
+pub const SEQ_DOCUMENT: &str = "seq/doc";
+pub const SEQ_PROVISION: &str = "seq/prov";
+pub const DOCUMENT: &str = "doc/";
+pub const DOCUMENT_BY_KEY: &str = "dockey/";
+pub const CAPTURE: &str = "cap/";
+pub const CAPTURE_BY_SHA: &str = "capsha/";
+pub const PROVISION: &str = "prov/";
+pub const PROVISION_BY_KEY: &str = "provkey/";
+pub const PROVISION_BY_DOCUMENT: &str = "provdoc/";
+
+fn key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = prefix.as_bytes().to_vec();
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// Time as 8 bytes whose order is time order.
+pub fn time(at: DateTime<Utc>) -> [u8; 8] {
+    let nanos = at.timestamp_nanos_opt().unwrap_or(if at.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    });
+    ((nanos as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+pub fn document(seq: u64) -> Vec<u8> {
+    key(DOCUMENT, &[&seq.to_be_bytes()])
+}
+
+/// Same document = same entity + title + source URL.
+pub fn document_by_key(entity: &str, title: &str, url: &str) -> Vec<u8> {
+    let mut hasher = blake3::Hasher::new();
+    for part in [entity, title, url] {
+        hasher.update(&(part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    key(DOCUMENT_BY_KEY, &[hasher.finalize().as_bytes()])
+}
+
+pub fn captures_of(doc: u64) -> Vec<u8> {
+    key(CAPTURE, &[&doc.to_be_bytes()])
+}
+
+pub fn capture(doc: u64, at: DateTime<Utc>, sha256: &[u8; 32]) -> Vec<u8> {
+    key(CAPTURE, &[&doc.to_be_bytes(), &time(at), sha256])
+}
+
+pub fn captures_by_sha(sha256: &[u8; 32]) -> Vec<u8> {
+    key(CAPTURE_BY_SHA, &[sha256])
+}
+
+pub fn capture_by_sha(sha256: &[u8; 32], doc: u64, at: DateTime<Utc>) -> Vec<u8> {
+    key(CAPTURE_BY_SHA, &[sha256, &doc.to_be_bytes(), &time(at)])
+}
+
+pub fn provision(seq: u64) -> Vec<u8> {
+    key(PROVISION, &[&seq.to_be_bytes()])
+}
+
+/// Same provision = same document + same quote + same capture.
+pub fn provision_by_key(doc: u64, sha256: &[u8; 32], at: DateTime<Utc>, quote: &str) -> Vec<u8> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&doc.to_be_bytes());
+    hasher.update(sha256);
+    hasher.update(&time(at));
+    hasher.update(quote.as_bytes());
+    key(PROVISION_BY_KEY, &[hasher.finalize().as_bytes()])
+}
+
+pub fn provisions_of(doc: u64) -> Vec<u8> {
+    key(PROVISION_BY_DOCUMENT, &[&doc.to_be_bytes()])
+}
+
+pub fn provision_of(doc: u64, seq: u64) -> Vec<u8> {
+    key(
+        PROVISION_BY_DOCUMENT,
+        &[&doc.to_be_bytes(), &seq.to_be_bytes()],
+    )
+}
+
+/// Reads a big-endian u64 at `offset` of a key.
+pub fn u64_at(key: &[u8], offset: usize) -> Option<u64> {
+    key.get(offset..offset + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+}

@@ -1,0 +1,142 @@
+//! Registering provisions: a titled clause pinned to a capture by a quote.
+
+use chrono::{DateTime, Utc};
+use evarc_store::{Blake3, RecordBatch};
+
+use crate::archive::{encode, Archive};
+use crate::capture::parse_sha;
+use crate::error::{ProvenanceError, Result};
+use crate::id::{DocumentId, ProvisionId, RecordId};
+use crate::keys;
+use crate::model::{Capture, CaptureRef, Provision};
+
+/// A provision to register.
+#[derive(Clone, Debug)]
+pub struct ProvisionRequest {
+    pub document: DocumentId,
+    pub title: String,
+    pub quote: String,
+    /// SHA-256 of the capture to pin to; None: the document's latest capture.
+    pub capture: Option<String>,
+    /// Register under this ID (when free) instead of the next in sequence.
+    pub id: Option<ProvisionId>,
+    pub severity: Option<String>,
+    pub categories: Vec<String>,
+}
+
+impl Archive {
+    /// Registers a provision, or returns the existing one for the same document, capture and
+    /// quote (`false`). The quote must occur in the capture's extracted text.
+    pub fn add_provision(
+        &self,
+        request: ProvisionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Provision, bool)> {
+        let title = request.title.trim();
+        if title.is_empty() {
+            return Err(ProvenanceError::InvalidInput(
+                "a provision needs a title (--title)".into(),
+            ));
+        }
+        if let Some(id) = &request.id {
+            self.check_prefix(&RecordId::Provision(id.clone()))?;
+        }
+        let document = self.document(&request.document)?;
+        let capture = match &request.capture {
+            Some(sha) => self.capture_by_sha(&document.id, sha)?,
+            None => self.latest_capture(&document.id)?,
+        };
+        let sha = parse_sha(&capture.sha256)?;
+        let by_key =
+            keys::provision_by_key(document.id.seq(), &sha, capture.captured_at, &request.quote);
+        if let Some(existing) = self.existing_provision(&by_key)? {
+            return Ok((existing, false));
+        }
+        let selector = self.anchor_in(&capture, &request.quote)?;
+        let _guard = self.write_lock();
+        if let Some(existing) = self.existing_provision(&by_key)? {
+            return Ok((existing, false));
+        }
+        let mut batch = RecordBatch::new();
+        let id = self.allocate_provision_id(request.id, &mut batch)?;
+        let provision = Provision {
+            id: id.clone(),
+            document: document.id.clone(),
+            capture: CaptureRef {
+                sha256: capture.sha256.clone(),
+                captured_at: capture.captured_at,
+            },
+            title: title.to_owned(),
+            quote: request.quote,
+            severity: request.severity.filter(|s| !s.trim().is_empty()),
+            categories: request.categories,
+            selector,
+            registered_at: now,
+        };
+        batch.put(keys::provision(id.seq()), encode(&provision));
+        batch.put(by_key, id.seq().to_be_bytes().to_vec());
+        batch.put(keys::provision_of(document.id.seq(), id.seq()), Vec::new());
+        self.store().commit_records(batch)?;
+        Ok((provision, true))
+    }
+
+    /// Anchors `quote` in the extracted text of `capture`, reading its bytes verified.
+    pub fn anchor_in(
+        &self,
+        capture: &Capture,
+        quote: &str,
+    ) -> Result<crate::anchor::QuoteSelector> {
+        let text = self.capture_text(capture)?;
+        crate::anchor::anchor(&text, quote).map_err(|source| ProvenanceError::QuoteNotFound {
+            document: capture.document.to_string(),
+            sha256: capture.sha256.clone(),
+            source,
+        })
+    }
+
+    /// The extracted text of a capture (docs/text-extraction.md), from verified bytes.
+    pub fn capture_text(&self, capture: &Capture) -> Result<String> {
+        let key = Blake3::from_hex(&capture.blake3)?;
+        let bytes = self.store().read(key)?;
+        Ok(crate::text::extract_text(&bytes, Some(&capture.media_type)))
+    }
+
+    fn existing_provision(&self, by_key: &[u8]) -> Result<Option<Provision>> {
+        match self.store().record(by_key)? {
+            None => Ok(None),
+            Some(seq) => {
+                let seq = keys::u64_at(&seq, 0).ok_or_else(|| ProvenanceError::RecordCorrupt {
+                    key: "provkey/…".into(),
+                    reason: "not an 8-byte sequence number".into(),
+                })?;
+                let id = ProvisionId::new(self.config()?.prefix, seq)?;
+                self.provision(&id).map(Some)
+            }
+        }
+    }
+
+    fn allocate_provision_id(
+        &self,
+        explicit: Option<ProvisionId>,
+        batch: &mut RecordBatch,
+    ) -> Result<ProvisionId> {
+        let highest = self.seq(keys::SEQ_PROVISION)?;
+        let id = match explicit {
+            Some(id) => {
+                if let Some(existing) = self.json::<Provision>(&keys::provision(id.seq()))? {
+                    return Err(ProvenanceError::IdTaken {
+                        id: id.to_string(),
+                        existing: format!("{:?} of {}", existing.title, existing.document),
+                    });
+                }
+                id
+            }
+            None => ProvisionId::new(self.config()?.prefix, highest + 1)?,
+        };
+        batch.put(
+            keys::SEQ_PROVISION,
+            highest.max(id.seq()).to_be_bytes().to_vec(),
+        );
+        Ok(id)
+    }
+}
