@@ -55,6 +55,9 @@ pub enum Command {
     List(ListArgs),
     /// Find documents and provisions by entity, title, URL or quote.
     Search(SearchArgs),
+    /// Bring in captures made by other tools.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Read or change the archive's settings: base-url, name, prefix.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -237,4 +240,17 @@ pub enum ConfigCommand {
     Get { key: Option<String> },
     /// Change a setting: base-url, name, or prefix (only before the first ID is issued).
     Set { key: String, value: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Captures listed in a TSV, CSV or JSON Lines manifest (columns captured_at, entity,
+    /// document, source_url, path relative to the manifest, and optionally sha256 and bytes).
+    Manifest(ImportManifestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportManifestArgs {
+    /// The manifest file (.tsv, .csv, .jsonl; sniffed otherwise).
+    pub manifest: PathBuf,
 }

@@ -42,6 +42,21 @@ impl Output {
         Ok(())
     }
 
+    /// One compact JSON object on its own line, flushed at once (streams of results).
+    pub fn json_line(&mut self, value: &impl Serialize) -> Result<()> {
+        serde_json::to_writer(&mut self.out, value)?;
+        writeln!(self.out)?;
+        self.out.flush()?;
+        Ok(())
+    }
+
+    /// A line of text flushed at once (streams of results).
+    pub fn line_flushed(&mut self, text: &str) -> Result<()> {
+        self.line(text)?;
+        self.out.flush()?;
+        Ok(())
+    }
+
     pub fn flush(&mut self) -> Result<()> {
         self.out.flush()?;
         Ok(())

@@ -41,6 +41,9 @@ pub struct CaptureRequest {
     pub http: Option<HttpExchange>,
     pub last_updated: Option<NaiveDate>,
     pub wayback: Option<String>,
+    /// The SHA-256 the bytes are promised to have (e.g. by an import manifest): when they hash
+    /// to anything else, nothing is recorded.
+    pub expected_sha256: Option<Sha256>,
 }
 
 /// What archiving a capture did.
@@ -75,7 +78,9 @@ impl Archive {
             inner: source,
             head: &mut head,
         };
-        let snapshot = self.store().put(tee)?;
+        let snapshot = self
+            .store()
+            .put_checked(tee, request.expected_sha256, |_| {})?;
         let media_type = request
             .media_type
             .clone()

@@ -32,6 +32,30 @@ impl Archive {
             .collect()
     }
 
+    /// The document registered for exactly this entity, title and source URL.
+    pub fn find_document(&self, entity: &str, title: &str, url: &str) -> Result<Option<Document>> {
+        let key = keys::document_by_key(entity.trim(), title.trim(), url.trim());
+        let Some(seq) = self.store().record(&key)? else {
+            return Ok(None);
+        };
+        let seq = keys::u64_at(&seq, 0).ok_or_else(|| ProvenanceError::RecordCorrupt {
+            key: "dockey/…".into(),
+            reason: "not an 8-byte sequence number".into(),
+        })?;
+        let id = DocumentId::new(self.config()?.prefix, seq)?;
+        self.document(&id).map(Some)
+    }
+
+    /// The capture of a document at exactly this time with exactly these bytes, if recorded.
+    pub fn capture_at(
+        &self,
+        id: &DocumentId,
+        at: chrono::DateTime<chrono::Utc>,
+        sha: Sha256,
+    ) -> Result<Option<Capture>> {
+        self.json(&keys::capture(id.seq(), at, sha.as_bytes()))
+    }
+
     /// Documents of this entity with this title (any source URL).
     pub fn find_documents(&self, entity: &str, title: &str) -> Result<Vec<Document>> {
         let (entity, title) = (entity.trim(), title.trim());

@@ -339,6 +339,7 @@ fn is_paragraph(name: &str) -> bool {
             | "table"
             | "listing"
             | "textarea"
+            | "xmp"
     )
 }
 

@@ -64,6 +64,11 @@ pub enum StoreError {
         expected: String,
         actual: String,
     },
+    /// Input bytes did not hash to the SHA-256 promised for them; nothing was recorded.
+    #[error(
+        "the input failed verification: SHA-256 was {actual}, but should have been {expected}"
+    )]
+    InputMismatch { expected: Sha256, actual: Sha256 },
     /// The bytes read back are not as long as recorded.
     #[error("snapshot blake3:{snapshot} failed verification: read {actual} bytes, but {expected} were recorded")]
     LengthMismatch {
@@ -105,7 +110,8 @@ impl StoreError {
             | Self::ChunkCorrupt { .. }
             | Self::HashMismatch { .. }
             | Self::LengthMismatch { .. }
-            | Self::IndexCorrupt { .. } => true,
+            | Self::IndexCorrupt { .. }
+            | Self::InputMismatch { .. } => true,
             Self::Db { corruption, .. } => *corruption,
             _ => false,
         }

@@ -43,7 +43,18 @@ impl Store {
     /// [`Store::put`], calling `progress` with the number of bytes read so far after each chunk.
     pub fn put_with_progress(
         &self,
+        source: impl Read,
+        progress: impl FnMut(u64),
+    ) -> Result<PutOutcome> {
+        self.put_checked(source, None, progress)
+    }
+
+    /// [`Store::put_with_progress`] for bytes whose SHA-256 is promised: when they hash to
+    /// anything else, no snapshot is recorded and [`StoreError::InputMismatch`] is returned.
+    pub fn put_checked(
+        &self,
         mut source: impl Read,
+        expected: Option<Sha256>,
         mut progress: impl FnMut(u64),
     ) -> Result<PutOutcome> {
         let (tx, rx) = mpsc::sync_channel::<Arc<Vec<u8>>>(PIPELINE_DEPTH);
@@ -66,6 +77,12 @@ impl Store {
             written.map(|(chunks, stored, len)| (chunks, stored, len, digests))
         })?;
         let (sha256, blake3) = digests;
+        if let Some(expected) = expected.filter(|e| *e != sha256) {
+            return Err(StoreError::InputMismatch {
+                expected,
+                actual: sha256,
+            });
+        }
         let info = SnapshotInfo {
             blake3,
             sha256,

@@ -134,6 +134,7 @@ impl Plan {
             http: None,
             last_updated: self.last_updated,
             wayback: self.wayback,
+            expected_sha256: None,
         })
     }
 
@@ -170,6 +171,7 @@ impl Plan {
             }),
             last_updated: self.last_updated,
             wayback: self.wayback,
+            expected_sha256: None,
         })
     }
 }

@@ -5,6 +5,7 @@ mod cite;
 mod config;
 mod get;
 mod history;
+mod import;
 mod init;
 mod provision;
 mod show;
@@ -14,7 +15,7 @@ use anyhow::{Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use evarc_provenance::id::{DocumentId, RecordId};
 
-use crate::cli::{Cli, Command, ProvisionCommand};
+use crate::cli::{Cli, Command, ImportCommand, ProvisionCommand};
 use crate::output::Output;
 
 /// Runs a parsed command line; returns the exit code for a completed run.
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Show(args) => show::show(g, args, &mut out),
         Command::List(args) => show::list(g, args, &mut out),
         Command::Search(args) => show::search(g, args, &mut out),
+        Command::Import(ImportCommand::Manifest(args)) => import::manifest(g, args, &mut out),
         Command::Config(args) => config::run(g, args, &mut out),
     }?;
     out.flush()?;

@@ -1,0 +1,336 @@
+//! `evarc import manifest FILE`: the bulk path for captures made by other tools.
+//!
+//! One line is printed per capture as soon as it is durable (`--json`: one object per line,
+//! flushed), so a caller knows exactly what was archived if the run is interrupted. A rerun skips
+//! captures already recorded without reading their files.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use chrono::{DateTime, Utc};
+use evarc_provenance::cite::CaptureMethod;
+use evarc_provenance::{Archive, CaptureRequest, DocumentRef};
+use evarc_store::{OpenMode, Sha256};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{now, parse_time, text_time};
+use crate::cli::{GlobalArgs, ImportManifestArgs};
+use crate::context::open;
+use crate::exit::{OK, USAGE, VERIFICATION_FAILED};
+use crate::output::Output;
+use crate::progress;
+
+/// One manifest row, with the columns of ../shared/corpus's manifest.tsv.
+#[derive(Debug, Deserialize)]
+struct Row {
+    captured_at: String,
+    entity: String,
+    document: String,
+    source_url: String,
+    path: String,
+    #[serde(default)]
+    sha256: Option<String>,
+    #[serde(default)]
+    bytes: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    Tsv,
+    Csv,
+    JsonLines,
+}
+
+fn layout_of(path: &Path) -> Result<Layout> {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    if name.ends_with(".tsv") || name.ends_with(".tab") {
+        return Ok(Layout::Tsv);
+    }
+    if name.ends_with(".csv") {
+        return Ok(Layout::Csv);
+    }
+    if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        return Ok(Layout::JsonLines);
+    }
+    let head = std::fs::read(path)
+        .map(|b| b.into_iter().take(4096).collect::<Vec<u8>>())
+        .with_context(|| format!("cannot read manifest {}", path.display()))?;
+    let first = String::from_utf8_lossy(&head);
+    let first = first.lines().next().unwrap_or("").trim_start();
+    Ok(if first.starts_with('{') {
+        Layout::JsonLines
+    } else if first.contains('\t') {
+        Layout::Tsv
+    } else {
+        Layout::Csv
+    })
+}
+
+/// Reads every row, numbered from 1 (the header is line 1 in TSV/CSV).
+fn read_rows(path: &Path) -> Result<Vec<(usize, Result<Row>)>> {
+    let layout = layout_of(path)?;
+    let file =
+        File::open(path).with_context(|| format!("cannot open manifest {}", path.display()))?;
+    if layout == Layout::JsonLines {
+        let text = std::io::read_to_string(file)
+            .with_context(|| format!("cannot read manifest {} as UTF-8", path.display()))?;
+        return Ok(text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(i, line)| {
+                let row = serde_json::from_str::<Row>(line)
+                    .with_context(|| format!("line {}: not a manifest row", i + 1));
+                (i + 1, row)
+            })
+            .collect());
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(if layout == Layout::Tsv { b'\t' } else { b',' })
+        .quoting(layout == Layout::Csv)
+        .flexible(false)
+        .from_reader(file);
+    let headers = reader
+        .headers()
+        .with_context(|| format!("cannot read the header line of {}", path.display()))?
+        .clone();
+    for required in ["captured_at", "entity", "document", "source_url", "path"] {
+        if !headers.iter().any(|h| h == required) {
+            bail!(
+                "manifest {} has no {required:?} column (columns: {})",
+                path.display(),
+                headers.iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    Ok(reader
+        .deserialize::<Row>()
+        .enumerate()
+        .map(|(i, row)| {
+            (
+                i + 2,
+                row.with_context(|| format!("line {}: not a manifest row", i + 2)),
+            )
+        })
+        .collect())
+}
+
+/// What happened to one row.
+enum Fate {
+    Archived {
+        document: String,
+        new_document: bool,
+        capture_new: bool,
+        sha256: String,
+        at: DateTime<Utc>,
+        snapshot_new: bool,
+    },
+    Skipped {
+        document: String,
+        sha256: String,
+        at: DateTime<Utc>,
+    },
+    Mismatch(String),
+    Failed(String),
+}
+
+pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output) -> Result<u8> {
+    let rows = read_rows(&args.manifest)?;
+    let base = args
+        .manifest
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let archive = open(global, OpenMode::ReadWrite)?;
+    let bar = progress::items(rows.len() as u64, "importing");
+    let (mut archived, mut skipped, mut mismatched, mut failed) = (0u64, 0u64, 0u64, 0u64);
+    for (line, row) in rows {
+        let fate = match row {
+            Ok(row) => {
+                import_row(&archive, &base, &row).unwrap_or_else(|e| Fate::Failed(format!("{e:#}")))
+            }
+            Err(e) => Fate::Failed(format!("{e:#}")),
+        };
+        bar.inc(1);
+        match fate {
+            Fate::Archived {
+                document,
+                new_document,
+                capture_new,
+                sha256,
+                at,
+                snapshot_new,
+            } => {
+                archived += 1;
+                let what = match (capture_new, snapshot_new) {
+                    (true, true) => "new capture",
+                    (true, false) => "new capture (bytes already stored)",
+                    (false, _) => "identical to the previous capture (last verified moved)",
+                };
+                if out.json {
+                    out.json_line(&json!({"line": line, "status": "archived", "document": document, "new_document": new_document, "capture_new": capture_new, "snapshot_new": snapshot_new, "sha256": sha256, "captured_at": at}))?;
+                } else {
+                    out.line_flushed(&format!(
+                        "{document} {} sha256:{sha256} {what}",
+                        text_time(at)
+                    ))?;
+                }
+            }
+            Fate::Skipped {
+                document,
+                sha256,
+                at,
+            } => {
+                skipped += 1;
+                if out.json {
+                    out.json_line(&json!({"line": line, "status": "skipped", "document": document, "sha256": sha256, "captured_at": at}))?;
+                } else {
+                    out.line_flushed(&format!(
+                        "{document} {} sha256:{sha256} already archived",
+                        text_time(at)
+                    ))?;
+                }
+            }
+            Fate::Mismatch(message) => {
+                mismatched += 1;
+                report_failure(out, line, "mismatch", &message)?;
+            }
+            Fate::Failed(message) => {
+                failed += 1;
+                report_failure(out, line, "failed", &message)?;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let summary = format!(
+        "{archived} archived, {skipped} already there, {mismatched} hash mismatches, {failed} failed"
+    );
+    if out.json {
+        out.json_line(&json!({"status": "summary", "archived": archived, "skipped": skipped, "mismatched": mismatched, "failed": failed}))?;
+    } else {
+        eprintln!("{summary}");
+    }
+    Ok(if mismatched > 0 {
+        VERIFICATION_FAILED
+    } else if failed > 0 {
+        USAGE
+    } else {
+        OK
+    })
+}
+
+fn report_failure(out: &mut Output, line: usize, status: &str, message: &str) -> Result<()> {
+    if out.json {
+        out.json_line(&json!({"line": line, "status": status, "error": message}))
+    } else {
+        eprintln!("line {line}: {message}");
+        Ok(())
+    }
+}
+
+fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
+    let at = parse_time("captured_at", &row.captured_at)?;
+    let expected = row
+        .sha256
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| Sha256::from_hex(s.trim()))
+        .transpose()
+        .with_context(|| format!("bad sha256 column for {}", row.path))?;
+    // A rerun skips what is already recorded without reading the file.
+    if let (Some(sha), Some(doc)) = (
+        expected,
+        archive.find_document(&row.entity, &row.document, &row.source_url)?,
+    ) {
+        if archive.capture_at(&doc.id, at, sha)?.is_some()
+            || folded_into_previous(archive, &doc.id, at, sha)?
+        {
+            return Ok(Fate::Skipped {
+                document: doc.id.to_string(),
+                sha256: sha.to_hex(),
+                at,
+            });
+        }
+    }
+    let relative = Path::new(&row.path);
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        bail!(
+            "path {:?} must be relative to the manifest and stay inside its folder",
+            row.path
+        );
+    }
+    let path = base.join(relative);
+    let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    if let Some(bytes) = row.bytes.as_deref().filter(|b| !b.trim().is_empty()) {
+        let expected_len: u64 = bytes
+            .trim()
+            .parse()
+            .with_context(|| format!("bad bytes column {bytes:?}"))?;
+        let actual = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        if actual != expected_len {
+            return Ok(Fate::Mismatch(format!(
+                "{} is {actual} bytes, the manifest says {expected_len}",
+                path.display()
+            )));
+        }
+    }
+    let request = CaptureRequest {
+        document: DocumentRef::Named {
+            entity: row.entity.clone(),
+            title: row.document.clone(),
+            source_url: Some(row.source_url.clone()),
+            id: None,
+        },
+        captured_at: at,
+        method: CaptureMethod::FileImport,
+        media_type: None,
+        source_url: None,
+        http: None,
+        last_updated: None,
+        wayback: None,
+        expected_sha256: expected,
+    };
+    // A file that does not hash to its manifest's SHA-256 is refused by the store: no capture.
+    let outcome = match archive.capture(file, request, now()) {
+        Err(err)
+            if matches!(
+                err.store_error(),
+                Some(evarc_store::StoreError::InputMismatch { .. })
+            ) =>
+        {
+            return Ok(Fate::Mismatch(format!("{}: {err}", path.display())));
+        }
+        other => other?,
+    };
+    Ok(Fate::Archived {
+        document: outcome.document.id.to_string(),
+        new_document: outcome.document_created,
+        capture_new: outcome.capture_created,
+        sha256: outcome.snapshot.info.sha256.to_hex(),
+        at,
+        snapshot_new: outcome.snapshot.new,
+    })
+}
+
+/// True when an identical capture before `at` already records these bytes as seen at `at`.
+fn folded_into_previous(
+    archive: &Archive,
+    doc: &evarc_provenance::id::DocumentId,
+    at: DateTime<Utc>,
+    sha: Sha256,
+) -> Result<bool> {
+    Ok(archive
+        .captures(doc)?
+        .iter()
+        .rev()
+        .find(|c| c.captured_at <= at)
+        .is_some_and(|c| c.sha256 == sha.to_hex() && c.last_verified >= at))
+}

@@ -1,0 +1,64 @@
+//! Errors of package export. Every variant names what failed (the capture, the path) and chains
+//! its source. Reading a WARC does not fail as a whole: damage is reported per record as a
+//! [`crate::DamagedRecord`].
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// No captures were given: an empty package proves nothing.
+    #[error("nothing to export: no captures given")]
+    NoCaptures,
+    /// The bytes of a capture could not be read.
+    #[error("could not read the bytes of capture {sha256} of {document}")]
+    CaptureRead {
+        document: String,
+        sha256: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The bytes read back are not the bytes recorded.
+    #[error(
+        "capture of {document} does not verify: SHA-256 was {actual} ({actual_len} bytes), \
+         but should have been {expected} ({expected_len} bytes)"
+    )]
+    CaptureMismatch {
+        document: String,
+        expected: String,
+        actual: String,
+        expected_len: u64,
+        actual_len: u64,
+    },
+    /// A text field of a record cannot be written into a WARC header.
+    #[error("capture of {document}: {field} {value:?} cannot be written as a WARC header")]
+    BadHeaderValue {
+        document: String,
+        field: &'static str,
+        value: String,
+    },
+    /// Writing the output failed.
+    #[error("could not write {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The output stream of a WARC failed.
+    #[error("could not write the WARC")]
+    WarcOutput(#[source] io::Error),
+    /// BagIt output goes only into a new or empty directory.
+    #[error("{} exists and is not an empty directory; choose a new output directory", path.display())]
+    OutputNotEmpty { path: PathBuf },
+    /// WACZ output never overwrites a file.
+    #[error("{} already exists; choose a new output file", path.display())]
+    OutputExists { path: PathBuf },
+    /// The ZIP container of a WACZ could not be written.
+    #[error("could not write the ZIP container {}", path.display())]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+}
