@@ -1,1 +1,21 @@
+//! Integration tests of the `evarc` binary: each test runs the real program in a fresh temporary
+//! directory and compares whole outputs (long ones against files in `expected/`; regenerate them
+//! with `EVARC_BLESS=1 cargo test -p evarc-cli --test cli`, then review the diff).
+//!
+//! - `store_cli`: issue 2, the snapshot store (init, archive, get, verify, damage, one writer);
+//! - `provenance_cli`, `citations`: issue 3, documents, captures, provisions and citations on the
+//!   AWS Service Terms fixture (`aws_fixture`, `fixtures/`);
+//! - `url_capture`: issue 3, capturing URLs from a local test server (`http_server`);
+//! - `corpus`: real captures from `../shared/corpus` (only with `EVARC_CORPUS_TESTS=1`).
 
+mod aws_fixture;
+mod http_server;
+mod json;
+mod util;
+
+mod citations;
+mod corpus;
+mod packages;
+mod provenance_cli;
+mod store_cli;
+mod url_capture;

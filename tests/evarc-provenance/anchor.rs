@@ -140,7 +140,7 @@ fn relocation() {
         panic!("changed expected")
     };
     // The window has the quote's length and shares the most trigrams with it.
-    assert_eq!(closest, "applies. Clause tw");
+    assert_eq!(closest, "applies. Clause two");
 }
 
 #[test]

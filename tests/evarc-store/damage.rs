@@ -6,7 +6,7 @@ use crate::{fresh, noise};
 
 /// Opens the archive's RocksDB directly, as an attacker or a failing disk would see it.
 fn raw_db(path: &std::path::Path) -> rocksdb::DB {
-    let cfs = ["meta", "snapshots", "sha256", "chunks", "records"];
+    let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
     rocksdb::DB::open_cf(&rocksdb::Options::default(), path, cfs).expect("open raw")
 }
 

@@ -1,6 +1,8 @@
 //! Integration tests of the snapshot store: one binary, modules by topic.
 
 mod damage;
+mod delta;
+mod old_format;
 mod put_get;
 
 use evarc_store::Store;

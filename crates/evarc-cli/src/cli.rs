@@ -55,6 +55,8 @@ pub enum Command {
     List(ListArgs),
     /// Find documents and provisions by entity, title, URL or quote.
     Search(SearchArgs),
+    /// Write documents and provisions as a WARC, WACZ or BagIt evidence package.
+    Export(ExportArgs),
     /// Bring in captures made by other tools.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -247,10 +249,56 @@ pub enum ImportCommand {
     /// Captures listed in a TSV, CSV or JSON Lines manifest (columns captured_at, entity,
     /// document, source_url, path relative to the manifest, and optionally sha256 and bytes).
     Manifest(ImportManifestArgs),
+    /// The response and resource records of WARC files (.warc, .warc.gz); revisits resolved.
+    Warc(ImportWarcArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct ImportManifestArgs {
     /// The manifest file (.tsv, .csv, .jsonl; sniffed otherwise).
     pub manifest: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportWarcArgs {
+    /// The WARC files (.warc or .warc.gz; gzip is detected).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Who publishes the documents [default: the host of each target URI].
+    #[arg(long)]
+    pub entity: Option<String>,
+    /// The title of every imported document [default: the page's HTML <title>, else the URI].
+    #[arg(long, value_name = "TITLE")]
+    pub document: Option<String>,
+}
+
+/// The package formats of `evarc export`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageFormat {
+    /// WARC 1.1: `.warc`, or `.warc.gz` (one gzip member per record) when PATH ends with `.gz`.
+    Warc,
+    /// WACZ: the WARC with a CDXJ index, page list and datapackage, in one ZIP file.
+    Wacz,
+    /// BagIt 1.0: a directory with the bytes, every citation text and SHA-256 manifests.
+    Bagit,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Documents (all their captures) and provisions (their capture): CA-D-…, CA-P-….
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// The package format.
+    #[arg(long, short, value_enum)]
+    pub format: PackageFormat,
+    /// Where to write the package: a new file (warc, wacz) or a new or empty directory (bagit).
+    #[arg(long, short, value_name = "PATH")]
+    pub output: PathBuf,
+    /// Export only this capture of each document ID (its SHA-256).
+    #[arg(long, value_name = "SHA256")]
+    pub capture: Option<String>,
+    /// The access date printed in the citation texts (YYYY-MM-DD) [default: the date of the
+    /// latest capture exported, so the package holds no clock-derived value].
+    #[arg(long, value_name = "DATE")]
+    pub accessed: Option<String>,
 }

@@ -24,7 +24,22 @@ pub struct EnvironmentFailure(pub String);
 
 /// The exit code for an error: the first classified cause in the chain decides.
 pub fn code_for(err: &anyhow::Error) -> u8 {
+    // A marker given as context is found by downcasting the error itself, not in its chain.
+    if err.downcast_ref::<VerificationFailed>().is_some() {
+        return VERIFICATION_FAILED;
+    }
+    if err.downcast_ref::<EnvironmentFailure>().is_some() {
+        return ENVIRONMENT;
+    }
     for cause in err.chain() {
+        // An io::Error carrying a store error (a verifying reader's) hides it from `source()`.
+        if let Some(store) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<StoreError>())
+        {
+            return store_code(store);
+        }
         if cause.is::<VerificationFailed>() {
             return VERIFICATION_FAILED;
         }

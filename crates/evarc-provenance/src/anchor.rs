@@ -46,9 +46,11 @@ pub enum AnchorError {
     NotFound { quote: String, closest: String },
 }
 
-/// Shortens long text for messages: the first and last 80 characters around an ellipsis.
+/// Text for one-line messages: runs of whitespace (line breaks included) become one space, and
+/// long text keeps its first and last 80 characters around an ellipsis.
 fn shorten(text: &str) -> String {
     const KEEP: usize = 80;
+    let text = &text.split_whitespace().collect::<Vec<_>>().join(" ");
     let count = text.chars().count();
     if count <= 2 * KEEP + 10 {
         return text.to_owned();
@@ -323,5 +325,39 @@ fn closest_passage(text: &str, norm: &Normalized, needle: &str) -> String {
     let first = best_start;
     let last = (best_start + window_chars - 1).min(norm.spans.len() - 1);
     let (start, end) = (norm.spans[first].0, norm.spans[last].1);
+    let (start, end) = widen_to_words(text, start, end);
     text[start..end].trim().to_owned()
+}
+
+/// Moves `start` back and `end` forward to the nearest whitespace (at most 40 bytes each way),
+/// so that a passage does not begin or end in the middle of a word.
+fn widen_to_words(text: &str, start: usize, end: usize) -> (usize, usize) {
+    const REACH: usize = 40;
+    let starts_clean = text[start..].chars().next().is_none_or(char::is_whitespace)
+        || text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(char::is_whitespace);
+    let ends_clean = text[..end]
+        .chars()
+        .next_back()
+        .is_none_or(char::is_whitespace)
+        || text[end..].chars().next().is_none_or(char::is_whitespace);
+    if starts_clean && ends_clean {
+        return (start, end);
+    }
+    let before = if starts_clean { "" } else { &text[..start] };
+    let new_start = before
+        .char_indices()
+        .rev()
+        .take_while(|(i, _)| start - i <= REACH)
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(start, |(i, c)| i + c.len_utf8());
+    let after = if ends_clean { "" } else { &text[end..] };
+    let new_end = after
+        .char_indices()
+        .take_while(|(i, _)| *i <= REACH)
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(end, |(i, _)| end + i);
+    (new_start, new_end)
 }

@@ -3,7 +3,9 @@
 use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use evarc_store::{PutOutcome, RecordBatch, Sha256};
+use evarc_store::{
+    BaseHint, Blake3, Durability, PutOptions, PutOutcome, RecordBatch, Sha256, SnapshotInfo,
+};
 
 use crate::archive::{encode, Archive};
 use crate::cite::CaptureMethod;
@@ -57,6 +59,26 @@ pub struct CaptureOutcome {
     pub snapshot: PutOutcome,
 }
 
+/// A capture's records, decided before the snapshot's outcome is known.
+struct PlannedCapture {
+    document: Document,
+    document_created: bool,
+    capture: Capture,
+    capture_created: bool,
+}
+
+impl PlannedCapture {
+    fn with_snapshot(self, snapshot: PutOutcome) -> CaptureOutcome {
+        CaptureOutcome {
+            document: self.document,
+            document_created: self.document_created,
+            capture: self.capture,
+            capture_created: self.capture_created,
+            snapshot,
+        }
+    }
+}
+
 /// Bytes kept from the start of the input to sniff its media type.
 const SNIFF_LEN: usize = 8192;
 
@@ -72,20 +94,41 @@ impl Archive {
         request: CaptureRequest,
         now: DateTime<Utc>,
     ) -> Result<CaptureOutcome> {
+        self.capture_with(source, request, now, Durability::Synced)
+    }
+
+    /// [`Archive::capture`], made durable now or at the next [`Archive::sync`] (bulk imports
+    /// sync once per group of captures before reporting them).
+    pub fn capture_with(
+        &self,
+        source: impl Read,
+        request: CaptureRequest,
+        now: DateTime<Utc>,
+        durability: Durability,
+    ) -> Result<CaptureOutcome> {
         self.check_request(&request)?;
+        let base_hint = self.base_hint(&request)?;
         let mut head = Vec::new();
         let tee = HeadTee {
             inner: source,
             head: &mut head,
         };
-        let snapshot = self
-            .store()
-            .put_checked(tee, request.expected_sha256, |_| {})?;
+        let options = PutOptions {
+            expected: request.expected_sha256,
+            base_hint,
+        };
+        let prepared = self.store().prepare(tee, options, |_| {})?;
         let media_type = request
             .media_type
             .clone()
             .unwrap_or_else(|| crate::text::sniff_media_type(&head, None));
-        self.record_capture(snapshot, media_type, request, now)
+        let _guard = self.write_lock();
+        let (planned, batch) = self.plan_capture(*prepared.info(), media_type, request, now)?;
+        // The snapshot and its capture record are committed in one synced write.
+        let snapshot = self
+            .store()
+            .commit_prepared_with(prepared, Some(batch), durability)?;
+        Ok(planned.with_snapshot(snapshot))
     }
 
     /// Records a capture of bytes already in the store (e.g. imported elsewhere).
@@ -96,50 +139,119 @@ impl Archive {
         request: CaptureRequest,
         now: DateTime<Utc>,
     ) -> Result<CaptureOutcome> {
+        self.check_request(&request)?;
         let _guard = self.write_lock();
+        let (planned, batch) = self.plan_capture(snapshot.info, media_type, request, now)?;
+        self.store().commit_records(batch)?;
+        Ok(planned.with_snapshot(snapshot))
+    }
+
+    /// Makes every capture so far durable.
+    pub fn sync(&self) -> Result<()> {
+        Ok(self.store().sync()?)
+    }
+
+    /// The snapshot a new capture is likely closest to: the document's previous capture, or for
+    /// a document's first capture, the latest capture of the entity's most recently registered
+    /// document (pages of one publisher share most of their markup). The store may then keep
+    /// the capture as a delta against it.
+    fn base_hint(&self, request: &CaptureRequest) -> Result<Option<BaseHint>> {
+        let (capture, branch) = match self.existing_document(&request.document)? {
+            Some(doc) => (self.previous_capture(&doc.id, request.captured_at)?, false),
+            None => match &request.document {
+                DocumentRef::Named { entity, .. } => {
+                    let entity = entity.trim();
+                    let sibling = self
+                        .documents()?
+                        .into_iter()
+                        .rev()
+                        .find(|d| d.entity == entity);
+                    match sibling {
+                        Some(doc) => (self.previous_capture(&doc.id, request.captured_at)?, true),
+                        None => (None, true),
+                    }
+                }
+                DocumentRef::Id(_) => (None, false),
+            },
+        };
+        let Some(capture) = capture else {
+            return Ok(None);
+        };
+        let key = Blake3::from_hex(&capture.blake3)?;
+        Ok(Some(if branch {
+            BaseHint::BranchFrom(key)
+        } else {
+            BaseHint::After(key)
+        }))
+    }
+
+    /// The registered document a request names, if it is registered already.
+    fn existing_document(&self, reference: &DocumentRef) -> Result<Option<Document>> {
+        match reference {
+            DocumentRef::Id(id) => self.document(id).map(Some),
+            DocumentRef::Named {
+                entity,
+                title,
+                source_url: Some(url),
+                ..
+            } => self.find_document(entity, title, url),
+            DocumentRef::Named {
+                entity,
+                title,
+                source_url: None,
+                ..
+            } => Ok(match self.find_documents(entity, title)?.as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            }),
+        }
+    }
+
+    /// The records a capture adds (document, capture), decided under the writer lock.
+    fn plan_capture(
+        &self,
+        info: SnapshotInfo,
+        media_type: String,
+        request: CaptureRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(PlannedCapture, RecordBatch)> {
         let mut batch = RecordBatch::new();
         let (document, document_created) =
             self.resolve_document(&request.document, now, &mut batch)?;
         let doc_seq = document.id.seq();
-        let sha = snapshot.info.sha256;
+        let sha = info.sha256;
         let at = request.captured_at;
-        let existing = self.captures(&document.id)?;
-        if let Some(same) = existing
-            .iter()
-            .find(|c| c.captured_at == at && c.sha256 == sha.to_hex())
-        {
-            self.store().commit_records(batch)?;
-            return Ok(CaptureOutcome {
+        if let Some(same) = self.capture_at(&document.id, at, sha)? {
+            let planned = PlannedCapture {
                 document,
                 document_created,
-                capture: same.clone(),
+                capture: same,
                 capture_created: false,
-                snapshot,
-            });
+            };
+            return Ok((planned, batch));
         }
-        let previous = existing.iter().rev().find(|c| c.captured_at <= at);
+        let previous = self.previous_capture(&document.id, at)?;
         if let Some(previous) = previous.filter(|c| c.sha256 == sha.to_hex()) {
-            let mut folded = previous.clone();
+            let mut folded = previous;
             folded.last_verified = folded.last_verified.max(at);
             let sha_bytes = parse_sha(&folded.sha256)?;
             batch.put(
                 keys::capture(doc_seq, folded.captured_at, &sha_bytes),
                 encode(&folded),
             );
-            self.store().commit_records(batch)?;
-            return Ok(CaptureOutcome {
+            let planned = PlannedCapture {
                 document,
                 document_created,
                 capture: folded,
                 capture_created: false,
-                snapshot,
-            });
+            };
+            return Ok((planned, batch));
         }
         let capture = Capture {
             document: document.id.clone(),
             sha256: sha.to_hex(),
-            blake3: snapshot.info.blake3.to_hex(),
-            byte_len: snapshot.info.len,
+            blake3: info.blake3.to_hex(),
+            byte_len: info.len,
             captured_at: at,
             method: request.method,
             media_type,
@@ -158,14 +270,13 @@ impl Archive {
             keys::capture_by_sha(sha.as_bytes(), doc_seq, at),
             Vec::new(),
         );
-        self.store().commit_records(batch)?;
-        Ok(CaptureOutcome {
+        let planned = PlannedCapture {
             document,
             document_created,
             capture,
             capture_created: true,
-            snapshot,
-        })
+        };
+        Ok((planned, batch))
     }
 
     /// Refuses a request that cannot be recorded, before its bytes are stored.
@@ -243,10 +354,9 @@ impl Archive {
             let prefix = self.config()?.prefix;
             let id = DocumentId::new(prefix, seq)?;
             if let Some(wanted) = explicit.as_ref().filter(|w| **w != id) {
-                return Err(ProvenanceError::IdTaken {
-                    id: wanted.to_string(),
-                    existing: format!("nothing, but this document is already registered as {id}"),
-                });
+                return Err(ProvenanceError::InvalidInput(format!(
+                    "cannot register this document as {wanted}: it is already registered as {id}"
+                )));
             }
             return Ok((self.document(&id)?, false));
         }

@@ -6,8 +6,8 @@ use crate::archive::Archive;
 use crate::cite::{
     ArchiveCitation, CaptureCitation, CitationRecord, EvidenceCheck, ProvisionCitation,
 };
-use crate::error::Result;
-use crate::id::RecordId;
+use crate::error::{ProvenanceError, Result};
+use crate::id::{DocumentId, RecordId};
 use crate::model::{Capture, Document};
 
 impl Archive {
@@ -30,7 +30,7 @@ impl Archive {
                         c.sha256 == provision.capture.sha256
                             && c.captured_at == provision.capture.captured_at
                     })
-                    .ok_or_else(|| crate::ProvenanceError::RecordCorrupt {
+                    .ok_or_else(|| ProvenanceError::RecordCorrupt {
                         key: provision.id.to_string(),
                         reason: format!(
                             "its capture {} of {} is not recorded",
@@ -40,7 +40,7 @@ impl Archive {
                 (document, capture, Some(provision))
             }
         };
-        let config = self.config()?;
+        let archive = self.archive_citation()?;
         Ok(citation_record(
             id.clone(),
             &document,
@@ -52,12 +52,41 @@ impl Archive {
                 categories: p.categories,
                 selector: p.selector,
             }),
-            ArchiveCitation {
-                name: config.name,
-                base_url: config.base_url,
-                tool: format!("evarc {}", env!("CARGO_PKG_VERSION")),
-            },
+            archive,
         ))
+    }
+
+    /// The citation of document `id` anchored on one of its captures, not only the latest
+    /// (an export cites each capture it ships). The capture must be a capture of `id`.
+    pub fn citation_of_capture(
+        &self,
+        id: &DocumentId,
+        capture: &Capture,
+    ) -> Result<CitationRecord> {
+        if &capture.document != id {
+            return Err(ProvenanceError::InvalidInput(format!(
+                "capture sha256:{} is a capture of {}, not of {id}",
+                capture.sha256, capture.document
+            )));
+        }
+        let document = self.document(id)?;
+        Ok(citation_record(
+            RecordId::Document(id.clone()),
+            &document,
+            capture,
+            None,
+            self.archive_citation()?,
+        ))
+    }
+
+    /// The archive part of every citation: its settings and this tool.
+    fn archive_citation(&self) -> Result<ArchiveCitation> {
+        let config = self.config()?;
+        Ok(ArchiveCitation {
+            name: config.name,
+            base_url: config.base_url,
+            tool: format!("evarc {}", env!("CARGO_PKG_VERSION")),
+        })
     }
 
     /// Re-reads and re-hashes the bytes of a capture now: what the `provenance` format's last
@@ -80,9 +109,8 @@ impl Archive {
                 } => EvidenceCheck::Mismatch {
                     actual_sha256: actual,
                 },
-                evarc_store::StoreError::ChunkMissing { .. } => EvidenceCheck::Missing,
-                other => EvidenceCheck::Mismatch {
-                    actual_sha256: format!("unknown ({other})"),
+                other => EvidenceCheck::Damaged {
+                    reason: other.to_string(),
                 },
             }),
             Err(err) => Err(err.into()),

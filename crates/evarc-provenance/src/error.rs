@@ -23,7 +23,7 @@ pub enum ProvenanceError {
     ForeignPrefix { id: String, prefix: String },
     #[error("the ID prefix is fixed once an ID has been issued (it is {prefix})")]
     PrefixLocked { prefix: String },
-    #[error("quote not found in capture {sha256} of {document}: {source}")]
+    #[error("cannot pin the quote to capture {sha256} of {document}")]
     QuoteNotFound {
         document: String,
         sha256: String,

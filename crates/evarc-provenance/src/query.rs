@@ -56,6 +56,20 @@ impl Archive {
         self.json(&keys::capture(id.seq(), at, sha.as_bytes()))
     }
 
+    /// The document's capture at `at` or the latest before it.
+    pub fn previous_capture(
+        &self,
+        id: &DocumentId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Capture>> {
+        let prefix = keys::captures_of(id.seq());
+        let bound = keys::capture(id.seq(), at, &[0xff; 32]);
+        self.store()
+            .last_record_at_or_before(&prefix, &bound)?
+            .map(|(k, v)| decode(&k, &v))
+            .transpose()
+    }
+
     /// Documents of this entity with this title (any source URL).
     pub fn find_documents(&self, entity: &str, title: &str) -> Result<Vec<Document>> {
         let (entity, title) = (entity.trim(), title.trim());

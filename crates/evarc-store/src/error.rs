@@ -56,6 +56,20 @@ pub enum StoreError {
         chunk: Blake3,
         reason: String,
     },
+    /// A delta snapshot's compressed bytes are absent.
+    #[error("snapshot blake3:{snapshot} is damaged: its delta is missing")]
+    DeltaMissing { snapshot: Blake3 },
+    /// A delta snapshot's compressed bytes do not decode against its base.
+    #[error("snapshot blake3:{snapshot} is damaged: its delta {reason}")]
+    DeltaCorrupt { snapshot: Blake3, reason: String },
+    /// A delta snapshot cannot be rebuilt because a snapshot it is built on failed.
+    #[error("snapshot blake3:{snapshot} cannot be rebuilt: its delta base blake3:{base} failed: {source}")]
+    BaseDamaged {
+        snapshot: Blake3,
+        base: Blake3,
+        #[source]
+        source: Box<StoreError>,
+    },
     /// The bytes read back do not hash to the recorded digest.
     #[error("snapshot blake3:{snapshot} failed verification: {algorithm} was {actual}, but should have been {expected}")]
     HashMismatch {
@@ -111,7 +125,10 @@ impl StoreError {
             | Self::HashMismatch { .. }
             | Self::LengthMismatch { .. }
             | Self::IndexCorrupt { .. }
-            | Self::InputMismatch { .. } => true,
+            | Self::InputMismatch { .. }
+            | Self::DeltaMissing { .. }
+            | Self::DeltaCorrupt { .. }
+            | Self::BaseDamaged { .. } => true,
             Self::Db { corruption, .. } => *corruption,
             _ => false,
         }
@@ -124,7 +141,10 @@ impl StoreError {
             | Self::ChunkMissing { snapshot, .. }
             | Self::ChunkCorrupt { snapshot, .. }
             | Self::HashMismatch { snapshot, .. }
-            | Self::LengthMismatch { snapshot, .. } => Some(*snapshot),
+            | Self::LengthMismatch { snapshot, .. }
+            | Self::DeltaMissing { snapshot }
+            | Self::DeltaCorrupt { snapshot, .. }
+            | Self::BaseDamaged { snapshot, .. } => Some(*snapshot),
             _ => None,
         }
     }

@@ -13,6 +13,8 @@
 //! BLAKE3 key before any of its bytes are handed out, and the whole snapshot against both recorded
 //! digests at the end. A mismatch is an error naming the snapshot and both digests.
 
+mod cache;
+mod delta;
 mod digest;
 mod error;
 mod format;
@@ -22,10 +24,11 @@ mod records;
 mod scrub;
 mod store;
 
+pub use delta::BaseHint;
 pub use digest::{Blake3, DigestQuery, Sha256};
 pub use error::StoreError;
-pub use format::{CHUNK_SIZE, FORMAT_VERSION};
-pub use ingest::PutOutcome;
+pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};
+pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use reader::SnapshotReader;
 pub use records::RecordBatch;
 pub use scrub::{ScrubFinding, ScrubReport};

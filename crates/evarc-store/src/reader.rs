@@ -1,22 +1,35 @@
-//! Verified streaming reads of a snapshot.
+//! Verified reads of a snapshot: streamed chunk by chunk, or rebuilt from its delta chain.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use sha2::Digest as _;
 
-use crate::format::{decode_chunk, Manifest, CF_CHUNKS};
+use crate::format::{decode_chunk, Layout, Manifest, CF_CHUNKS, CF_DELTAS};
 use crate::store::SnapshotInfo;
 use crate::{Blake3, Result, Sha256, Store, StoreError};
 
 /// Reads a snapshot's bytes, verifying as it goes.
 ///
-/// Each chunk is decompressed and checked against its BLAKE3 key before any of its bytes are
-/// returned, so a damaged chunk never reaches the caller. At the end the whole snapshot is checked
-/// against its recorded SHA-256 and BLAKE3; a mismatch is returned as the final read's error.
-/// Errors are [`StoreError`]s wrapped in `io::Error`; [`SnapshotReader::into_error`] unwraps them.
+/// A chunked snapshot is streamed: each chunk is decompressed and checked against its BLAKE3 key
+/// before any of its bytes are returned, so a damaged chunk never reaches the caller; at the end
+/// the whole snapshot is checked against its recorded SHA-256 and BLAKE3, and a mismatch is the
+/// final read's error. A delta snapshot (at most [`crate::format::DELTA_MAX`] bytes) is rebuilt
+/// and fully verified before the reader is returned. Errors are [`StoreError`]s wrapped in
+/// `io::Error`; [`SnapshotReader::into_error`] unwraps them.
 pub struct SnapshotReader<'a> {
-    store: &'a Store,
     info: SnapshotInfo,
+    source: Source<'a>,
+}
+
+enum Source<'a> {
+    Chunked(Box<ChunkStream<'a>>),
+    Verified { bytes: Arc<Vec<u8>>, pos: usize },
+}
+
+struct ChunkStream<'a> {
+    store: &'a Store,
+    key: Blake3,
     manifest: Manifest,
     next_chunk: usize,
     buf: Vec<u8>,
@@ -35,13 +48,153 @@ impl Store {
             .ok_or_else(|| StoreError::SnapshotNotFound {
                 query: format!("blake3:{key}"),
             })?;
-        Ok(SnapshotReader {
-            store: self,
-            info: SnapshotInfo {
-                blake3: key,
-                sha256: manifest.sha256,
-                len: manifest.len,
+        let info = SnapshotInfo {
+            blake3: key,
+            sha256: manifest.sha256,
+            len: manifest.len,
+        };
+        let source = match &manifest.layout {
+            Layout::Delta { .. } => Source::Verified {
+                bytes: self.materialize(key, manifest)?,
+                pos: 0,
             },
+            Layout::Chunked { .. } => match self.cache.get(key) {
+                Some(bytes) => Source::Verified { bytes, pos: 0 },
+                None => Source::Chunked(Box::new(ChunkStream::new(self, key, manifest))),
+            },
+        };
+        Ok(SnapshotReader { info, source })
+    }
+
+    /// The verified bytes of a snapshot of at most `DELTA_MAX` bytes, rebuilt through its delta
+    /// chain when it has one, and cached.
+    pub(crate) fn materialize(&self, key: Blake3, manifest: Manifest) -> Result<Arc<Vec<u8>>> {
+        if let Some(bytes) = self.cache.get(key) {
+            return Ok(bytes);
+        }
+        // Walk down to a cached snapshot or the chain's keyframe.
+        let mut chain = vec![(key, manifest)];
+        let mut bytes = loop {
+            let (at, current) = chain.last().expect("chain starts non-empty");
+            let (at, base) = match &current.layout {
+                Layout::Chunked { .. } => {
+                    let (at, current) = chain.pop().expect("non-empty");
+                    break self
+                        .read_keyframe(at, current)
+                        .map_err(|e| wrap(key, at, e))?;
+                }
+                Layout::Delta { base, .. } => (*at, *base),
+            };
+            if let Some(bytes) = self.cache.get(base) {
+                break bytes;
+            }
+            let base_manifest = self
+                .manifest(base)
+                .map_err(|e| wrap(key, base, e))?
+                .ok_or_else(|| {
+                    wrap(
+                        key,
+                        base,
+                        StoreError::ManifestCorrupt {
+                            snapshot: base,
+                            reason: format!("is missing (snapshot blake3:{at} is a delta on it)"),
+                        },
+                    )
+                })?;
+            chain.push((base, base_manifest));
+        };
+        // Apply the deltas upwards, checking every level against its key.
+        while let Some((at, current)) = chain.pop() {
+            let rebuilt = self
+                .apply_delta(at, &current, &bytes)
+                .map_err(|e| wrap(key, at, e))?;
+            bytes = Arc::new(rebuilt);
+            self.cache.put(at, Arc::clone(&bytes));
+        }
+        let manifest_sha =
+            self.manifest(key)?
+                .map(|m| m.sha256)
+                .ok_or_else(|| StoreError::SnapshotNotFound {
+                    query: format!("blake3:{key}"),
+                })?;
+        let sha = Sha256::of(&bytes);
+        if sha != manifest_sha {
+            return Err(StoreError::HashMismatch {
+                snapshot: key,
+                algorithm: Sha256::ALGORITHM,
+                expected: manifest_sha.to_hex(),
+                actual: sha.to_hex(),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Reads a whole chunked snapshot into memory, verified, and caches it.
+    fn read_keyframe(&self, key: Blake3, manifest: Manifest) -> Result<Arc<Vec<u8>>> {
+        let len = usize::try_from(manifest.len).unwrap_or(usize::MAX);
+        let mut stream = ChunkStream::new(self, key, manifest);
+        let mut out = Vec::with_capacity(len.min(crate::format::DELTA_MAX));
+        stream.read_all(&mut out)?;
+        let bytes = Arc::new(out);
+        self.cache.put(key, Arc::clone(&bytes));
+        Ok(bytes)
+    }
+
+    /// Rebuilds delta snapshot `key` from its base's bytes and checks its BLAKE3.
+    fn apply_delta(&self, key: Blake3, manifest: &Manifest, base: &[u8]) -> Result<Vec<u8>> {
+        let value = self
+            .db
+            .get_pinned_cf(self.cf(CF_DELTAS)?, key.as_bytes())
+            .map_err(|e| match self.db_err(e) {
+                StoreError::Db {
+                    corruption: true,
+                    source,
+                    ..
+                } => StoreError::DeltaCorrupt {
+                    snapshot: key,
+                    reason: format!("is unreadable: {source}"),
+                },
+                other => other,
+            })?
+            .ok_or(StoreError::DeltaMissing { snapshot: key })?;
+        let len = usize::try_from(manifest.len).unwrap_or(usize::MAX);
+        let bytes = crate::delta::decompress(base, &value, len).map_err(|reason| {
+            StoreError::DeltaCorrupt {
+                snapshot: key,
+                reason,
+            }
+        })?;
+        let actual = Blake3::of(&bytes);
+        if actual != key {
+            return Err(StoreError::HashMismatch {
+                snapshot: key,
+                algorithm: Blake3::ALGORITHM,
+                expected: key.to_hex(),
+                actual: actual.to_hex(),
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+/// Names the snapshot asked for when a snapshot it is built on failed.
+fn wrap(asked: Blake3, failed: Blake3, err: StoreError) -> StoreError {
+    if asked == failed {
+        err
+    } else {
+        StoreError::BaseDamaged {
+            snapshot: asked,
+            base: failed,
+            source: Box::new(err),
+        }
+    }
+}
+
+impl<'a> ChunkStream<'a> {
+    fn new(store: &'a Store, key: Blake3, manifest: Manifest) -> Self {
+        Self {
+            store,
+            key,
             manifest,
             next_chunk: 0,
             buf: Vec::new(),
@@ -50,31 +203,29 @@ impl Store {
             blake3: blake3::Hasher::new(),
             read: 0,
             done: false,
-        })
-    }
-}
-
-impl SnapshotReader<'_> {
-    /// What the manifest records of the snapshot being read.
-    pub fn info(&self) -> &SnapshotInfo {
-        &self.info
+        }
     }
 
-    /// Turns an error returned by `read` back into the store error it carries.
-    pub fn into_error(&self, err: io::Error) -> StoreError {
-        into_store_error(err, "reading snapshot")
+    /// Reads everything into `out`, verified (used for keyframes of delta chains).
+    fn read_all(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        while self.next_chunk < self.manifest.chunks().len() {
+            self.load_chunk()?;
+            out.extend_from_slice(&self.buf);
+            self.pos = self.buf.len();
+        }
+        self.finish()
     }
 
     fn load_chunk(&mut self) -> Result<()> {
         let index = self.next_chunk;
-        let key = self.manifest.chunks[index];
-        let snapshot = self.info.blake3;
+        let chunk = self.manifest.chunks()[index];
+        let snapshot = self.key;
         let index_u32 = u32::try_from(index).expect("manifest chunk count is a u32");
-        let value = self
-            .store
+        let store = self.store;
+        let value = store
             .db
-            .get_pinned_cf(self.store.cf(CF_CHUNKS), key.as_bytes())
-            .map_err(|e| match self.store.db_err(e) {
+            .get_pinned_cf(store.cf(CF_CHUNKS)?, chunk.as_bytes())
+            .map_err(|e| match store.db_err(e) {
                 StoreError::Db {
                     corruption: true,
                     source,
@@ -82,7 +233,7 @@ impl SnapshotReader<'_> {
                 } => StoreError::ChunkCorrupt {
                     snapshot,
                     index: index_u32,
-                    chunk: key,
+                    chunk,
                     reason: format!("is unreadable: {source}"),
                 },
                 other => other,
@@ -90,22 +241,22 @@ impl SnapshotReader<'_> {
             .ok_or(StoreError::ChunkMissing {
                 snapshot,
                 index: index_u32,
-                chunk: key,
+                chunk,
             })?;
         let raw = decode_chunk(&value, self.manifest.chunk_len(index)).map_err(|reason| {
             StoreError::ChunkCorrupt {
                 snapshot,
                 index: index_u32,
-                chunk: key,
+                chunk,
                 reason,
             }
         })?;
         let actual = Blake3::of(&raw);
-        if actual != key {
+        if actual != chunk {
             return Err(StoreError::ChunkCorrupt {
                 snapshot,
                 index: index_u32,
-                chunk: key,
+                chunk,
                 reason: format!("hashes to blake3:{actual}"),
             });
         }
@@ -120,24 +271,24 @@ impl SnapshotReader<'_> {
 
     fn finish(&mut self) -> Result<()> {
         self.done = true;
-        let snapshot = self.info.blake3;
-        if self.read != self.info.len {
+        let snapshot = self.key;
+        if self.read != self.manifest.len {
             return Err(StoreError::LengthMismatch {
                 snapshot,
-                expected: self.info.len,
+                expected: self.manifest.len,
                 actual: self.read,
             });
         }
         let sha = Sha256(std::mem::take(&mut self.sha256).finalize().into());
-        if sha != self.info.sha256 {
+        if sha != self.manifest.sha256 {
             return Err(StoreError::HashMismatch {
                 snapshot,
                 algorithm: Sha256::ALGORITHM,
-                expected: self.info.sha256.to_hex(),
+                expected: self.manifest.sha256.to_hex(),
                 actual: sha.to_hex(),
             });
         }
-        let b3 = Blake3(*self.blake3.finalize().as_bytes());
+        let b3 = Blake3(*std::mem::take(&mut self.blake3).finalize().as_bytes());
         if b3 != snapshot {
             return Err(StoreError::HashMismatch {
                 snapshot,
@@ -148,6 +299,35 @@ impl SnapshotReader<'_> {
         }
         Ok(())
     }
+
+    fn read(&mut self, out: &mut [u8]) -> Result<usize> {
+        while self.pos == self.buf.len() {
+            if self.done {
+                return Ok(0);
+            }
+            if self.next_chunk == self.manifest.chunks().len() {
+                self.finish()?;
+                return Ok(0);
+            }
+            self.load_chunk()?;
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl SnapshotReader<'_> {
+    /// What the manifest records of the snapshot being read.
+    pub fn info(&self) -> &SnapshotInfo {
+        &self.info
+    }
+
+    /// Turns an error returned by `read` back into the store error it carries.
+    pub fn into_error(&self, err: io::Error) -> StoreError {
+        into_store_error(err, "reading snapshot")
+    }
 }
 
 impl Read for SnapshotReader<'_> {
@@ -155,20 +335,15 @@ impl Read for SnapshotReader<'_> {
         if out.is_empty() {
             return Ok(0);
         }
-        while self.pos == self.buf.len() {
-            if self.done {
-                return Ok(0);
+        match &mut self.source {
+            Source::Chunked(stream) => stream.read(out).map_err(io::Error::other),
+            Source::Verified { bytes, pos } => {
+                let n = out.len().min(bytes.len() - *pos);
+                out[..n].copy_from_slice(&bytes[*pos..*pos + n]);
+                *pos += n;
+                Ok(n)
             }
-            if self.next_chunk == self.manifest.chunks.len() {
-                self.finish().map_err(io::Error::other)?;
-                return Ok(0);
-            }
-            self.load_chunk().map_err(io::Error::other)?;
         }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
     }
 }
 

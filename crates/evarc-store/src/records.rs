@@ -25,6 +25,10 @@ impl RecordBatch {
         self.puts.push((key.into(), value.into()));
     }
 
+    pub(crate) fn into_puts(self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.puts
+    }
+
     /// True when the batch holds nothing.
     pub fn is_empty(&self) -> bool {
         self.puts.is_empty()
@@ -35,14 +39,14 @@ impl Store {
     /// The record under `key`.
     pub fn record(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.db
-            .get_cf(self.cf(CF_RECORDS), key)
+            .get_cf(self.cf(CF_RECORDS)?, key)
             .map_err(|e| self.db_err(e))
     }
 
     /// Writes `batch` atomically, with the write-ahead log synced before returning.
     pub fn commit_records(&self, batch: RecordBatch) -> Result<()> {
         let mut wb = WriteBatch::default();
-        let cf = self.cf(CF_RECORDS);
+        let cf = self.cf(CF_RECORDS)?;
         for (key, value) in batch.puts {
             wb.put_cf(cf, key, value);
         }
@@ -69,7 +73,7 @@ impl Store {
         mut visit: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<()> {
         let iter = self.db.iterator_cf(
-            self.cf(CF_RECORDS),
+            self.cf(CF_RECORDS)?,
             IteratorMode::From(prefix, Direction::Forward),
         );
         for item in iter {
@@ -79,6 +83,22 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The last record whose key starts with `prefix` and is at most `bound` (in key order).
+    pub fn last_record_at_or_before(
+        &self,
+        prefix: &[u8],
+        bound: &[u8],
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let mode = IteratorMode::From(bound, Direction::Reverse);
+        if let Some(item) = self.db.iterator_cf(self.cf(CF_RECORDS)?, mode).next() {
+            let (key, value) = item.map_err(|e| self.db_err(e))?;
+            if key.starts_with(prefix) && key.as_ref() <= bound {
+                return Ok(Some((key.to_vec(), value.to_vec())));
+            }
+        }
+        Ok(None)
     }
 
     /// The last record (in key order) whose key starts with `prefix`.
@@ -97,7 +117,7 @@ impl Store {
         } else {
             IteratorMode::From(&upper, Direction::Reverse)
         };
-        for item in self.db.iterator_cf(self.cf(CF_RECORDS), mode) {
+        for item in self.db.iterator_cf(self.cf(CF_RECORDS)?, mode) {
             let (key, value) = item.map_err(|e| self.db_err(e))?;
             if key.as_ref() >= upper.as_slice() && !upper.is_empty() {
                 continue;

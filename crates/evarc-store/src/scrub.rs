@@ -1,12 +1,12 @@
 //! Scrub: re-read and re-hash every snapshot of the archive, in parallel.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use rocksdb::IteratorMode;
 
-use crate::format::{CF_SHA256, CF_SNAPSHOTS};
+use crate::format::{Layout, CF_SHA256, CF_SNAPSHOTS};
 use crate::{Blake3, Result, Sha256, Store, StoreError};
 
 /// One snapshot that failed the scrub.
@@ -53,7 +53,7 @@ impl Store {
         let mut snapshots: BTreeMap<Blake3, Option<Sha256>> = BTreeMap::new();
         for item in self
             .db
-            .iterator_cf(self.cf(CF_SNAPSHOTS), IteratorMode::Start)
+            .iterator_cf(self.cf(CF_SNAPSHOTS)?, IteratorMode::Start)
         {
             match item {
                 Ok((key, _)) => match Blake3::from_slice(&key) {
@@ -75,7 +75,10 @@ impl Store {
                 }
             }
         }
-        for item in self.db.iterator_cf(self.cf(CF_SHA256), IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_SHA256)?, IteratorMode::Start)
+        {
             match item {
                 Ok((sha, key)) => match (Sha256::from_slice(&sha), Blake3::from_slice(&key)) {
                     (Some(sha), Some(key)) => {
@@ -98,12 +101,22 @@ impl Store {
         }
         let total = snapshots.len() as u64;
         let done = AtomicU64::new(0);
-        let results: Vec<_> = snapshots
+        // Snapshots of one delta chain are checked in chain order on one thread, so that each
+        // base is rebuilt once and found in the cache by the deltas built on it; chains run in
+        // parallel. Bytes cached before the scrub are not trusted.
+        self.cache.clear();
+        let groups = self.chain_groups(snapshots);
+        let results: Vec<_> = groups
             .into_par_iter()
-            .map(|(key, indexed_sha)| {
-                let result = self.verify_listed(key, indexed_sha);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                (key, indexed_sha, result)
+            .flat_map_iter(|group| {
+                group
+                    .into_iter()
+                    .map(|(key, indexed_sha)| {
+                        let result = self.verify_listed(key, indexed_sha);
+                        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                        (key, indexed_sha, result)
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect();
         for (key, indexed_sha, result) in results {
@@ -121,6 +134,49 @@ impl Store {
             }
         }
         Ok(report)
+    }
+
+    /// Groups snapshots by the keyframe of their delta chain, each group in chain order.
+    /// Snapshots whose manifest cannot be read form groups of their own (and fail when checked).
+    fn chain_groups(
+        &self,
+        snapshots: BTreeMap<Blake3, Option<Sha256>>,
+    ) -> Vec<Vec<(Blake3, Option<Sha256>)>> {
+        let mut position: HashMap<Blake3, (u64, Option<Blake3>)> = HashMap::new();
+        for key in snapshots.keys() {
+            if let Ok(Some(manifest)) = self.manifest(*key) {
+                let base = match manifest.layout {
+                    Layout::Delta { base, .. } => Some(base),
+                    Layout::Chunked { .. } => None,
+                };
+                position.insert(*key, (manifest.chain_position().0, base));
+            }
+        }
+        let root_of = |mut key: Blake3| {
+            // Bounded: chains are at most MAX_DEPTH deep; a damaged cycle stops here too.
+            for _ in 0..=crate::format::MAX_DEPTH {
+                match position.get(&key) {
+                    Some((_, Some(base))) => key = *base,
+                    _ => break,
+                }
+            }
+            key
+        };
+        let mut groups: BTreeMap<Blake3, Vec<(u64, Blake3, Option<Sha256>)>> = BTreeMap::new();
+        for (key, sha) in snapshots {
+            let index = position.get(&key).map_or(0, |(index, _)| *index);
+            groups
+                .entry(root_of(key))
+                .or_default()
+                .push((index, key, sha));
+        }
+        groups
+            .into_values()
+            .map(|mut group| {
+                group.sort();
+                group.into_iter().map(|(_, key, sha)| (key, sha)).collect()
+            })
+            .collect()
     }
 
     /// Verifies one listed snapshot: present, re-hashes right, and agrees with its index entry.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Options, WriteOptions, DB};
 
+use crate::cache::RawCache;
 use crate::format::{
     Manifest, ALL_CFS, CF_CHUNKS, CF_META, CF_SHA256, CF_SNAPSHOTS, FORMAT_VERSION, LOCK_FILE,
     META_FORMAT_KEY,
@@ -33,9 +34,14 @@ pub struct Store {
     pub(crate) db: DB,
     pub(crate) path: PathBuf,
     mode: OpenMode,
+    /// Recently materialised snapshots: delta bases and small snapshots just written.
+    pub(crate) cache: RawCache,
     /// Held for the life of a writer; dropping it releases the advisory lock.
     _lock: Option<File>,
 }
+
+/// Bytes of recently used snapshots kept in memory (delta bases).
+const CACHE_BUDGET: usize = 32 << 20;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,7 +56,8 @@ fn db_options() -> Options {
     let mut opts = Options::default();
     opts.create_if_missing(false);
     opts.set_paranoid_checks(true);
-    opts.set_keep_log_file_num(4);
+    opts.set_keep_log_file_num(2);
+    opts.set_log_level(rocksdb::LogLevel::Warn);
     opts.set_max_total_wal_size(256 << 20);
     opts
 }
@@ -62,8 +69,12 @@ fn cf_options(name: &str) -> Options {
         opts.set_compression_type(DBCompressionType::None);
         opts.set_write_buffer_size(32 << 20);
         opts.set_target_file_size_base(64 << 20);
+    } else if name == crate::format::CF_DELTAS {
+        opts.set_compression_type(DBCompressionType::None);
+        opts.set_write_buffer_size(16 << 20);
     } else {
-        opts.set_compression_type(DBCompressionType::Lz4);
+        // Manifests, index entries and provenance records: small values that compress well.
+        opts.set_compression_type(DBCompressionType::Zstd);
         opts.set_write_buffer_size(16 << 20);
     }
     opts
@@ -118,6 +129,7 @@ impl Store {
             db,
             path: path.to_owned(),
             mode: OpenMode::ReadWrite,
+            cache: RawCache::new(CACHE_BUDGET),
             _lock: Some(lock),
         };
         let mut sync = WriteOptions::default();
@@ -125,7 +137,7 @@ impl Store {
         store
             .db
             .put_cf_opt(
-                store.cf(CF_META),
+                store.cf(CF_META)?,
                 META_FORMAT_KEY,
                 FORMAT_VERSION.to_string(),
                 &sync,
@@ -161,11 +173,19 @@ impl Store {
             OpenMode::ReadWrite => Some(acquire_lock(path)?),
             OpenMode::ReadOnly => None,
         };
-        let opts = db_options();
+        let mut opts = db_options();
         let db = match mode {
-            OpenMode::ReadWrite => DB::open_cf_descriptors(&opts, path, descriptors()),
+            OpenMode::ReadWrite => {
+                // A version-1 archive lacks the `deltas` column family: it is added here.
+                opts.create_missing_column_families(true);
+                DB::open_cf_descriptors(&opts, path, descriptors())
+            }
             OpenMode::ReadOnly => {
-                DB::open_cf_descriptors_read_only(&opts, path, descriptors(), false)
+                let present = DB::list_cf(&opts, path).map_err(|e| StoreError::db(path, e))?;
+                let wanted = descriptors()
+                    .into_iter()
+                    .filter(|d| present.iter().any(|p| p == d.name()));
+                DB::open_cf_descriptors_read_only(&opts, path, wanted, false)
             }
         }
         .map_err(|e| StoreError::db(path, e))?;
@@ -173,16 +193,36 @@ impl Store {
             db,
             path: path.to_owned(),
             mode,
+            cache: RawCache::new(CACHE_BUDGET),
             _lock: lock,
         };
-        store.check_format()?;
+        let version = store.check_format()?;
+        if mode == OpenMode::ReadWrite && version < FORMAT_VERSION {
+            // Nothing is rewritten: version 2 only adds delta snapshots beside version-1 ones.
+            let mut sync = WriteOptions::default();
+            sync.set_sync(true);
+            store
+                .db
+                .put_cf_opt(
+                    store.cf(CF_META)?,
+                    META_FORMAT_KEY,
+                    FORMAT_VERSION.to_string(),
+                    &sync,
+                )
+                .map_err(|e| store.db_err(e))?;
+        }
         Ok(store)
     }
 
-    fn check_format(&self) -> Result<()> {
+    /// The archive's format version, refused when this code cannot read it.
+    pub fn format_version(&self) -> Result<u32> {
+        self.check_format()
+    }
+
+    fn check_format(&self) -> Result<u32> {
         let found = self
             .db
-            .get_cf(self.cf(CF_META), META_FORMAT_KEY)
+            .get_cf(self.cf(CF_META)?, META_FORMAT_KEY)
             .map_err(|e| self.db_err(e))?
             .ok_or_else(|| StoreError::NotAnArchive {
                 path: self.path.clone(),
@@ -190,7 +230,7 @@ impl Store {
             })?;
         let text = String::from_utf8_lossy(&found).into_owned();
         match text.parse::<u32>() {
-            Ok(v) if (1..=FORMAT_VERSION).contains(&v) => Ok(()),
+            Ok(v) if (1..=FORMAT_VERSION).contains(&v) => Ok(v),
             _ => Err(StoreError::UnsupportedFormat {
                 path: self.path.clone(),
                 found: text,
@@ -209,10 +249,14 @@ impl Store {
         self.mode
     }
 
-    pub(crate) fn cf(&self, name: &str) -> &ColumnFamily {
+    /// A column family; absent only in a version-1 archive opened read-only (no `deltas`).
+    pub(crate) fn cf(&self, name: &str) -> Result<&ColumnFamily> {
         self.db
             .cf_handle(name)
-            .expect("every column family is opened with the database")
+            .ok_or_else(|| StoreError::NotAnArchive {
+                path: self.path.clone(),
+                reason: format!("it has no column family {name:?}"),
+            })
     }
 
     pub(crate) fn db_err(&self, source: rocksdb::Error) -> StoreError {
@@ -243,7 +287,7 @@ impl Store {
     pub fn find_sha256(&self, sha: Sha256) -> Result<Option<SnapshotInfo>> {
         let Some(key) = self
             .db
-            .get_cf(self.cf(CF_SHA256), sha.as_bytes())
+            .get_cf(self.cf(CF_SHA256)?, sha.as_bytes())
             .map_err(|e| self.db_err(e))?
         else {
             return Ok(None);
@@ -280,7 +324,7 @@ impl Store {
     pub(crate) fn manifest(&self, key: Blake3) -> Result<Option<Manifest>> {
         let Some(bytes) = self
             .db
-            .get_pinned_cf(self.cf(CF_SNAPSHOTS), key.as_bytes())
+            .get_pinned_cf(self.cf(CF_SNAPSHOTS)?, key.as_bytes())
             .map_err(|e| self.db_err(e))?
         else {
             return Ok(None);
@@ -297,7 +341,7 @@ impl Store {
     pub fn contains(&self, key: Blake3) -> Result<bool> {
         Ok(self
             .db
-            .get_pinned_cf(self.cf(CF_SNAPSHOTS), key.as_bytes())
+            .get_pinned_cf(self.cf(CF_SNAPSHOTS)?, key.as_bytes())
             .map_err(|e| self.db_err(e))?
             .is_some())
     }
@@ -310,11 +354,26 @@ impl Store {
         Ok(out)
     }
 
-    /// Re-reads and re-hashes snapshot `key` without keeping its bytes.
+    /// Re-reads and re-hashes snapshot `key` without returning its bytes. Small snapshots
+    /// (at most [`crate::DELTA_MAX`] bytes) stay cached, as bases of the deltas that follow.
     pub fn verify(&self, key: Blake3) -> Result<SnapshotInfo> {
+        let manifest = self
+            .manifest(key)?
+            .ok_or_else(|| StoreError::SnapshotNotFound {
+                query: format!("blake3:{key}"),
+            })?;
+        let info = SnapshotInfo {
+            blake3: key,
+            sha256: manifest.sha256,
+            len: manifest.len,
+        };
+        if manifest.len <= crate::format::DELTA_MAX as u64 {
+            self.materialize(key, manifest)?;
+            return Ok(info);
+        }
         let mut reader = self.reader(key)?;
         std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| reader.into_error(e))?;
-        Ok(*reader.info())
+        Ok(info)
     }
 }
 
@@ -325,7 +384,9 @@ impl Drop for Store {
         if self.mode == OpenMode::ReadWrite {
             // Best effort: every acknowledged write is already durable in the WAL.
             for name in ALL_CFS {
-                let _ = self.db.flush_cf(self.cf(name));
+                if let Ok(cf) = self.cf(name) {
+                    let _ = self.db.flush_cf(cf);
+                }
             }
         }
     }

@@ -92,6 +92,10 @@ pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Resu
                     eprintln!("error: refusing to certify: the stored bytes of {id} (sha256:{expected}) are missing");
                     return Ok(VERIFICATION_FAILED);
                 }
+                EvidenceCheck::Damaged { reason } => {
+                    eprintln!("error: refusing to certify: the stored bytes of {id} cannot be read back: {reason}");
+                    return Ok(VERIFICATION_FAILED);
+                }
                 EvidenceCheck::Mismatch { actual_sha256 } => {
                     eprintln!("error: refusing to certify: the stored bytes of {id} hash to {actual_sha256}, but {expected} was recorded");
                     return Ok(VERIFICATION_FAILED);

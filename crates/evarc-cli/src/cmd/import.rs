@@ -1,17 +1,22 @@
 //! `evarc import manifest FILE`: the bulk path for captures made by other tools.
 //!
 //! One line is printed per capture as soon as it is durable (`--json`: one object per line,
-//! flushed), so a caller knows exactly what was archived if the run is interrupted. A rerun skips
-//! captures already recorded without reading their files.
+//! flushed), so a caller knows exactly what was archived if the run is interrupted. Captures are
+//! synced in groups (at most 64, or every 50 ms), and lines come in the order captures became
+//! durable: documents are imported in parallel, each document's rows in manifest order. A rerun
+//! skips captures already recorded without reading their files.
 
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::{Archive, CaptureRequest, DocumentRef};
-use evarc_store::{OpenMode, Sha256};
+use evarc_store::{Durability, OpenMode, Sha256};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -136,6 +141,11 @@ enum Fate {
     Failed(String),
 }
 
+/// Captures reported durable in one group: one write-ahead-log sync covers them all.
+const SYNC_GROUP: usize = 64;
+/// Longest a durable capture waits to be reported.
+const SYNC_INTERVAL: Duration = Duration::from_millis(50);
+
 pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output) -> Result<u8> {
     let rows = read_rows(&args.manifest)?;
     let base = args
@@ -144,15 +154,114 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let archive = open(global, OpenMode::ReadWrite)?;
     let bar = progress::items(rows.len() as u64, "importing");
-    let (mut archived, mut skipped, mut mismatched, mut failed) = (0u64, 0u64, 0u64, 0u64);
+    let mut tally = Tally::default();
+    // Rows of one document keep their order (a capture folds into the one before it); documents
+    // are imported in parallel, largest first.
+    let mut lanes: Vec<Vec<(usize, Row)>> = Vec::new();
+    let mut lane_of: HashMap<(String, String, String), usize> = HashMap::new();
     for (line, row) in rows {
-        let fate = match row {
+        match row {
             Ok(row) => {
-                import_row(&archive, &base, &row).unwrap_or_else(|e| Fate::Failed(format!("{e:#}")))
+                let key = (
+                    row.entity.clone(),
+                    row.document.clone(),
+                    row.source_url.clone(),
+                );
+                let lane = *lane_of.entry(key).or_insert_with(|| {
+                    lanes.push(Vec::new());
+                    lanes.len() - 1
+                });
+                lanes[lane].push((line, row));
             }
-            Err(e) => Fate::Failed(format!("{e:#}")),
-        };
-        bar.inc(1);
+            Err(e) => {
+                bar.inc(1);
+                tally.report(out, line, Fate::Failed(format!("{e:#}")))?;
+            }
+        }
+    }
+    lanes.sort_by_key(|lane| std::cmp::Reverse(lane.len()));
+    let queue = Mutex::new(lanes.into_iter().collect::<VecDeque<_>>());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    let (tx, rx) = mpsc::channel::<(usize, Fate)>();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (archive, base, queue) = (&archive, &base, &queue);
+            scope.spawn(move || loop {
+                let lane = queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .pop_front();
+                let Some(lane) = lane else { break };
+                for (line, row) in lane {
+                    let fate = import_row(archive, base, &row)
+                        .unwrap_or_else(|e| Fate::Failed(format!("{e:#}")));
+                    if tx.send((line, fate)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        // Captures are reported only once a sync has made them durable.
+        let mut pending: Vec<(usize, Fate)> = Vec::new();
+        let mut oldest = Instant::now();
+        loop {
+            let received = rx.recv_timeout(SYNC_INTERVAL);
+            let finished = matches!(received, Err(mpsc::RecvTimeoutError::Disconnected));
+            if let Ok((line, fate)) = received {
+                bar.inc(1);
+                if matches!(fate, Fate::Failed(_) | Fate::Mismatch(_)) {
+                    tally.report(out, line, fate)?;
+                } else {
+                    if pending.is_empty() {
+                        oldest = Instant::now();
+                    }
+                    pending.push((line, fate));
+                }
+            }
+            let due = pending.len() >= SYNC_GROUP || oldest.elapsed() >= SYNC_INTERVAL || finished;
+            if due && !pending.is_empty() {
+                archive.sync()?;
+                for (line, fate) in pending.drain(..) {
+                    tally.report(out, line, fate)?;
+                }
+            }
+            if finished {
+                return Ok(());
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    let summary = format!(
+        "{} archived, {} already there, {} hash mismatches, {} failed",
+        tally.archived, tally.skipped, tally.mismatched, tally.failed
+    );
+    if out.json {
+        out.json_line(&json!({"status": "summary", "archived": tally.archived, "skipped": tally.skipped, "mismatched": tally.mismatched, "failed": tally.failed}))?;
+    } else {
+        eprintln!("{summary}");
+    }
+    Ok(if tally.mismatched > 0 {
+        VERIFICATION_FAILED
+    } else if tally.failed > 0 {
+        USAGE
+    } else {
+        OK
+    })
+}
+
+/// Counts of what happened, and the reporting of each row.
+#[derive(Default)]
+struct Tally {
+    archived: u64,
+    skipped: u64,
+    mismatched: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn report(&mut self, out: &mut Output, line: usize, fate: Fate) -> Result<()> {
         match fate {
             Fate::Archived {
                 document,
@@ -162,19 +271,19 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
                 at,
                 snapshot_new,
             } => {
-                archived += 1;
+                self.archived += 1;
                 let what = match (capture_new, snapshot_new) {
                     (true, true) => "new capture",
                     (true, false) => "new capture (bytes already stored)",
                     (false, _) => "identical to the previous capture (last verified moved)",
                 };
                 if out.json {
-                    out.json_line(&json!({"line": line, "status": "archived", "document": document, "new_document": new_document, "capture_new": capture_new, "snapshot_new": snapshot_new, "sha256": sha256, "captured_at": at}))?;
+                    out.json_line(&json!({"line": line, "status": "archived", "document": document, "new_document": new_document, "capture_new": capture_new, "snapshot_new": snapshot_new, "sha256": sha256, "captured_at": at}))
                 } else {
                     out.line_flushed(&format!(
                         "{document} {} sha256:{sha256} {what}",
                         text_time(at)
-                    ))?;
+                    ))
                 }
             }
             Fate::Skipped {
@@ -182,42 +291,26 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
                 sha256,
                 at,
             } => {
-                skipped += 1;
+                self.skipped += 1;
                 if out.json {
-                    out.json_line(&json!({"line": line, "status": "skipped", "document": document, "sha256": sha256, "captured_at": at}))?;
+                    out.json_line(&json!({"line": line, "status": "skipped", "document": document, "sha256": sha256, "captured_at": at}))
                 } else {
                     out.line_flushed(&format!(
                         "{document} {} sha256:{sha256} already archived",
                         text_time(at)
-                    ))?;
+                    ))
                 }
             }
             Fate::Mismatch(message) => {
-                mismatched += 1;
-                report_failure(out, line, "mismatch", &message)?;
+                self.mismatched += 1;
+                report_failure(out, line, "mismatch", &message)
             }
             Fate::Failed(message) => {
-                failed += 1;
-                report_failure(out, line, "failed", &message)?;
+                self.failed += 1;
+                report_failure(out, line, "failed", &message)
             }
         }
     }
-    bar.finish_and_clear();
-    let summary = format!(
-        "{archived} archived, {skipped} already there, {mismatched} hash mismatches, {failed} failed"
-    );
-    if out.json {
-        out.json_line(&json!({"status": "summary", "archived": archived, "skipped": skipped, "mismatched": mismatched, "failed": failed}))?;
-    } else {
-        eprintln!("{summary}");
-    }
-    Ok(if mismatched > 0 {
-        VERIFICATION_FAILED
-    } else if failed > 0 {
-        USAGE
-    } else {
-        OK
-    })
 }
 
 fn report_failure(out: &mut Output, line: usize, status: &str, message: &str) -> Result<()> {
@@ -299,7 +392,7 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
         expected_sha256: expected,
     };
     // A file that does not hash to its manifest's SHA-256 is refused by the store: no capture.
-    let outcome = match archive.capture(file, request, now()) {
+    let outcome = match archive.capture_with(file, request, now(), Durability::Deferred) {
         Err(err)
             if matches!(
                 err.store_error(),

@@ -3,9 +3,11 @@
 mod archive;
 mod cite;
 mod config;
+mod export;
 mod get;
 mod history;
 mod import;
+mod import_warc;
 mod init;
 mod provision;
 mod show;
@@ -35,7 +37,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Show(args) => show::show(g, args, &mut out),
         Command::List(args) => show::list(g, args, &mut out),
         Command::Search(args) => show::search(g, args, &mut out),
+        Command::Export(args) => export::run(g, args, &mut out),
         Command::Import(ImportCommand::Manifest(args)) => import::manifest(g, args, &mut out),
+        Command::Import(ImportCommand::Warc(args)) => import_warc::run(g, args, &mut out),
         Command::Config(args) => config::run(g, args, &mut out),
     }?;
     out.flush()?;

@@ -96,6 +96,8 @@ struct Urls {
 struct Evidence<'a> {
     status: &'static str,
     actual_sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
@@ -120,10 +122,13 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
             },
         ),
     });
-    let (status, actual_sha256) = match &opts.evidence {
-        EvidenceCheck::Verified => ("verified", None),
-        EvidenceCheck::Missing => ("missing", None),
-        EvidenceCheck::Mismatch { actual_sha256 } => ("mismatch", Some(actual_sha256.as_str())),
+    let (status, actual_sha256, reason) = match &opts.evidence {
+        EvidenceCheck::Verified => ("verified", None, None),
+        EvidenceCheck::Missing => ("missing", None, None),
+        EvidenceCheck::Mismatch { actual_sha256 } => {
+            ("mismatch", Some(actual_sha256.as_str()), None)
+        }
+        EvidenceCheck::Damaged { reason } => ("damaged", None, Some(reason.as_str())),
     };
     let value = Record {
         schema: JSON_SCHEMA_VERSION,
@@ -169,6 +174,7 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
         evidence: Evidence {
             status,
             actual_sha256,
+            reason,
         },
     };
     let mut out =

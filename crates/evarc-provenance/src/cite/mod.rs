@@ -197,9 +197,15 @@ impl fmt::Display for Markup {
 /// The result of re-hashing the stored bytes just now, computed by the caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvidenceCheck {
+    /// The stored bytes were read back whole and hash to the recorded SHA-256.
     Verified,
+    /// No stored bytes are recorded under the capture's key.
     Missing,
+    /// The stored bytes were read back whole but hash to something else.
     Mismatch { actual_sha256: String },
+    /// The stored bytes could not be read back whole (a damaged chunk, delta or base): no hash
+    /// could be computed.
+    Damaged { reason: String },
 }
 
 impl EvidenceCheck {

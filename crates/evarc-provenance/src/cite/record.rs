@@ -20,6 +20,7 @@ pub(crate) fn evidence_text(check: &EvidenceCheck) -> &'static str {
         EvidenceCheck::Verified => "✓ Snapshot stored ✓ Hash verified",
         EvidenceCheck::Missing => "✗ Snapshot missing",
         EvidenceCheck::Mismatch { .. } => "✓ Snapshot stored ✗ Hash mismatch",
+        EvidenceCheck::Damaged { .. } => "✗ Snapshot damaged ✗ Hash not verified",
     }
 }
 

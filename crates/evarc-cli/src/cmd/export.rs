@@ -1,0 +1,379 @@
+//! `evarc export ID… --format warc|wacz|bagit -o PATH`: evidence packages (crate
+//! `evarc-package`) of documents and provisions.
+//!
+//! Each capture exported carries the citation records of the requested IDs anchored on it: the
+//! document's citation of that very capture for a document ID, the provision's citation for a
+//! provision ID. The package holds no clock-derived value: the access date printed in the
+//! citation texts defaults to the date of the latest capture exported, so exporting the same IDs
+//! twice gives byte-identical files.
+//!
+//! Nothing partial is left behind: a WARC is written to a temporary file beside PATH and moved
+//! into place only when complete; WACZ and BagIt exports remove what they wrote on failure.
+//! Stored bytes that fail verification while being exported fail the export with exit 1.
+
+use std::fs;
+use std::io::{self, BufWriter, Read};
+use std::path::Path;
+
+use anyhow::{bail, Context as _, Result};
+use chrono::NaiveDate;
+use evarc_package::{
+    write_bagit, write_wacz, write_warc, CaptureBytes, ExportCapture, ExportOptions, PackageError,
+};
+use evarc_provenance::id::RecordId;
+use evarc_provenance::model::Capture;
+use evarc_provenance::Archive;
+use evarc_store::{Blake3, OpenMode, Sha256, StoreError};
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use super::{parse_date, parse_record_id, thousands};
+use crate::cli::{ExportArgs, GlobalArgs, PackageFormat};
+use crate::context::open;
+use crate::exit::{EnvironmentFailure, VerificationFailed, OK};
+use crate::output::Output;
+use crate::progress;
+
+/// What was exported, as printed (`--json`: this object).
+#[derive(Serialize)]
+struct Summary {
+    format: &'static str,
+    path: String,
+    documents: usize,
+    captures: usize,
+    citations: usize,
+    /// WARC records (warcinfo included; 0 for BagIt).
+    records: usize,
+    /// Files in the package: WACZ resources, or BagIt payload files (0 for a WARC).
+    files: u64,
+    /// Bytes of the WARC or WACZ file, or of the BagIt payload.
+    bytes: u64,
+    accessed: NaiveDate,
+}
+
+pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8> {
+    let ids = parse_ids(&args.ids)?;
+    let only = args
+        .capture
+        .as_deref()
+        .map(|s| Sha256::from_hex(s.trim().trim_start_matches("sha256:")))
+        .transpose()
+        .context("invalid --capture: expected a SHA-256 (64 hex digits)")?;
+    if only.is_some() && !ids.iter().any(|id| matches!(id, RecordId::Document(_))) {
+        bail!("--capture selects captures of document IDs, and no document ID was given");
+    }
+    let accessed = args
+        .accessed
+        .as_deref()
+        .map(|d| parse_date("--accessed", d))
+        .transpose()?;
+    refuse_existing(&args.output, args.format)?;
+
+    let archive = open(global, OpenMode::ReadOnly)?;
+    let items = export_items(&archive, &ids, only)?;
+    let accessed = accessed.unwrap_or_else(|| latest_capture_date(&items));
+    let opts = ExportOptions {
+        accessed,
+        gzip: args.output.to_string_lossy().ends_with(".gz"),
+        software: format!("evarc {}", env!("CARGO_PKG_VERSION")),
+        archive_name: archive.config()?.name,
+        operator: None,
+    };
+    let bar = progress::bytes(None, "exporting");
+    let bytes = StoreBytes {
+        archive: &archive,
+        bar: bar.clone(),
+    };
+    let written = write_package(&args.output, args.format, &items, &bytes, &opts);
+    bar.finish_and_clear();
+    let (records, files, size) = written.map_err(|e| classify(e, &args.output))?;
+
+    let mut documents: Vec<String> = items.iter().map(|i| i.document.id.to_string()).collect();
+    documents.sort();
+    documents.dedup();
+    let summary = Summary {
+        format: format_name(args.format),
+        path: args.output.display().to_string(),
+        documents: documents.len(),
+        captures: distinct_captures(&items),
+        citations: items.iter().map(|i| i.citations.len()).sum(),
+        records,
+        files,
+        bytes: size,
+        accessed,
+    };
+    print_summary(out, &summary)?;
+    Ok(OK)
+}
+
+/// The IDs asked for, in order, each once.
+fn parse_ids(texts: &[String]) -> Result<Vec<RecordId>> {
+    let mut ids: Vec<RecordId> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let id = parse_record_id(text)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Refuses an output that exists (a WARC or WACZ file), or a BagIt directory that is not empty,
+/// before the archive is opened.
+fn refuse_existing(path: &Path, format: PackageFormat) -> Result<()> {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if format == PackageFormat::Bagit && meta.is_dir() {
+        let empty = fs::read_dir(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .next()
+            .is_none();
+        if empty {
+            return Ok(());
+        }
+        bail!(
+            "{} exists and is not empty; a bag goes into a new or empty directory",
+            path.display()
+        );
+    }
+    bail!(
+        "{} already exists; choose a new output path (an export never overwrites)",
+        path.display()
+    )
+}
+
+/// The captures to export, each with the citations of the requested IDs anchored on it.
+fn export_items(
+    archive: &Archive,
+    ids: &[RecordId],
+    only: Option<Sha256>,
+) -> Result<Vec<ExportCapture>> {
+    let mut items = Vec::new();
+    for id in ids {
+        match id {
+            RecordId::Document(doc) => {
+                let document = archive.document(doc)?;
+                let mut captures = archive.captures(doc)?;
+                if let Some(sha) = only {
+                    captures.retain(|c| c.sha256 == sha.to_hex());
+                    if captures.is_empty() {
+                        // Names where the bytes are instead, if anywhere.
+                        archive.capture_by_sha(doc, &sha.to_hex())?;
+                    }
+                }
+                if captures.is_empty() {
+                    bail!("{doc} has no captures to export");
+                }
+                for capture in captures {
+                    let citation = archive.citation_of_capture(doc, &capture)?;
+                    items.push(ExportCapture {
+                        document: document.clone(),
+                        capture,
+                        citations: vec![citation],
+                    });
+                }
+            }
+            RecordId::Provision(_) => {
+                let citation = archive.citation(id)?;
+                let document = archive.document(&citation.document_id)?;
+                let capture = archive
+                    .captures(&document.id)?
+                    .into_iter()
+                    .find(|c| {
+                        c.sha256 == citation.capture.sha256
+                            && c.captured_at == citation.capture.captured_at
+                    })
+                    .with_context(|| format!("the capture of {id} is not recorded"))?;
+                items.push(ExportCapture {
+                    document,
+                    capture,
+                    citations: vec![citation],
+                });
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// The UTC date of the latest capture exported: the default access date.
+fn latest_capture_date(items: &[ExportCapture]) -> NaiveDate {
+    items
+        .iter()
+        .map(|i| i.capture.captured_at.date_naive())
+        .max()
+        .unwrap_or_default()
+}
+
+/// Captures counted once even when a document and a provision both ask for them.
+fn distinct_captures(items: &[ExportCapture]) -> usize {
+    let mut keys: Vec<(String, &str, chrono::DateTime<chrono::Utc>)> = items
+        .iter()
+        .map(|i| {
+            (
+                i.document.id.to_string(),
+                i.capture.sha256.as_str(),
+                i.capture.captured_at,
+            )
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.len()
+}
+
+/// Writes the package; returns (WARC records, files, bytes).
+fn write_package(
+    path: &Path,
+    format: PackageFormat,
+    items: &[ExportCapture],
+    bytes: &StoreBytes<'_>,
+    opts: &ExportOptions,
+) -> Result<(usize, u64, u64), PackageError> {
+    match format {
+        PackageFormat::Warc => {
+            let written = write_warc_file(path, items, bytes, opts)?;
+            Ok((written.0 + 1, 0, written.1))
+        }
+        PackageFormat::Wacz => {
+            let summary = write_wacz(path, items, bytes, opts)?;
+            let size = fs::metadata(path)
+                .map_err(|source| PackageError::Write {
+                    path: path.to_owned(),
+                    source,
+                })?
+                .len();
+            Ok((
+                summary.warc.records.len() + 1,
+                summary.resources.len() as u64,
+                size,
+            ))
+        }
+        PackageFormat::Bagit => {
+            let summary = write_bagit(path, items, bytes, opts)?;
+            Ok((0, summary.payload_files, summary.payload_bytes))
+        }
+    }
+}
+
+/// A WARC goes to a temporary file beside `path`, moved into place (never over an existing
+/// file) only once complete and synced. Returns (records after the warcinfo, bytes).
+fn write_warc_file(
+    path: &Path,
+    items: &[ExportCapture],
+    bytes: &StoreBytes<'_>,
+    opts: &ExportOptions,
+) -> Result<(usize, u64), PackageError> {
+    let write_err = |source| PackageError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".evarc-export-").suffix(".partial");
+    // A package is meant to be shared: the usual file mode (0644 less the umask), not 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let temp = builder.tempfile_in(dir).map_err(write_err)?;
+    let summary = write_warc(BufWriter::new(temp.as_file()), items, bytes, opts)?;
+    temp.as_file().sync_all().map_err(write_err)?;
+    temp.persist_noclobber(path)
+        .map_err(|e| match e.error.kind() {
+            io::ErrorKind::AlreadyExists => PackageError::OutputExists {
+                path: path.to_owned(),
+            },
+            _ => write_err(e.error),
+        })?;
+    Ok((summary.records.len(), summary.bytes))
+}
+
+/// Maps a failed export to its exit code: damaged stored bytes are a verification failure (1),
+/// a failing output an environment failure (3), anything else a usage error (2).
+fn classify(err: PackageError, path: &Path) -> anyhow::Error {
+    let damaged = match &err {
+        PackageError::CaptureMismatch { .. } => true,
+        PackageError::CaptureRead { source, .. } => source
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<StoreError>())
+            .is_some_and(StoreError::is_integrity_failure),
+        _ => false,
+    };
+    let environment = matches!(
+        err,
+        PackageError::Write { .. } | PackageError::WarcOutput(_) | PackageError::Zip { .. }
+    );
+    let what = format!("export to {} failed, nothing was written", path.display());
+    // The classified error is the root of the chain (where `exit::code_for` looks), its
+    // message carrying the package error's whole chain.
+    let err = anyhow::Error::new(err);
+    if damaged {
+        anyhow::Error::new(VerificationFailed(format!(
+            "{what}: stored bytes do not verify: {err:#}"
+        )))
+    } else if environment {
+        anyhow::Error::new(EnvironmentFailure(format!("{what}: {err:#}")))
+    } else {
+        err.context(what)
+    }
+}
+
+fn format_name(format: PackageFormat) -> &'static str {
+    match format {
+        PackageFormat::Warc => "warc",
+        PackageFormat::Wacz => "wacz",
+        PackageFormat::Bagit => "bagit",
+    }
+}
+
+fn print_summary(out: &mut Output, s: &Summary) -> Result<()> {
+    if out.json {
+        return out.value(s);
+    }
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let contents = match s.format {
+        "warc" => format!(
+            "{}, {} bytes",
+            plural(s.records, "WARC record", "WARC records"),
+            thousands(s.bytes)
+        ),
+        "wacz" => format!(
+            "{}, {} ({} bytes)",
+            plural(s.records, "WARC record", "WARC records"),
+            plural(s.files as usize, "resource", "resources"),
+            thousands(s.bytes)
+        ),
+        _ => format!(
+            "{}, {} payload bytes",
+            plural(s.files as usize, "payload file", "payload files"),
+            thousands(s.bytes)
+        ),
+    };
+    out.line(format!(
+        "exported {} of {} with {} as {}: {contents}",
+        plural(s.captures, "capture", "captures"),
+        plural(s.documents, "document", "documents"),
+        plural(s.citations, "citation", "citations"),
+        s.format
+    ))?;
+    out.line(format!("accessed date in citations: {}", s.accessed))?;
+    out.line(format!("wrote {}", s.path))
+}
+
+/// Capture bytes from the store's verifying reader: a damaged chunk or a snapshot that does not
+/// hash to its record fails the read (and the export re-hashes against the capture record).
+struct StoreBytes<'a> {
+    archive: &'a Archive,
+    bar: ProgressBar,
+}
+
+impl CaptureBytes for StoreBytes<'_> {
+    fn open(&self, capture: &Capture) -> io::Result<Box<dyn Read + '_>> {
+        let key = Blake3::from_hex(&capture.blake3).map_err(io::Error::other)?;
+        let reader = self.archive.store().reader(key).map_err(io::Error::other)?;
+        Ok(Box::new(self.bar.wrap_read(reader)))
+    }
+}
