@@ -18,4 +18,5 @@ mod corpus;
 mod packages;
 mod provenance_cli;
 mod store_cli;
+mod tlog;
 mod url_capture;

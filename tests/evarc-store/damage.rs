@@ -89,3 +89,34 @@ fn a_rewritten_manifest_hash_is_a_mismatch_naming_both_hashes() {
     let report = store.scrub(|_, _| {}).expect("scrub");
     assert_eq!(report.failures.len(), 1);
 }
+
+/// Issue 6 (corruption torture): the empty lock file holds no data; an archive whose lock file
+/// was deleted still opens, read-only and for writing (which recreates it).
+#[test]
+fn issue_6_a_deleted_lock_file_does_not_lose_the_archive() {
+    let (dir, store) = fresh();
+    let path = dir.path().join("archive");
+    let info = store.put(&b"kept"[..]).expect("put").info;
+    drop(store);
+    std::fs::remove_file(path.join("evarc.lock")).expect("delete the lock file");
+    let reader = Store::open(&path, OpenMode::ReadOnly).expect("opens read-only");
+    assert_eq!(reader.read(info.blake3).expect("read"), b"kept");
+    drop(reader);
+    let writer = Store::open(&path, OpenMode::ReadWrite).expect("opens for writing");
+    assert!(path.join("evarc.lock").exists());
+    drop(writer);
+}
+
+/// Issue 6 (corruption torture): a deleted CURRENT is damage (an integrity failure, exit 1),
+/// not "no archive here, create one with init".
+#[test]
+fn issue_6_a_deleted_current_file_is_reported_as_damage() {
+    let (dir, store) = fresh();
+    let path = dir.path().join("archive");
+    store.put(&b"kept"[..]).expect("put");
+    drop(store);
+    std::fs::remove_file(path.join("CURRENT")).expect("delete CURRENT");
+    let err = Store::open(&path, OpenMode::ReadOnly).expect_err("damaged");
+    assert!(matches!(err, StoreError::DatabaseDamaged { .. }), "{err}");
+    assert!(err.is_integrity_failure());
+}

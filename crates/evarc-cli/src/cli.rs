@@ -63,6 +63,69 @@ pub enum Command {
     /// Read or change the archive's settings: base-url, name, prefix.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the archive's public key (C2SP signed-note verifier key), creating it if missing.
+    Key,
+    /// Sign and keep a checkpoint of the transparency log; prints it.
+    Checkpoint(CheckpointArgs),
+    /// Write an inclusion proof of a record's log leaf, or a consistency proof.
+    Prove(ProveArgs),
+    /// Check a proof offline, with a checkpoint and a public key: no archive needed.
+    VerifyProof(VerifyProofArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    /// Also obtain an RFC 3161 time-stamp token over the checkpoint from this TSA URL.
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
+    /// Write the time-stamp response (DER, `.tsr`) to this file as well.
+    #[arg(long, value_name = "FILE", requires = "tsa")]
+    pub timestamp_out: Option<PathBuf>,
+    /// Write the checkpoint to this file as well.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// TSA request: give up after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["id", "capture", "consistency"])))]
+pub struct ProveArgs {
+    /// The record: a provision (its leaf) or a document (its latest capture's leaf, or the
+    /// capture given by --capture).
+    pub id: Option<String>,
+    /// The capture with this SHA-256 (of the document ID given, else the only capture with it).
+    #[arg(long, value_name = "SHA256")]
+    pub capture: Option<String>,
+    /// Prove against this checkpoint of the archive [default: the latest kept checkpoint].
+    #[arg(long, value_name = "FILE", conflicts_with = "consistency")]
+    pub checkpoint: Option<PathBuf>,
+    /// Prove that this older checkpoint is a prefix of the latest one.
+    #[arg(long, value_name = "OLD_CHECKPOINT", conflicts_with_all = ["id", "capture"])]
+    pub consistency: Option<PathBuf>,
+    /// Write the proof here instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyProofArgs {
+    /// The proof: an inclusion proof (`c2sp.org/tlog-proof@v1`) or a consistency proof.
+    #[arg(long, value_name = "FILE")]
+    pub proof: PathBuf,
+    /// The checkpoint the proof must be against (for a consistency proof: the older one).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: PathBuf,
+    /// The log's verifier key (`<name>+<key ID>+<base64 key>`), or a file holding it.
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// The record's leaf (its canonical JSON) [default: the leaf carried in the proof].
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// The captured bytes: their SHA-256 must be the one the leaf records.
+    #[arg(long, value_name = "FILE")]
+    pub bytes: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -33,6 +33,14 @@ impl Output {
         Ok(())
     }
 
+    /// Text written as is in text mode only (a checkpoint, a proof), beside a JSON result.
+    pub fn raw_text(&mut self, text: &str) -> Result<()> {
+        if !self.json {
+            self.out.write_all(text.as_bytes())?;
+        }
+        Ok(())
+    }
+
     /// The JSON result (only in JSON mode): one document, pretty-printed, newline-terminated.
     pub fn value(&mut self, value: &impl Serialize) -> Result<()> {
         if self.json {

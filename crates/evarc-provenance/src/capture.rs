@@ -265,7 +265,14 @@ impl Archive {
             last_verified: at,
             recorded_at: now,
         };
-        batch.put(keys::capture(doc_seq, at, sha.as_bytes()), encode(&capture));
+        let record_key = keys::capture(doc_seq, at, sha.as_bytes());
+        // The capture's leaf joins the transparency log in the same batch as the record.
+        self.log_record(
+            &record_key,
+            crate::tlog::capture_leaf(&document, &capture),
+            &mut batch,
+        )?;
+        batch.put(record_key, encode(&capture));
         batch.put(
             keys::capture_by_sha(sha.as_bytes(), doc_seq, at),
             Vec::new(),

@@ -42,6 +42,36 @@ pub enum ProvenanceError {
     InvalidInput(String),
     #[error("record {key} is damaged: {reason}")]
     RecordCorrupt { key: String, reason: String },
+    #[error("this archive has no signing key yet (`evarc key` creates one)")]
+    NoSigningKey,
+    #[error("the signing key file {path} does not match the archive's public key {expected}")]
+    SigningKeyMismatch { path: String, expected: String },
+    #[error("{record} has no leaf in the transparency log: the record was altered, or recorded before the log existed and no checkpoint has been made since")]
+    NotLogged { record: String },
+    #[error("{record} is leaf {index} of the log, but the checkpoint covers only {size} leaves: make a newer checkpoint (`evarc checkpoint`)")]
+    NotInCheckpoint {
+        record: String,
+        index: u64,
+        size: u64,
+    },
+    #[error("{record} no longer matches leaf {index} of the transparency log: the record or the log was altered")]
+    LeafMismatch { record: String, index: u64 },
+    #[error("the log's tree of {size} leaves has head {actual}, but the checkpoint says {expected}: the log was rewritten")]
+    CheckpointMismatch {
+        size: u64,
+        expected: String,
+        actual: String,
+    },
+    #[error("checkpoint of {size} leaves: no such checkpoint in this archive")]
+    UnknownCheckpoint { size: u64 },
+    #[error(transparent)]
+    Note(#[from] evarc_tlog::NoteError),
+    #[error("writing the signing key {path}")]
+    KeyFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl ProvenanceError {
@@ -57,7 +87,12 @@ impl ProvenanceError {
     pub fn is_integrity_failure(&self) -> bool {
         match self {
             Self::Store(err) => err.is_integrity_failure(),
-            Self::RecordCorrupt { .. } => true,
+            Self::RecordCorrupt { .. }
+            | Self::LeafMismatch { .. }
+            | Self::CheckpointMismatch { .. }
+            | Self::SigningKeyMismatch { .. }
+            | Self::NotLogged { .. } => true,
+            Self::Note(err) => matches!(err, evarc_tlog::NoteError::BadSignature { .. }),
             _ => false,
         }
     }

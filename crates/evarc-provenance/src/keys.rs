@@ -97,3 +97,35 @@ pub fn u64_at(key: &[u8], offset: usize) -> Option<u64> {
         .and_then(|b| b.try_into().ok())
         .map(u64::from_be_bytes)
 }
+
+// The transparency log (docs/transparency-log.md).
+pub const TLOG_SIZE: &str = "tlog/size";
+pub const TLOG_KEY: &str = "tlog/key";
+pub const TLOG_NODE: &str = "tlog/node/";
+pub const TLOG_LEAF: &str = "tlog/leaf/";
+pub const TLOG_INDEX: &str = "tlog/ix/";
+pub const TLOG_CHECKPOINT: &str = "tlog/checkpoint/";
+pub const TLOG_TIMESTAMP: &str = "tlog/tsr/";
+pub const TLOG_ADOPTED: &str = "tlog/adopted";
+
+/// The hash of the complete subtree at `level`, `index` (level 0: leaf hashes).
+pub fn tlog_node(level: u8, index: u64) -> Vec<u8> {
+    key(TLOG_NODE, &[&[level], &index.to_be_bytes()])
+}
+
+pub fn tlog_leaf(index: u64) -> Vec<u8> {
+    key(TLOG_LEAF, &[&index.to_be_bytes()])
+}
+
+/// The leaf index of the record stored under `record_key` (a `cap/…` or `prov/…` key).
+pub fn tlog_index(record_key: &[u8]) -> Vec<u8> {
+    key(TLOG_INDEX, &[record_key])
+}
+
+pub fn tlog_checkpoint(size: u64) -> Vec<u8> {
+    key(TLOG_CHECKPOINT, &[&size.to_be_bytes()])
+}
+
+pub fn tlog_timestamp(size: u64) -> Vec<u8> {
+    key(TLOG_TIMESTAMP, &[&size.to_be_bytes()])
+}

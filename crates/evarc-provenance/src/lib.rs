@@ -20,9 +20,14 @@ pub mod model;
 mod provision;
 mod query;
 pub mod text;
+mod tlog;
 
 pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use error::{ProvenanceError, Result};
+pub use evarc_tlog;
 pub use provision::ProvisionRequest;
 pub use query::SearchHit;
+pub use tlog::{
+    capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
+};

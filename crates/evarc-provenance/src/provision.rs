@@ -73,7 +73,14 @@ impl Archive {
             selector,
             registered_at: now,
         };
-        batch.put(keys::provision(id.seq()), encode(&provision));
+        let record_key = keys::provision(id.seq());
+        // The provision's leaf joins the transparency log in the same batch as the record.
+        self.log_record(
+            &record_key,
+            crate::tlog::provision_leaf(&provision),
+            &mut batch,
+        )?;
+        batch.put(record_key, encode(&provision));
         batch.put(by_key, id.seq().to_be_bytes().to_vec());
         batch.put(keys::provision_of(document.id.seq(), id.seq()), Vec::new());
         self.store().commit_records(batch)?;

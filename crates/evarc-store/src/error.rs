@@ -19,6 +19,9 @@ pub enum StoreError {
     /// The path exists but holds no evarc archive.
     #[error("{} is not an evarc archive ({reason})", path.display())]
     NotAnArchive { path: PathBuf, reason: String },
+    /// The directory holds an archive whose database cannot be opened (e.g. CURRENT deleted).
+    #[error("archive {} is damaged: {reason}", path.display())]
+    DatabaseDamaged { path: PathBuf, reason: String },
     /// `init` on a path that already holds something.
     #[error("cannot create an archive at {}: {reason}", path.display())]
     AlreadyExists { path: PathBuf, reason: String },
@@ -128,7 +131,8 @@ impl StoreError {
             | Self::InputMismatch { .. }
             | Self::DeltaMissing { .. }
             | Self::DeltaCorrupt { .. }
-            | Self::BaseDamaged { .. } => true,
+            | Self::BaseDamaged { .. }
+            | Self::DatabaseDamaged { .. } => true,
             Self::Db { corruption, .. } => *corruption,
             _ => false,
         }

@@ -43,19 +43,10 @@ struct ChunkStream<'a> {
 impl Store {
     /// A verifying reader over snapshot `key`.
     pub fn reader(&self, key: Blake3) -> Result<SnapshotReader<'_>> {
-        let manifest = self
-            .manifest(key)?
-            .ok_or_else(|| StoreError::SnapshotNotFound {
-                query: format!("blake3:{key}"),
-            })?;
-        let info = SnapshotInfo {
-            blake3: key,
-            sha256: manifest.sha256,
-            len: manifest.len,
-        };
+        let (manifest, info) = self.manifest_required(key)?;
         let source = match &manifest.layout {
             Layout::Delta { .. } => Source::Verified {
-                bytes: self.materialize(key, manifest)?,
+                bytes: self.rebuild(key, manifest)?,
                 pos: 0,
             },
             Layout::Chunked { .. } => match self.cache.get(key) {
@@ -66,8 +57,55 @@ impl Store {
         Ok(SnapshotReader { info, source })
     }
 
+    /// The verified bytes of a delta snapshot for a one-off read: the chain is rebuilt checking
+    /// only the result (both digests), which is what is returned; intermediate versions are
+    /// neither hashed nor cached. When the result fails, the chain is rebuilt again checking
+    /// every level, so that the error names the snapshot that is actually damaged.
+    fn rebuild(&self, key: Blake3, manifest: Manifest) -> Result<Arc<Vec<u8>>> {
+        if let Some(bytes) = self.cache.get(key) {
+            return Ok(bytes);
+        }
+        match self.rebuild_unchecked(key, &manifest) {
+            Ok(bytes) if Blake3::of(&bytes) == key && Sha256::of(&bytes) == manifest.sha256 => {
+                let bytes = Arc::new(bytes);
+                self.cache.put(key, Arc::clone(&bytes));
+                Ok(bytes)
+            }
+            _ => self.materialize(key, manifest),
+        }
+    }
+
+    /// Applies a delta chain without checking the levels in between (see [`Store::rebuild`]).
+    fn rebuild_unchecked(&self, key: Blake3, manifest: &Manifest) -> Result<Vec<u8>> {
+        let mut chain = vec![(key, manifest.clone())];
+        let mut bytes: Vec<u8> = loop {
+            let (at, current) = chain.last().expect("chain starts non-empty");
+            match &current.layout {
+                Layout::Chunked { .. } => {
+                    let (at, current) = chain.pop().expect("non-empty");
+                    break self.read_keyframe(at, current)?.as_ref().clone();
+                }
+                Layout::Delta { base, .. } => {
+                    if let Some(cached) = self.cache.get(*base) {
+                        break cached.as_ref().clone();
+                    }
+                    let (at, base) = (*at, *base);
+                    let next = self.manifest(base)?.ok_or(StoreError::ManifestCorrupt {
+                        snapshot: base,
+                        reason: format!("is missing (snapshot blake3:{at} is a delta on it)"),
+                    })?;
+                    chain.push((base, next));
+                }
+            }
+        };
+        while let Some((at, current)) = chain.pop() {
+            bytes = self.decode_delta(at, &current, &bytes)?;
+        }
+        Ok(bytes)
+    }
+
     /// The verified bytes of a snapshot of at most `DELTA_MAX` bytes, rebuilt through its delta
-    /// chain when it has one, and cached.
+    /// chain when it has one, every level checked against its key and cached.
     pub(crate) fn materialize(&self, key: Blake3, manifest: Manifest) -> Result<Arc<Vec<u8>>> {
         if let Some(bytes) = self.cache.get(key) {
             return Ok(bytes);
@@ -142,28 +180,7 @@ impl Store {
 
     /// Rebuilds delta snapshot `key` from its base's bytes and checks its BLAKE3.
     fn apply_delta(&self, key: Blake3, manifest: &Manifest, base: &[u8]) -> Result<Vec<u8>> {
-        let value = self
-            .db
-            .get_pinned_cf(self.cf(CF_DELTAS)?, key.as_bytes())
-            .map_err(|e| match self.db_err(e) {
-                StoreError::Db {
-                    corruption: true,
-                    source,
-                    ..
-                } => StoreError::DeltaCorrupt {
-                    snapshot: key,
-                    reason: format!("is unreadable: {source}"),
-                },
-                other => other,
-            })?
-            .ok_or(StoreError::DeltaMissing { snapshot: key })?;
-        let len = usize::try_from(manifest.len).unwrap_or(usize::MAX);
-        let bytes = crate::delta::decompress(base, &value, len).map_err(|reason| {
-            StoreError::DeltaCorrupt {
-                snapshot: key,
-                reason,
-            }
-        })?;
+        let bytes = self.decode_delta(key, manifest, base)?;
         let actual = Blake3::of(&bytes);
         if actual != key {
             return Err(StoreError::HashMismatch {
@@ -174,6 +191,43 @@ impl Store {
             });
         }
         Ok(bytes)
+    }
+
+    /// Decodes delta snapshot `key` against its base's bytes, unchecked.
+    fn decode_delta(&self, key: Blake3, manifest: &Manifest, base: &[u8]) -> Result<Vec<u8>> {
+        let value = self
+            .stored_value(CF_DELTAS, key, |reason| StoreError::DeltaCorrupt {
+                snapshot: key,
+                reason,
+            })?
+            .ok_or(StoreError::DeltaMissing { snapshot: key })?;
+        let len = usize::try_from(manifest.len).unwrap_or(usize::MAX);
+        crate::delta::decompress(base, &value, len).map_err(|reason| StoreError::DeltaCorrupt {
+            snapshot: key,
+            reason,
+        })
+    }
+}
+
+impl Store {
+    /// The value under `key` in column family `cf`; data RocksDB finds damaged becomes the
+    /// error `corrupt` builds from the reason.
+    fn stored_value(
+        &self,
+        cf: &str,
+        key: Blake3,
+        corrupt: impl FnOnce(String) -> StoreError,
+    ) -> Result<Option<rocksdb::DBPinnableSlice<'_>>> {
+        self.db
+            .get_pinned_cf(self.cf(cf)?, key.as_bytes())
+            .map_err(|e| match self.db_err(e) {
+                StoreError::Db {
+                    corruption: true,
+                    source,
+                    ..
+                } => corrupt(format!("is unreadable: {source}")),
+                other => other,
+            })
     }
 }
 
@@ -223,20 +277,11 @@ impl<'a> ChunkStream<'a> {
         let index_u32 = u32::try_from(index).expect("manifest chunk count is a u32");
         let store = self.store;
         let value = store
-            .db
-            .get_pinned_cf(store.cf(CF_CHUNKS)?, chunk.as_bytes())
-            .map_err(|e| match store.db_err(e) {
-                StoreError::Db {
-                    corruption: true,
-                    source,
-                    ..
-                } => StoreError::ChunkCorrupt {
-                    snapshot,
-                    index: index_u32,
-                    chunk,
-                    reason: format!("is unreadable: {source}"),
-                },
-                other => other,
+            .stored_value(CF_CHUNKS, chunk, |reason| StoreError::ChunkCorrupt {
+                snapshot,
+                index: index_u32,
+                chunk,
+                reason,
             })?
             .ok_or(StoreError::ChunkMissing {
                 snapshot,

@@ -132,18 +132,22 @@ impl Store {
             cache: RawCache::new(CACHE_BUDGET),
             _lock: Some(lock),
         };
+        store.write_format_version()?;
+        Ok(store)
+    }
+
+    /// Records [`FORMAT_VERSION`] in `meta`, synced.
+    fn write_format_version(&self) -> Result<()> {
         let mut sync = WriteOptions::default();
         sync.set_sync(true);
-        store
-            .db
+        self.db
             .put_cf_opt(
-                store.cf(CF_META)?,
+                self.cf(CF_META)?,
                 META_FORMAT_KEY,
                 FORMAT_VERSION.to_string(),
                 &sync,
             )
-            .map_err(|e| store.db_err(e))?;
-        Ok(store)
+            .map_err(|e| self.db_err(e))
     }
 
     /// Opens an existing archive.
@@ -163,7 +167,14 @@ impl Store {
             }
             Err(err) => return Err(StoreError::io(format!("reading {}", path.display()), err)),
         }
-        if !path.join("CURRENT").exists() || !path.join(LOCK_FILE).exists() {
+        // The lock file holds no data (a writer recreates it); only the database is required.
+        if !path.join("CURRENT").exists() {
+            if has_rocksdb_files(path) {
+                return Err(StoreError::DatabaseDamaged {
+                    path: path.to_owned(),
+                    reason: "its CURRENT file is missing, but database files remain".into(),
+                });
+            }
             return Err(StoreError::NotAnArchive {
                 path: path.to_owned(),
                 reason: "no evarc database in it; create one with `evarc init`".into(),
@@ -199,17 +210,7 @@ impl Store {
         let version = store.check_format()?;
         if mode == OpenMode::ReadWrite && version < FORMAT_VERSION {
             // Nothing is rewritten: version 2 only adds delta snapshots beside version-1 ones.
-            let mut sync = WriteOptions::default();
-            sync.set_sync(true);
-            store
-                .db
-                .put_cf_opt(
-                    store.cf(CF_META)?,
-                    META_FORMAT_KEY,
-                    FORMAT_VERSION.to_string(),
-                    &sync,
-                )
-                .map_err(|e| store.db_err(e))?;
+            store.write_format_version()?;
         }
         Ok(store)
     }
@@ -242,6 +243,12 @@ impl Store {
     /// The archive directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Forgets the in-memory copies of recently used snapshots, so that the next reads rebuild
+    /// and re-hash from the stored bytes (benchmarks; a scrub does this itself).
+    pub fn clear_cache(&self) {
+        self.cache.clear();
     }
 
     /// How the archive was opened.
@@ -321,6 +328,21 @@ impl Store {
         }))
     }
 
+    /// The manifest of snapshot `key` and what it records; a missing snapshot is an error.
+    pub(crate) fn manifest_required(&self, key: Blake3) -> Result<(Manifest, SnapshotInfo)> {
+        let manifest = self
+            .manifest(key)?
+            .ok_or_else(|| StoreError::SnapshotNotFound {
+                query: format!("blake3:{key}"),
+            })?;
+        let info = SnapshotInfo {
+            blake3: key,
+            sha256: manifest.sha256,
+            len: manifest.len,
+        };
+        Ok((manifest, info))
+    }
+
     pub(crate) fn manifest(&self, key: Blake3) -> Result<Option<Manifest>> {
         let Some(bytes) = self
             .db
@@ -357,16 +379,7 @@ impl Store {
     /// Re-reads and re-hashes snapshot `key` without returning its bytes. Small snapshots
     /// (at most [`crate::DELTA_MAX`] bytes) stay cached, as bases of the deltas that follow.
     pub fn verify(&self, key: Blake3) -> Result<SnapshotInfo> {
-        let manifest = self
-            .manifest(key)?
-            .ok_or_else(|| StoreError::SnapshotNotFound {
-                query: format!("blake3:{key}"),
-            })?;
-        let info = SnapshotInfo {
-            blake3: key,
-            sha256: manifest.sha256,
-            len: manifest.len,
-        };
+        let (manifest, info) = self.manifest_required(key)?;
         if manifest.len <= crate::format::DELTA_MAX as u64 {
             self.materialize(key, manifest)?;
             return Ok(info);
@@ -390,6 +403,17 @@ impl Drop for Store {
             }
         }
     }
+}
+
+/// True when `path` holds RocksDB files (a MANIFEST or table files): an archive, if damaged.
+fn has_rocksdb_files(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("MANIFEST-") || name.ends_with(".sst")
+        })
+    })
 }
 
 fn acquire_lock(path: &Path) -> Result<File> {

@@ -28,7 +28,13 @@ pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<u8>
         EvidenceCheck::Verified
     };
     let failed = !evidence.is_verified();
-    let text = cite::render(
+    // The provenance block names the latest checkpoint proving the record's log leaf.
+    let checkpoint = if matches!(format, Format::Provenance | Format::Markdown) {
+        archive.proven_checkpoint(&archive.log_subject(&id)?)?
+    } else {
+        None
+    };
+    let text = cite::render_with_checkpoint(
         &record,
         format,
         &RenderOptions {
@@ -36,6 +42,7 @@ pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<u8>
             markup,
             evidence,
         },
+        checkpoint.as_ref(),
     );
     out.raw(text.as_bytes())?;
     if !text.ends_with('\n') {

@@ -358,6 +358,18 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
         );
     }
     let path = base.join(relative);
+    // A symbolic link may not lead out of the folder either.
+    let resolved =
+        std::fs::canonicalize(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let folder = std::fs::canonicalize(base)
+        .with_context(|| format!("cannot read the manifest's folder {}", base.display()))?;
+    if !resolved.starts_with(&folder) {
+        bail!(
+            "path {:?} leads to {} through a symbolic link: it must stay inside its folder",
+            row.path,
+            resolved.display()
+        );
+    }
     let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
     if let Some(bytes) = row.bytes.as_deref().filter(|b| !b.trim().is_empty()) {
         let expected_len: u64 = bytes

@@ -13,6 +13,7 @@ pub fn run(global: &GlobalArgs, args: InitArgs, out: &mut Output) -> Result<u8> 
     };
     let prefix = args.prefix.as_deref().map(Prefix::new).transpose()?;
     let archive = Archive::init(&path, prefix, args.name.as_deref())?;
+    let verifier = archive.create_signing_key(super::tlog::random_seed()?)?;
     let config = archive.config()?;
     out.line(format!(
         "Initialized empty evarc archive in {} (ID prefix {}, name {:?})",
@@ -25,6 +26,7 @@ pub fn run(global: &GlobalArgs, args: InitArgs, out: &mut Output) -> Result<u8> 
         "prefix": config.prefix,
         "name": config.name,
         "format_version": evarc_store::FORMAT_VERSION,
+        "verifier_key": verifier.to_string(),
     }))?;
     Ok(crate::exit::OK)
 }

@@ -11,6 +11,7 @@ mod import_warc;
 mod init;
 mod provision;
 mod show;
+mod tlog;
 mod verify;
 
 use anyhow::{Context as _, Result};
@@ -41,6 +42,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Import(ImportCommand::Manifest(args)) => import::manifest(g, args, &mut out),
         Command::Import(ImportCommand::Warc(args)) => import_warc::run(g, args, &mut out),
         Command::Config(args) => config::run(g, args, &mut out),
+        Command::Key => tlog::key(g, &mut out),
+        Command::Checkpoint(args) => tlog::checkpoint(g, args, &mut out),
+        Command::Prove(args) => tlog::prove(g, args, &mut out),
+        Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
     }?;
     out.flush()?;
     Ok(code)

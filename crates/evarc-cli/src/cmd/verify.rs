@@ -165,6 +165,7 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
     // Every capture record must point at a snapshot that is present and verified.
     let failed: HashSet<Blake3> = report.failures.iter().map(|f| f.blake3).collect();
     let mut dangling = Vec::new();
+    let mut unindexed: Vec<(Capture, String)> = Vec::new();
     let mut captures_checked = 0u64;
     for doc in archive.documents()? {
         for capture in archive.captures(&doc.id)? {
@@ -172,6 +173,26 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
             let key = Blake3::from_hex(&capture.blake3)?;
             if !failed.contains(&key) && !archive.store().contains(key)? {
                 dangling.push(capture);
+                continue;
+            }
+            // `get SHA256` and `verify SHA256` go through the SHA-256 index: damage to it must
+            // name the captures it hides too (issue 6), not only the listing error.
+            let sha = Sha256::from_hex(&capture.sha256)?;
+            match archive.store().find_sha256(sha) {
+                Ok(Some(info)) if info.blake3 == key => {}
+                Ok(found) => unindexed.push((
+                    capture,
+                    match found {
+                        Some(info) => {
+                            format!("its SHA-256 index entry points at blake3:{}", info.blake3)
+                        }
+                        None => "its SHA-256 index entry is missing".to_owned(),
+                    },
+                )),
+                Err(err) => unindexed.push((
+                    capture,
+                    format!("its SHA-256 index entry cannot be read: {err}"),
+                )),
             }
         }
     }
@@ -206,10 +227,18 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
             capture.sha256
         ))?;
     }
+    for (capture, reason) in &unindexed {
+        out.line(format!(
+            "✗ {} captured {}: sha256:{} cannot be found by its hash: {reason}",
+            capture.document,
+            text_time(capture.captured_at),
+            capture.sha256
+        ))?;
+    }
     for err in &report.listing_errors {
         out.line(format!("✗ {err}"))?;
     }
-    let clean = report.is_clean() && dangling.is_empty();
+    let clean = report.is_clean() && dangling.is_empty() && unindexed.is_empty();
     out.line(format!(
         "{} {} snapshots checked ({} bytes re-hashed): {} verified, {} failed; {} capture records checked, {} dangling",
         if clean { "✓" } else { "✗" },
@@ -227,6 +256,7 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         "bytes": report.bytes,
         "failures": failures,
         "dangling_captures": dangling,
+        "unindexed_captures": unindexed.iter().map(|(c, reason)| json!({"capture": c, "reason": reason})).collect::<Vec<_>>(),
         "listing_errors": report.listing_errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "captures_checked": captures_checked,
     }))?;

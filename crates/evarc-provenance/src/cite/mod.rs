@@ -224,17 +224,40 @@ pub struct RenderOptions {
     pub evidence: EvidenceCheck,
 }
 
+/// The signed checkpoint a record's transparency-log leaf is proven against: the `provenance`
+/// format's `Checkpoint:` line (docs/transparency-log.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointCitation {
+    /// The log's origin line (its key name).
+    pub origin: String,
+    /// The checkpoint's tree size.
+    pub size: u64,
+    /// The checkpoint's root hash, base64 as in the checkpoint.
+    pub root: String,
+}
+
 /// Renders `record` in `format`.
 pub fn render(record: &CitationRecord, format: Format, opts: &RenderOptions) -> String {
+    render_with_checkpoint(record, format, opts, None)
+}
+
+/// [`render`], naming the checkpoint the record is proven against in the `provenance` block (of
+/// the `provenance` and `markdown` formats). With `None` the output is exactly [`render`]'s.
+pub fn render_with_checkpoint(
+    record: &CitationRecord,
+    format: Format,
+    opts: &RenderOptions,
+    checkpoint: Option<&CheckpointCitation>,
+) -> String {
     match format {
         Format::Record => record::record_block(record, opts),
-        Format::Provenance => record::provenance_block(record, opts),
+        Format::Provenance => record::provenance_block(record, opts, checkpoint),
         Format::Bluebook => bluebook::render(record, opts),
         Format::CslJson => csl::render(record, opts),
         Format::Biblatex => biblatex::render(record, opts),
         Format::Ris => ris::render(record, opts),
         Format::Json => json::render(record, opts),
-        Format::Markdown => record::markdown(record, opts),
+        Format::Markdown => record::markdown(record, opts, checkpoint),
     }
 }
 

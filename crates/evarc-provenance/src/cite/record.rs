@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 
 use super::dates::{human_date, text_time};
-use super::{record_url, wayback_url, CitationRecord, EvidenceCheck, RenderOptions};
+use super::{
+    record_url, wayback_url, CheckpointCitation, CitationRecord, EvidenceCheck, RenderOptions,
+};
 
 /// The closing sentence of the `record` block.
 pub(crate) const RECORD_FOOTER: &str = "Permanent archival reference. Stable identifier suitable for legal filings, compliance documentation, and research citation.";
@@ -38,16 +40,27 @@ fn record_lines(record: &CitationRecord, opts: &RenderOptions) -> Vec<(&'static 
 }
 
 /// (label, value) lines of the `provenance` block.
-fn provenance_lines(record: &CitationRecord, opts: &RenderOptions) -> Vec<(&'static str, String)> {
-    vec![
+fn provenance_lines(
+    record: &CitationRecord,
+    opts: &RenderOptions,
+    checkpoint: Option<&CheckpointCitation>,
+) -> Vec<(&'static str, String)> {
+    let mut lines = vec![
         ("Source URL", record.source_url.clone()),
         ("Wayback Machine", wayback_url(record)),
         ("Content hash (SHA-256)", record.capture.sha256.clone()),
         ("Record ID", record.record_id.to_string()),
         ("Document ID", record.document_id.to_string()),
         ("Captured", text_time(record.capture.captured_at)),
-        ("Evidence", evidence_text(&opts.evidence).to_owned()),
-    ]
+    ];
+    if let Some(cp) = checkpoint {
+        lines.push((
+            "Checkpoint",
+            format!("{} {} {}", cp.origin, cp.size, cp.root),
+        ));
+    }
+    lines.push(("Evidence", evidence_text(&opts.evidence).to_owned()));
+    lines
 }
 
 fn plain_block(title: &str, lines: &[(&'static str, String)], footer: Option<&str>) -> String {
@@ -86,8 +99,16 @@ pub(crate) fn record_block(record: &CitationRecord, opts: &RenderOptions) -> Str
     )
 }
 
-pub(crate) fn provenance_block(record: &CitationRecord, opts: &RenderOptions) -> String {
-    plain_block("Evidence Provenance", &provenance_lines(record, opts), None)
+pub(crate) fn provenance_block(
+    record: &CitationRecord,
+    opts: &RenderOptions,
+    checkpoint: Option<&CheckpointCitation>,
+) -> String {
+    plain_block(
+        "Evidence Provenance",
+        &provenance_lines(record, opts, checkpoint),
+        None,
+    )
 }
 
 /// Escapes Markdown's inline special characters in text.
@@ -123,13 +144,19 @@ fn markdown_url(url: &str) -> String {
 fn markdown_value(label: &str, value: &str) -> String {
     match label {
         "URL" | "Source URL" | "Wayback Machine" => markdown_url(value),
-        "SHA-256" | "Content hash (SHA-256)" | "Record ID" | "Document ID" => format!("`{value}`"),
+        "SHA-256" | "Content hash (SHA-256)" | "Record ID" | "Document ID" | "Checkpoint" => {
+            format!("`{value}`")
+        }
         _ => escape_markdown(value),
     }
 }
 
 /// The `record` and `provenance` blocks as one Markdown section.
-pub(crate) fn markdown(record: &CitationRecord, opts: &RenderOptions) -> String {
+pub(crate) fn markdown(
+    record: &CitationRecord,
+    opts: &RenderOptions,
+    checkpoint: Option<&CheckpointCitation>,
+) -> String {
     let mut out = format!(
         "## {} — {}\n\n### Citation Record\n\n",
         record.record_id,
@@ -146,7 +173,7 @@ pub(crate) fn markdown(record: &CitationRecord, opts: &RenderOptions) -> String 
         }
     }
     out.push_str("\n### Evidence Provenance\n\n");
-    for (label, value) in provenance_lines(record, opts) {
+    for (label, value) in provenance_lines(record, opts, checkpoint) {
         let _ = writeln!(out, "- **{label}:** {}", markdown_value(label, &value));
     }
     out

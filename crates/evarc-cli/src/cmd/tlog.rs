@@ -1,0 +1,299 @@
+//! `evarc key`, `evarc checkpoint`, `evarc prove` and `evarc verify-proof`: the transparency
+//! log (docs/transparency-log.md). `verify-proof` opens no archive: it needs only the proof, a
+//! checkpoint and the public key, and the checks are `evarc-tlog`'s.
+
+use std::fs;
+use std::io::Read as _;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use evarc_provenance::evarc_tlog::proof::{is_consistency_proof, ConsistencyProof, InclusionProof};
+use evarc_provenance::evarc_tlog::{self, timestamp, Checkpoint, Verifier};
+use evarc_provenance::id::RecordId;
+use evarc_provenance::{Archive, LogSubject};
+use evarc_store::{OpenMode, Sha256};
+use sha2::Digest as _;
+
+use super::parse_record_id;
+use crate::cli::{CheckpointArgs, GlobalArgs, ProveArgs, VerifyProofArgs};
+use crate::context::open;
+use crate::exit::{EnvironmentFailure, VerificationFailed, OK};
+use crate::output::Output;
+
+/// A signing-key seed from the operating system's CSPRNG.
+pub fn random_seed() -> Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed)
+        .map_err(|e| EnvironmentFailure(format!("no randomness for the signing key: {e}")))?;
+    Ok(seed)
+}
+
+fn random_nonce() -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| EnvironmentFailure(format!("no randomness for the nonce: {e}")))?;
+    Ok(u64::from_be_bytes(bytes) >> 1)
+}
+
+/// The archive's verifier key, created (archive opened for writing) when it has none yet:
+/// archives made before the log existed get their key on first use.
+fn ensure_key(global: &GlobalArgs) -> Result<(Archive, Verifier)> {
+    let archive = open(global, OpenMode::ReadOnly)?;
+    if let Some(verifier) = archive.verifier()? {
+        return Ok((archive, verifier));
+    }
+    drop(archive);
+    let archive = open(global, OpenMode::ReadWrite)?;
+    let verifier = match archive.verifier()? {
+        Some(v) => v,
+        None => archive.create_signing_key(random_seed()?)?,
+    };
+    Ok((archive, verifier))
+}
+
+pub fn key(global: &GlobalArgs, out: &mut Output) -> Result<u8> {
+    let (_, verifier) = ensure_key(global)?;
+    out.line(verifier.to_string())?;
+    out.value(&serde_json::json!({
+        "verifier_key": verifier.to_string(),
+        "name": verifier.name(),
+        "key_id": format!("{:08x}", verifier.key_id()),
+        "public_key": hex::encode(verifier.public_key()),
+    }))?;
+    Ok(OK)
+}
+
+pub fn checkpoint(global: &GlobalArgs, args: CheckpointArgs, out: &mut Output) -> Result<u8> {
+    let (archive, _) = ensure_key(global)?;
+    let archive = if archive.store().mode() == OpenMode::ReadWrite {
+        archive
+    } else {
+        drop(archive);
+        open(global, OpenMode::ReadWrite)?
+    };
+    let note = archive.checkpoint()?;
+    let head = Checkpoint::parse_unverified(&note)?;
+    if let Some(path) = &args.output {
+        fs::write(path, &note).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let mut stamped = false;
+    if let Some(url) = &args.tsa {
+        let response = request_timestamp(url, note.as_bytes(), args.timeout)?;
+        archive.keep_timestamp(head.size, &response)?;
+        if let Some(path) = &args.timestamp_out {
+            fs::write(path, &response).with_context(|| format!("writing {}", path.display()))?;
+        }
+        stamped = true;
+    }
+    out.raw_text(&note)?;
+    out.value(&serde_json::json!({
+        "checkpoint": note,
+        "origin": head.origin,
+        "size": head.size,
+        "root": head.root_base64(),
+        "timestamped": stamped,
+    }))?;
+    Ok(OK)
+}
+
+/// POSTs an RFC 3161 request over `data` and checks the response grants a token for it.
+fn request_timestamp(url: &str, data: &[u8], timeout: u64) -> Result<Vec<u8>> {
+    let nonce = random_nonce()?;
+    let request = timestamp::request(data, nonce);
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(timeout))
+        .build();
+    let response = agent
+        .post(url)
+        .set("Content-Type", "application/timestamp-query")
+        .set("Accept", "application/timestamp-reply")
+        .send_bytes(&request)
+        .map_err(|e| EnvironmentFailure(format!("time-stamp request to {url} failed: {e}")))?;
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(1 << 20)
+        .read_to_end(&mut body)
+        .map_err(|e| EnvironmentFailure(format!("reading the time-stamp response: {e}")))?;
+    timestamp::check_response(&body, data, nonce)
+        .with_context(|| format!("the time-stamp response of {url}"))?;
+    Ok(body)
+}
+
+pub fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Output) -> Result<u8> {
+    let archive = open(global, OpenMode::ReadOnly)?;
+    let text = if let Some(old) = &args.consistency {
+        let old = read_text(old)?;
+        archive.consistency_proof(&old)?.to_text()
+    } else {
+        let subject = subject(&archive, args.id.as_deref(), args.capture.as_deref())?;
+        let checkpoint = args.checkpoint.as_deref().map(read_text).transpose()?;
+        archive
+            .inclusion_proof(&subject, checkpoint.as_deref())?
+            .to_text()
+    };
+    match &args.output {
+        Some(path) => {
+            fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+            out.line(format!("wrote {}", path.display()))?;
+            out.value(&serde_json::json!({ "path": path, "proof": text }))?;
+        }
+        None => out.raw(text.as_bytes())?,
+    }
+    Ok(OK)
+}
+
+/// The record `prove` is asked about.
+fn subject(archive: &Archive, id: Option<&str>, capture: Option<&str>) -> Result<LogSubject> {
+    let sha = capture
+        .map(|s| Sha256::from_hex(s.trim().trim_start_matches("sha256:")))
+        .transpose()
+        .context("invalid --capture: expected a SHA-256 (64 hex digits)")?;
+    match (id.map(parse_record_id).transpose()?, sha) {
+        (Some(RecordId::Provision(p)), None) => Ok(LogSubject::Provision(archive.provision(&p)?)),
+        (Some(RecordId::Provision(_)), Some(_)) => {
+            bail!("--capture selects a capture of a document; a provision has one capture")
+        }
+        (Some(RecordId::Document(doc)), sha) => {
+            let document = archive.document(&doc)?;
+            let capture = match sha {
+                Some(sha) => archive.capture_by_sha(&doc, &sha.to_hex())?,
+                None => archive.latest_capture(&doc)?,
+            };
+            Ok(LogSubject::Capture { document, capture })
+        }
+        (None, Some(sha)) => {
+            let mut captures = archive.captures_with_sha(sha)?;
+            match captures.len() {
+                1 => {
+                    let capture = captures.remove(0);
+                    let document = archive.document(&capture.document)?;
+                    Ok(LogSubject::Capture { document, capture })
+                }
+                0 => bail!("no capture has SHA-256 {}", sha.to_hex()),
+                n => bail!(
+                    "{n} captures have SHA-256 {}: give the document ID too",
+                    sha.to_hex()
+                ),
+            }
+        }
+        (None, None) => bail!("give a record ID, --capture or --consistency"),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn failed(what: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(VerificationFailed(what.to_string()))
+}
+
+pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<u8> {
+    let key_text = if Path::new(&args.key).is_file() {
+        read_text(Path::new(&args.key))?
+    } else {
+        args.key.clone()
+    };
+    let verifier = Verifier::parse(&key_text).context("invalid --key")?;
+    let checkpoint_text = read_text(&args.checkpoint)?;
+    let given = Checkpoint::open(&checkpoint_text, &verifier)
+        .map_err(|e| failed(format!("checkpoint {}: {e}", args.checkpoint.display())))?;
+    let proof_text = read_text(&args.proof)?;
+    if is_consistency_proof(&proof_text) {
+        let proof = ConsistencyProof::parse(&proof_text).context("invalid --proof")?;
+        let new = Checkpoint::open(&proof.checkpoint, &verifier)
+            .map_err(|e| failed(format!("the proof's checkpoint: {e}")))?;
+        if proof.old_size != given.size {
+            return Err(failed(format!(
+                "the proof starts at tree size {}, the checkpoint has {}",
+                proof.old_size, given.size
+            )));
+        }
+        evarc_tlog::verify_consistency(given.size, new.size, &given.root, &new.root, &proof.hashes)
+            .map_err(|e| failed(format!("consistency proof: {e}")))?;
+        out.line(format!(
+            "verified: the log {} of {} leaves is a prefix of its tree of {} leaves ({})",
+            given.origin,
+            given.size,
+            new.size,
+            new.root_base64()
+        ))?;
+        out.value(&serde_json::json!({
+            "verified": true, "kind": "consistency", "origin": given.origin,
+            "old_size": given.size, "new_size": new.size, "new_root": new.root_base64(),
+        }))?;
+        return Ok(OK);
+    }
+    let proof = InclusionProof::parse(&proof_text).context("invalid --proof")?;
+    let head = Checkpoint::open(&proof.checkpoint, &verifier)
+        .map_err(|e| failed(format!("the proof's checkpoint: {e}")))?;
+    if head != given {
+        return Err(failed(format!(
+            "the proof is against the checkpoint of {} leaves ({}), not the one given ({} leaves, {})",
+            head.size,
+            head.root_base64(),
+            given.size,
+            given.root_base64()
+        )));
+    }
+    let leaf = match (&args.record, &proof.extra) {
+        (Some(path), extra) => {
+            let leaf = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            if extra.as_ref().is_some_and(|e| *e != leaf) {
+                return Err(failed(format!(
+                    "the record {} is not the leaf the proof carries",
+                    path.display()
+                )));
+            }
+            leaf
+        }
+        (None, Some(extra)) => extra.clone(),
+        (None, None) => bail!("the proof carries no leaf: give the record with --record FILE"),
+    };
+    evarc_tlog::verify_inclusion(
+        proof.index,
+        head.size,
+        &evarc_tlog::leaf_hash(&leaf),
+        &proof.hashes,
+        &head.root,
+    )
+    .map_err(|e| failed(format!("inclusion proof of leaf {}: {e}", proof.index)))?;
+    let record: serde_json::Value = serde_json::from_slice(&leaf).unwrap_or_default();
+    let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
+    let sha = match field("kind") {
+        "provision" => field("capture_sha256"),
+        _ => field("sha256"),
+    };
+    if let Some(path) = &args.bytes {
+        let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let actual = hex::encode(sha2::Sha256::digest(&bytes));
+        if actual != sha {
+            return Err(failed(format!(
+                "{} hashes to {actual}, but the record says {sha}",
+                path.display()
+            )));
+        }
+    }
+    let what = match field("kind") {
+        "provision" => format!("provision {} of {}", field("id"), field("document")),
+        _ => format!("capture of {}", field("document")),
+    };
+    out.line(format!(
+        "verified: {what} (sha256:{sha}, captured {}) is leaf {} of {} in its tree of {} leaves",
+        field("captured_at"),
+        proof.index,
+        head.origin,
+        head.size
+    ))?;
+    if args.bytes.is_some() {
+        out.line("verified: the bytes given hash to the logged SHA-256")?;
+    }
+    out.value(&serde_json::json!({
+        "verified": true, "kind": "inclusion", "origin": head.origin, "size": head.size,
+        "root": head.root_base64(), "index": proof.index, "record": record,
+        "bytes_verified": args.bytes.is_some(),
+    }))?;
+    Ok(OK)
+}

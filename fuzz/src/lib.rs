@@ -1,0 +1,2 @@
+//! Fuzz target bodies; see `harness.rs`.
+pub mod harness;

@@ -1,0 +1,14 @@
+//! Torture for evarc (issue 6): crashes, corruption, concurrency and hostile files.
+//!
+//! The `evarc-torture` binary runs the long forms by hand; `tests/evarc-reliability` runs bounded
+//! forms in CI. docs/reliability.md records the figures and the commands that produced them.
+//! Every random choice comes from a seeded generator whose seed is printed.
+
+pub mod concurrency;
+pub mod corrupt;
+pub mod crash;
+pub mod evarc;
+pub mod hostile;
+pub mod rng;
+pub mod state;
+pub mod workload;

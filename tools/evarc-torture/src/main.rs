@@ -1,0 +1,162 @@
+//! `evarc-torture crash|corrupt|concurrency|growing-file|full-disk`: the long forms of the
+//! reliability checks. Exit 0 when nothing was lost, missed or duplicated, 1 otherwise.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use evarc_torture::{concurrency, corrupt, crash, evarc, hostile, rng::Rng};
+
+#[derive(Parser)]
+#[command(
+    name = "evarc-torture",
+    about = "Crash, corruption and concurrency torture for evarc"
+)]
+struct Cli {
+    /// The evarc binary (default: $EVARC_BIN, else beside this one).
+    #[arg(long, global = true)]
+    evarc: Option<PathBuf>,
+    /// Seed of every random choice (default: from the clock; always printed).
+    #[arg(long, global = true)]
+    seed: Option<u64>,
+    /// Keep the work in this directory instead of a temporary one.
+    #[arg(long, global = true)]
+    work: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// SIGKILL imports and provision adds at random moments, check after each.
+    Crash {
+        #[arg(long, default_value_t = 50)]
+        kills: u32,
+        /// A TSV manifest to import (e.g. the corpus'); default: a generated one.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        #[arg(long, default_value_t = 12)]
+        documents: usize,
+        #[arg(long, default_value_t = 20)]
+        versions: usize,
+        /// One kill in N targets `provision add` (0: never).
+        #[arg(long, default_value_t = 3)]
+        provision_every: u32,
+    },
+    /// Flip, truncate or delete bytes and files of a closed archive, classify each injection.
+    Corrupt {
+        #[arg(long, default_value_t = 200)]
+        rounds: u32,
+        #[arg(long, default_value_t = 6)]
+        documents: usize,
+        #[arg(long, default_value_t = 8)]
+        versions: usize,
+    },
+    /// Threads archiving and registering provisions at once; a second writer; readers.
+    Concurrency {
+        #[arg(long, default_value_t = 8)]
+        threads: usize,
+        #[arg(long, default_value_t = 50)]
+        captures: usize,
+    },
+    /// Archive a file while another thread appends to it.
+    GrowingFile {
+        #[arg(long, default_value_t = 48 << 20)]
+        initial: usize,
+    },
+    /// Fill the (small) file system at DIR; needs a mount such as tmpfs of 20 MB.
+    FullDisk { dir: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<bool> {
+    let bin = match cli.evarc {
+        Some(bin) => bin,
+        None => evarc::locate()?,
+    };
+    let seed = cli.seed.unwrap_or_else(Rng::fresh_seed);
+    let mut log = |line: &str| eprintln!("{line}");
+    let (work, _tmp) = crash::work_dir(cli.work.as_deref(), "run")?;
+    let problems: Vec<String> = match cli.command {
+        Command::Crash {
+            kills,
+            manifest,
+            documents,
+            versions,
+            provision_every,
+        } => {
+            let opts = crash::CrashOptions {
+                kills,
+                seed,
+                manifest,
+                documents,
+                versions,
+                provision_every,
+                evarc: bin,
+                work,
+            };
+            crash::run(&opts, &mut log)?.problems
+        }
+        Command::Corrupt {
+            rounds,
+            documents,
+            versions,
+        } => {
+            let opts = corrupt::CorruptOptions {
+                rounds,
+                seed,
+                documents,
+                versions,
+                evarc: bin,
+                work,
+            };
+            let report = corrupt::run(&opts, &mut log)?;
+            for (kind, verdicts) in &report.by_kind {
+                println!("{kind}: {verdicts:?}");
+            }
+            report.missed
+        }
+        Command::Concurrency { threads, captures } => {
+            let opts = concurrency::ConcurrencyOptions {
+                threads,
+                captures,
+                evarc: bin,
+                work,
+            };
+            concurrency::run(&opts, &mut log)?.problems
+        }
+        Command::GrowingFile { initial } => {
+            let evarc = evarc::Evarc::new(bin, work.join("archive"));
+            evarc.init()?;
+            let (stored, total) = hostile::growing_file(&evarc, &work, initial, 64 << 20)?;
+            println!("growing file: {stored} bytes stored (hash verified), file grew to {total}");
+            Vec::new()
+        }
+        Command::FullDisk { dir } => {
+            let outcome = hostile::full_disk(&bin, &dir, &work)?;
+            println!("full disk: {outcome:?}");
+            let clean = outcome.exit == 3 && outcome.error.lines().count() == 1;
+            if clean {
+                Vec::new()
+            } else {
+                vec![format!("unclean failure: {outcome:?}")]
+            }
+        }
+    };
+    for p in &problems {
+        println!("PROBLEM: {p}");
+    }
+    Ok(problems.is_empty())
+}
