@@ -15,6 +15,7 @@ mod util;
 
 mod citations;
 mod corpus;
+mod export_log;
 mod packages;
 mod provenance_cli;
 mod store_cli;

@@ -20,7 +20,7 @@ const PROVISION: &str = "CA-P-011417";
 
 /// The validators' virtual environment, or None (after saying so) when it is absent and not
 /// required.
-fn validators() -> Option<PathBuf> {
+pub(crate) fn validators() -> Option<PathBuf> {
     let venv = std::env::var_os("EVARC_VALIDATORS_VENV")
         .map(PathBuf::from)
         .or_else(|| {
@@ -49,7 +49,7 @@ fn validators() -> Option<PathBuf> {
 
 /// Runs one validator; panics with its output unless it succeeds.
 #[track_caller]
-fn validate(bin: &Path, tool: &str, args: &[&str]) {
+pub(crate) fn validate(bin: &Path, tool: &str, args: &[&str]) {
     let output = Command::new(bin.join(tool))
         .args(args)
         .output()

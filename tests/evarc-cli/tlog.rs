@@ -18,7 +18,7 @@ const TEXT1: &[u8] = b"Terms, first version.\n";
 const TEXT2: &[u8] = b"Terms, second version: data is kept for 30 days.\n";
 
 /// An archive with two captures of CA-D-00001 and provision CA-P-000001 on the second.
-fn archive() -> Env {
+pub(crate) fn archive() -> Env {
     let env = Env::new();
     for (name, bytes, at) in [("one.txt", TEXT1, AT1), ("two.txt", TEXT2, AT2)] {
         let file = env.write(name, bytes);
@@ -441,7 +441,7 @@ fn openssl(dir: &Path, args: &[&str]) -> bool {
 
 /// A test CA and a TSA certificate (extendedKeyUsage timeStamping, critical), or None with the
 /// reason when `openssl ts` cannot be used here.
-fn tsa_setup(dir: &Path) -> Result<(), String> {
+pub(crate) fn tsa_setup(dir: &Path) -> Result<(), String> {
     if !openssl(dir, &["ts", "-help"]) && !openssl(dir, &["version"]) {
         return Err("no openssl".into());
     }
@@ -542,7 +542,7 @@ fn tsa_setup(dir: &Path) -> Result<(), String> {
 }
 
 /// Answers one POST with `openssl ts -reply` over its body; returns the URL.
-fn serve_tsa(dir: PathBuf) -> String {
+pub(crate) fn serve_tsa(dir: PathBuf) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/tsa", listener.local_addr().expect("addr"));
     std::thread::spawn(move || {

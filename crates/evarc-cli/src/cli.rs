@@ -143,7 +143,7 @@ pub struct InitArgs {
 #[derive(Args, Debug)]
 pub struct ArchiveArgs {
     /// A file, `-` for standard input, or an http(s) URL.
-    pub input: String,
+    pub input: std::ffi::OsString,
     /// Who publishes the document (with --document, records a capture of it).
     #[arg(long, requires = "document")]
     pub entity: Option<String>,

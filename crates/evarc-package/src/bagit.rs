@@ -6,6 +6,8 @@
 //! data/<document ID>/<capture time>-<sha256 first 16>.citations/<record ID>/
 //!     record.txt provenance.txt bluebook.txt csl.json biblatex.bib ris.ris citation.json
 //!     markdown.md
+//! data/log/checkpoint.txt key.txt checkpoint.tsr                     with log evidence
+//! data/log/<document ID>-<stem>.tlog-proof  data/log/<provision ID>.tlog-proof
 //! ```
 //! Every path component comes from [`safe_component`]; collisions get `-2`, `-3`, ….
 
@@ -22,6 +24,7 @@ use crate::export::{
     copy_verified, normalize, package_date, render_options, CaptureBytes, CopyError, ExportCapture,
     ExportOptions,
 };
+use crate::log::{capture_stem, log_files, LogEvidence};
 use crate::safe::{media_type_extension, safe_component};
 
 /// The citation files written per record: format and file name.
@@ -54,6 +57,18 @@ pub fn write_bagit(
     bytes: &dyn CaptureBytes,
     opts: &ExportOptions,
 ) -> Result<BagSummary, PackageError> {
+    write_bagit_with_log(dir, items, bytes, opts, None)
+}
+
+/// [`write_bagit`], with the transparency-log evidence as payload files under `data/log/`
+/// (so the manifests cover them) when `log` is given.
+pub fn write_bagit_with_log(
+    dir: &Path,
+    items: &[ExportCapture],
+    bytes: &dyn CaptureBytes,
+    opts: &ExportOptions,
+    log: Option<&LogEvidence>,
+) -> Result<BagSummary, PackageError> {
     let items = normalize(items)?;
     let existed = prepare_dir(dir)?;
     let mut bag = Bag {
@@ -61,7 +76,7 @@ pub fn write_bagit(
         payload: Vec::new(),
         used: BTreeSet::new(),
     };
-    let result = bag.write(&items, bytes, opts);
+    let result = bag.write(&items, bytes, opts, log);
     if result.is_err() {
         let _ = fs::remove_dir_all(dir);
         if existed {
@@ -107,19 +122,12 @@ impl Bag {
         items: &[ExportCapture],
         bytes: &dyn CaptureBytes,
         opts: &ExportOptions,
+        log: Option<&LogEvidence>,
     ) -> Result<BagSummary, PackageError> {
         let render_opts = render_options(opts);
         for item in items {
             let doc = safe_component(&item.document.id.to_string());
-            let stem = format!(
-                "{}-{}",
-                item.capture.captured_at.format("%Y%m%dT%H%M%SZ"),
-                item.capture
-                    .sha256
-                    .get(..16)
-                    .unwrap_or(&item.capture.sha256)
-            );
-            let stem = safe_component(&stem);
+            let stem = capture_stem(item);
             let ext = media_type_extension(&item.capture.media_type);
             let file = self.unique(&format!("data/{doc}"), &stem, &format!(".{ext}"));
             self.capture_file(&file, item, bytes)?;
@@ -131,6 +139,11 @@ impl Bag {
                     let text = render(citation, format, &render_opts);
                     self.payload_file(&format!("{record_dir}/{name}"), text.as_bytes())?;
                 }
+            }
+        }
+        if let Some(log) = log {
+            for (name, content) in log_files(items, log) {
+                self.payload_file(&format!("data/log/{name}"), &content)?;
             }
         }
         self.payload.sort();
@@ -148,7 +161,7 @@ impl Bag {
             )?,
             self.tag_file(
                 "bag-info.txt",
-                bag_info(items, opts, payload_bytes, payload_files).as_bytes(),
+                bag_info(items, opts, log.is_some(), payload_bytes, payload_files).as_bytes(),
             )?,
             self.tag_file("manifest-sha256.txt", manifest.as_bytes())?,
         ];
@@ -247,6 +260,7 @@ impl Bag {
 fn bag_info(
     items: &[ExportCapture],
     opts: &ExportOptions,
+    logged: bool,
     payload_bytes: u64,
     payload_files: u64,
 ) -> String {
@@ -272,8 +286,14 @@ fn bag_info(
         "External-Description",
         &format!(
             "Evidence export of {} capture(s): the captured bytes and their citation records in \
-             every text format. SHA-256 of each capture as recorded at capture time.",
-            items.len()
+             every text format. SHA-256 of each capture as recorded at capture time.{}",
+            items.len(),
+            if logged {
+                " data/log holds the transparency log's checkpoint, verifier key, time-stamp and \
+                 inclusion proofs (check them with evarc verify-proof)."
+            } else {
+                ""
+            }
         ),
     );
     for id in &ids {

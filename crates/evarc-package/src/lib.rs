@@ -14,6 +14,9 @@
 //!   ([`PackageError::CaptureMismatch`]) instead of shipping them.
 //! - Nothing read from a WARC or a record chooses a path outside an output directory: every file
 //!   name is built from [`safe_component`].
+//! - Transparency-log evidence ([`LogEvidence`]: checkpoint, verifier key, time-stamp, inclusion
+//!   proofs) is carried, never made or checked here: the `*_with_log` writers put it at fixed
+//!   places named from the records, so it keeps exports reproducible.
 //! - The reader never trusts a `Content-Length`: blocks are streamed into a spooled temporary
 //!   file with a cap ([`ReaderOptions`]), and damage yields a [`DamagedRecord`] with its byte
 //!   offset, after which the reader resynchronises on the next record.
@@ -22,20 +25,22 @@ mod bagit;
 mod digest;
 mod error;
 mod export;
+mod log;
 mod safe;
 mod title;
 mod wacz;
 mod warc;
 
-pub use bagit::{write_bagit, BagSummary};
+pub use bagit::{write_bagit, write_bagit_with_log, BagSummary};
 pub use digest::record_id;
 pub use error::PackageError;
 pub use export::{CaptureBytes, ExportCapture, ExportOptions};
+pub use log::{LogEvidence, LogProof, CHECKPOINT_FILE, KEY_FILE, TIMESTAMP_FILE};
 pub use safe::{media_type_extension, safe_component};
 pub use title::html_title;
-pub use wacz::{surt_key, write_wacz, WaczSummary, WACZ_VERSION};
+pub use wacz::{surt_key, write_wacz, write_wacz_with_log, WaczSummary, WACZ_VERSION};
 pub use warc::read::{
     DamagedRecord, ImportedCapture, Payload, ReaderOptions, Revisit, WarcReader, WarcRecord,
 };
 pub(crate) use warc::write::warc_date;
-pub use warc::write::{write_warc, WarcRecordSummary, WarcSummary};
+pub use warc::write::{write_warc, write_warc_with_log, WarcRecordSummary, WarcSummary};

@@ -1,7 +1,9 @@
 //! WACZ: the WARC of an export in a ZIP with a CDXJ index, a page list and a data package.
 //!
 //! Layout (docs/packages.md): `archive/data.warc.gz` (stored), `indexes/index.cdxj`,
-//! `pages/pages.jsonl`, `datapackage.json`, `datapackage-digest.json` (deflated). Every entry
+//! `pages/pages.jsonl`, `datapackage.json`, `datapackage-digest.json` (deflated), and with log
+//! evidence `log/checkpoint.txt`, `log/key.txt`, `log/checkpoint.tsr`,
+//! `log/<document>-<stem>.tlog-proof`, `log/<provision>.tlog-proof` (deflated). Every entry
 //! has the fixed ZIP time 1980-01-01 00:00:00 and mode 0644, so equal inputs give equal bytes.
 //!
 //! `datapackage.json` says `"wacz_version": "1.1.1"` with `"profile": "data-package"`: that is
@@ -19,7 +21,8 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 use crate::digest::HashingWriter;
 use crate::error::PackageError;
 use crate::export::{normalize, package_date, CaptureBytes, ExportCapture, ExportOptions};
-use crate::warc::write::{write_warc, WarcRecordSummary, WarcSummary};
+use crate::log::{log_files, LogEvidence};
+use crate::warc::write::{write_warc_with_log, WarcRecordSummary, WarcSummary};
 
 /// The `wacz_version` written (the version py-wacz's validator accepts).
 pub const WACZ_VERSION: &str = "1.1.1";
@@ -92,6 +95,19 @@ pub fn write_wacz(
     bytes: &dyn CaptureBytes,
     opts: &ExportOptions,
 ) -> Result<WaczSummary, PackageError> {
+    write_wacz_with_log(path, items, bytes, opts, None)
+}
+
+/// [`write_wacz`], with the transparency-log evidence when `log` is given: inside the WARC
+/// (see [`crate::write_warc_with_log`]) and as files under `log/`, each a `datapackage.json`
+/// resource.
+pub fn write_wacz_with_log(
+    path: &Path,
+    items: &[ExportCapture],
+    bytes: &dyn CaptureBytes,
+    opts: &ExportOptions,
+    log: Option<&LogEvidence>,
+) -> Result<WaczSummary, PackageError> {
     let items = normalize(items)?;
     let file = OpenOptions::new()
         .write(true)
@@ -106,7 +122,7 @@ pub fn write_wacz(
                 source,
             },
         })?;
-    let result = write_zip(path, file, &items, bytes, opts);
+    let result = write_zip(path, file, &items, bytes, opts, log);
     if result.is_err() {
         let _ = fs::remove_file(path);
     }
@@ -119,6 +135,7 @@ fn write_zip(
     items: &[ExportCapture],
     bytes: &dyn CaptureBytes,
     opts: &ExportOptions,
+    log: Option<&LogEvidence>,
 ) -> Result<WaczSummary, PackageError> {
     let zip_err = |source| PackageError::Zip {
         path: path.to_owned(),
@@ -147,7 +164,7 @@ fn write_zip(
         gzip: true,
         ..opts.clone()
     };
-    let warc = write_warc(&mut hashing, items, bytes, &warc_opts)?;
+    let warc = write_warc_with_log(&mut hashing, items, bytes, &warc_opts, log)?;
     let (hex, len, _) = hashing.finish();
     resources.push(resource(
         "archive/data.warc.gz",
@@ -155,17 +172,29 @@ fn write_zip(
         len,
     ));
 
-    let index = cdxj(&warc.records);
-    let pages = pages(&warc.records);
-    for (name, content) in [
-        ("indexes/index.cdxj", &index),
-        ("pages/pages.jsonl", &pages),
-    ] {
-        zip.start_file(name, deflated).map_err(zip_err)?;
-        zip.write_all(content.as_bytes()).map_err(io_err)?;
+    let mut files = vec![
+        (
+            "indexes/index.cdxj".to_owned(),
+            cdxj(&warc.records).into_bytes(),
+        ),
+        (
+            "pages/pages.jsonl".to_owned(),
+            pages(&warc.records).into_bytes(),
+        ),
+    ];
+    if let Some(log) = log {
+        files.extend(
+            log_files(items, log)
+                .into_iter()
+                .map(|(name, content)| (format!("log/{name}"), content)),
+        );
+    }
+    for (name, content) in &files {
+        zip.start_file(name.as_str(), deflated).map_err(zip_err)?;
+        zip.write_all(content).map_err(io_err)?;
         resources.push(resource(
             name,
-            crate::digest::sha256_label(content.as_bytes()),
+            crate::digest::sha256_label(content),
             content.len() as u64,
         ));
     }
@@ -178,9 +207,15 @@ fn write_zip(
         title: &opts.archive_name,
         description: format!(
             "Evidence export of {} capture(s) by {}; each capture's citation records are in the \
-             metadata record that follows it in the WARC.",
+             metadata record that follows it in the WARC.{}",
             items.len(),
-            opts.software
+            opts.software,
+            if log.is_some() {
+                " The transparency log's checkpoint, verifier key, time-stamp and inclusion \
+                 proofs are under log/ (check them with evarc verify-proof)."
+            } else {
+                ""
+            }
         ),
         created,
         software: &opts.software,
@@ -207,9 +242,16 @@ fn write_zip(
     })
 }
 
+/// A resource named by its file name, or by its whole path under `log/` (where file names
+/// repeat across document folders): data package resource names are unique.
 fn resource(path: &str, hash: String, bytes: u64) -> Resource {
+    let name = if path.starts_with("log/") {
+        path
+    } else {
+        path.rsplit('/').next().unwrap_or(path)
+    };
     Resource {
-        name: path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase(),
+        name: name.to_ascii_lowercase(),
         path: path.to_owned(),
         hash,
         bytes,

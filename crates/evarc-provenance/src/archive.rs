@@ -23,6 +23,8 @@ pub const DEFAULT_NAME: &str = "evarc";
 pub struct Archive {
     store: Store,
     writer: Mutex<()>,
+    /// The settings as last read; cleared when they change.
+    config: std::sync::RwLock<Option<Config>>,
 }
 
 impl Archive {
@@ -51,6 +53,7 @@ impl Archive {
         Self {
             store,
             writer: Mutex::new(()),
+            config: std::sync::RwLock::new(None),
         }
     }
 
@@ -69,6 +72,23 @@ impl Archive {
 
     /// The archive's settings.
     pub fn config(&self) -> Result<Config> {
+        if let Some(config) = self
+            .config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+        {
+            return Ok(config.clone());
+        }
+        let config = self.read_config()?;
+        *self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(config.clone());
+        Ok(config)
+    }
+
+    fn read_config(&self) -> Result<Config> {
         let prefix = match self.text(keys::CONFIG_PREFIX)? {
             Some(text) => Prefix::new(&text).map_err(|e| ProvenanceError::RecordCorrupt {
                 key: keys::CONFIG_PREFIX.into(),
@@ -125,7 +145,12 @@ impl Archive {
     fn put_text(&self, key: &str, value: &str) -> Result<()> {
         let mut batch = RecordBatch::new();
         batch.put(key, value.as_bytes().to_vec());
-        Ok(self.store.commit_records(batch)?)
+        self.store.commit_records(batch)?;
+        *self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        Ok(())
     }
 
     fn text(&self, key: &str) -> Result<Option<String>> {

@@ -23,13 +23,9 @@ impl Archive {
             RecordId::Provision(prov) => {
                 let provision = self.provision(prov)?;
                 let document = self.document(&provision.document)?;
+                let sha = evarc_store::Sha256::from_hex(&provision.capture.sha256)?;
                 let capture = self
-                    .captures(&document.id)?
-                    .into_iter()
-                    .find(|c| {
-                        c.sha256 == provision.capture.sha256
-                            && c.captured_at == provision.capture.captured_at
-                    })
+                    .capture_at(&document.id, provision.capture.captured_at, sha)?
                     .ok_or_else(|| ProvenanceError::RecordCorrupt {
                         key: provision.id.to_string(),
                         reason: format!(

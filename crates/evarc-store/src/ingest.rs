@@ -21,6 +21,8 @@ const ZSTD_LEVEL: i32 = 3;
 /// zstd level of small snapshots stored whole (chain keyframes): there are few of them and they
 /// dominate the size of a history (level 9: 4.03 MB for the corpus' 71 keyframes, level 3: 4.48).
 const KEYFRAME_LEVEL: i32 = 9;
+/// Inputs from this size on hash SHA-256 and BLAKE3 on two threads.
+const PARALLEL_HASH_MIN: usize = 256 << 10;
 /// Chunks in flight between the reader and the hashing thread: bounds memory to a few MiB.
 const PIPELINE_DEPTH: usize = 4;
 
@@ -190,11 +192,16 @@ impl Store {
 
     /// A snapshot held in memory: a delta on the hinted base's chain, or whole.
     fn prepare_small(&self, bytes: Vec<u8>, options: PutOptions) -> Result<PreparedSnapshot> {
-        let (sha256, blake3) = std::thread::scope(|scope| {
-            let sha = scope.spawn(|| Sha256::of(&bytes));
-            let b3 = Blake3::of(&bytes);
-            (sha.join().expect("hashing thread does not panic"), b3)
-        });
+        // Large inputs hash on two cores; for small ones a thread costs more than it saves.
+        let (sha256, blake3) = if bytes.len() >= PARALLEL_HASH_MIN {
+            std::thread::scope(|scope| {
+                let sha = scope.spawn(|| Sha256::of(&bytes));
+                let b3 = Blake3::of(&bytes);
+                (sha.join().expect("hashing thread does not panic"), b3)
+            })
+        } else {
+            (Sha256::of(&bytes), Blake3::of(&bytes))
+        };
         let info = SnapshotInfo {
             blake3,
             sha256,

@@ -62,8 +62,18 @@ fn db_options() -> Options {
     opts
 }
 
-fn cf_options(name: &str) -> Options {
+/// Bytes of RocksDB's block cache, shared by all column families of an open archive.
+const BLOCK_CACHE: usize = 16 << 20;
+
+fn cf_options(name: &str, cache: &rocksdb::Cache) -> Options {
     let mut opts = Options::default();
+    // Point lookups mostly miss (is this snapshot, this capture, this chunk stored yet?): a
+    // bloom filter answers them without reading the table files, however many there are.
+    let mut table = rocksdb::BlockBasedOptions::default();
+    table.set_bloom_filter(10.0, false);
+    table.set_block_cache(cache);
+    opts.set_block_based_table_factory(&table);
+    opts.set_level_compaction_dynamic_level_bytes(true);
     if name == CF_CHUNKS {
         // Chunk values are zstd frames already: compressing them again only costs time.
         opts.set_compression_type(DBCompressionType::None);
@@ -81,9 +91,10 @@ fn cf_options(name: &str) -> Options {
 }
 
 fn descriptors() -> Vec<ColumnFamilyDescriptor> {
+    let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE);
     ALL_CFS
         .iter()
-        .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name)))
+        .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &cache)))
         .collect()
 }
 

@@ -205,8 +205,18 @@ pub fn run(args: ScaleArgs) -> Result<()> {
     })?;
     let total = start.elapsed();
     let rate = |from: Duration, to: Duration| args.window as f64 / (to - from).as_secs_f64();
-    let first = marks.first().map(|m| rate(Duration::ZERO, *m));
-    let last = (marks.len() >= 2).then(|| rate(marks[marks.len() - 2], marks[marks.len() - 1]));
+    let rates: Vec<f64> = marks
+        .iter()
+        .enumerate()
+        .map(|(i, m)| rate(if i == 0 { Duration::ZERO } else { marks[i - 1] }, *m))
+        .collect();
+    let first = rates.first().copied();
+    let last = rates.last().copied();
+    // Single windows are noisy (a compaction or a sync lands in one): the medians of the first
+    // and last ten windows show the trend.
+    let ten = rates.len().min(10);
+    let first_ten = (ten > 0).then(|| crate::measure::median(&rates[..ten]));
+    let last_ten = (ten > 0).then(|| crate::measure::median(&rates[rates.len() - ten..]));
     eprintln!("registering {} provisions", args.provisions);
     let now = capture_time(args.captures);
     let mut ids = Vec::new();
@@ -251,6 +261,10 @@ pub fn run(args: ScaleArgs) -> Result<()> {
         "first_window_per_second": first,
         "last_window_per_second": last,
         "last_over_first": first.zip(last).map(|(f, l)| l / f),
+        "median_first_10_windows_per_second": first_ten,
+        "median_last_10_windows_per_second": last_ten,
+        "last_10_over_first_10": first_ten.zip(last_ten).map(|(f, l)| l / f),
+        "window_rates_per_second": rates,
         "archive_bytes": bytes,
         "records": args.captures + args.provisions,
         "cite_record_p50_ms": ms(quantile(&mut cites, 0.5)),

@@ -23,13 +23,18 @@ use crate::progress;
 pub fn run(global: &GlobalArgs, args: ArchiveArgs, out: &mut Output) -> Result<u8> {
     // Everything the user typed is checked before the archive is opened or a byte is read.
     let plan = Plan::from_args(&args)?;
-    if fetch::looks_like_url(&args.input) {
+    // A file name need not be UTF-8; a URL is.
+    let url = args
+        .input
+        .to_str()
+        .filter(|text| fetch::looks_like_url(text));
+    if let Some(url) = url {
         if args.captured_at.is_some() {
             bail!("--captured-at is for imported files: the capture time of a URL is the time evarc fetches it");
         }
         let archive = open(global, OpenMode::ReadWrite)?;
         let started = now();
-        let fetched = fetch::fetch(&args.input, &fetch_options(&args))?;
+        let fetched = fetch::fetch(url, &fetch_options(&args))?;
         if fetched.body.is_empty() && !args.allow_empty {
             bail!(
                 "{} returned an empty body (0 bytes); pass --allow-empty to archive it anyway",
@@ -87,10 +92,12 @@ impl Plan {
             (Some(entity), Some(title)) => Some(DocumentRef::Named {
                 entity: entity.clone(),
                 title: title.clone(),
-                source_url: args
-                    .url
-                    .clone()
-                    .or_else(|| fetch::looks_like_url(&args.input).then(|| args.input.clone())),
+                source_url: args.url.clone().or_else(|| {
+                    args.input
+                        .to_str()
+                        .filter(|text| fetch::looks_like_url(text))
+                        .map(str::to_owned)
+                }),
                 id: explicit_id,
             }),
             (None, Some(_)) => {
@@ -186,7 +193,7 @@ fn fetch_options(args: &ArchiveArgs) -> FetchOptions {
 }
 
 /// Opens a file or standard input, refusing what cannot be archived before anything is stored.
-fn open_input(input: &str, allow_empty: bool) -> Result<(Box<dyn Read>, Option<u64>)> {
+fn open_input(input: &std::ffi::OsStr, allow_empty: bool) -> Result<(Box<dyn Read>, Option<u64>)> {
     if input == "-" {
         let mut stdin = BufReader::with_capacity(1 << 16, std::io::stdin());
         let empty = stdin
@@ -199,6 +206,7 @@ fn open_input(input: &str, allow_empty: bool) -> Result<(Box<dyn Read>, Option<u
         return Ok((Box::new(stdin), None));
     }
     let path = Path::new(input);
+    let input = path.display();
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read {input}"))?;
     if meta.is_dir() {
         bail!(

@@ -7,6 +7,10 @@
 //! citation texts defaults to the date of the latest capture exported, so exporting the same IDs
 //! twice gives byte-identical files.
 //!
+//! When the archive's latest checkpoint covers the exported records, the package also carries
+//! the transparency-log evidence (`export_log`): checkpoint, verifier key, time-stamp and
+//! inclusion proofs. No checkpoint is made implicitly; the summary names what is not covered.
+//!
 //! Nothing partial is left behind: a WARC is written to a temporary file beside PATH and moved
 //! into place only when complete; WACZ and BagIt exports remove what they wrote on failure.
 //! Stored bytes that fail verification while being exported fail the export with exit 1.
@@ -18,7 +22,8 @@ use std::path::Path;
 use anyhow::{bail, Context as _, Result};
 use chrono::NaiveDate;
 use evarc_package::{
-    write_bagit, write_wacz, write_warc, CaptureBytes, ExportCapture, ExportOptions, PackageError,
+    write_bagit_with_log, write_wacz_with_log, write_warc_with_log, CaptureBytes, ExportCapture,
+    ExportOptions, LogEvidence, PackageError,
 };
 use evarc_provenance::id::RecordId;
 use evarc_provenance::model::Capture;
@@ -27,6 +32,7 @@ use evarc_store::{Blake3, OpenMode, Sha256, StoreError};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
+use super::export_log::{log_evidence, summary_line, LogSummary};
 use super::{parse_date, parse_record_id, thousands};
 use crate::cli::{ExportArgs, GlobalArgs, PackageFormat};
 use crate::context::open;
@@ -49,6 +55,8 @@ struct Summary {
     /// Bytes of the WARC or WACZ file, or of the BagIt payload.
     bytes: u64,
     accessed: NaiveDate,
+    /// The transparency-log evidence carried.
+    log: LogSummary,
 }
 
 pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8> {
@@ -72,6 +80,7 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
     let archive = open(global, OpenMode::ReadOnly)?;
     let items = export_items(&archive, &ids, only)?;
     let accessed = accessed.unwrap_or_else(|| latest_capture_date(&items));
+    let (log, log_summary) = log_evidence(&archive, &items)?;
     let opts = ExportOptions {
         accessed,
         gzip: args.output.to_string_lossy().ends_with(".gz"),
@@ -84,7 +93,14 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
         archive: &archive,
         bar: bar.clone(),
     };
-    let written = write_package(&args.output, args.format, &items, &bytes, &opts);
+    let written = write_package(
+        &args.output,
+        args.format,
+        &items,
+        &bytes,
+        &opts,
+        log.as_ref(),
+    );
     bar.finish_and_clear();
     let (records, files, size) = written.map_err(|e| classify(e, &args.output))?;
 
@@ -101,6 +117,7 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
         files,
         bytes: size,
         accessed,
+        log: log_summary,
     };
     print_summary(out, &summary)?;
     Ok(OK)
@@ -229,14 +246,15 @@ fn write_package(
     items: &[ExportCapture],
     bytes: &StoreBytes<'_>,
     opts: &ExportOptions,
+    log: Option<&LogEvidence>,
 ) -> Result<(usize, u64, u64), PackageError> {
     match format {
         PackageFormat::Warc => {
-            let written = write_warc_file(path, items, bytes, opts)?;
+            let written = write_warc_file(path, items, bytes, opts, log)?;
             Ok((written.0 + 1, 0, written.1))
         }
         PackageFormat::Wacz => {
-            let summary = write_wacz(path, items, bytes, opts)?;
+            let summary = write_wacz_with_log(path, items, bytes, opts, log)?;
             let size = fs::metadata(path)
                 .map_err(|source| PackageError::Write {
                     path: path.to_owned(),
@@ -250,7 +268,7 @@ fn write_package(
             ))
         }
         PackageFormat::Bagit => {
-            let summary = write_bagit(path, items, bytes, opts)?;
+            let summary = write_bagit_with_log(path, items, bytes, opts, log)?;
             Ok((0, summary.payload_files, summary.payload_bytes))
         }
     }
@@ -263,6 +281,7 @@ fn write_warc_file(
     items: &[ExportCapture],
     bytes: &StoreBytes<'_>,
     opts: &ExportOptions,
+    log: Option<&LogEvidence>,
 ) -> Result<(usize, u64), PackageError> {
     let write_err = |source| PackageError::Write {
         path: path.to_owned(),
@@ -278,7 +297,7 @@ fn write_warc_file(
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
     let temp = builder.tempfile_in(dir).map_err(write_err)?;
-    let summary = write_warc(BufWriter::new(temp.as_file()), items, bytes, opts)?;
+    let summary = write_warc_with_log(BufWriter::new(temp.as_file()), items, bytes, opts, log)?;
     temp.as_file().sync_all().map_err(write_err)?;
     temp.persist_noclobber(path)
         .map_err(|e| match e.error.kind() {
@@ -360,6 +379,7 @@ fn print_summary(out: &mut Output, s: &Summary) -> Result<()> {
         s.format
     ))?;
     out.line(format!("accessed date in citations: {}", s.accessed))?;
+    out.line(summary_line(&s.log))?;
     out.line(format!("wrote {}", s.path))
 }
 

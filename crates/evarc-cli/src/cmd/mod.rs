@@ -4,6 +4,7 @@ mod archive;
 mod cite;
 mod config;
 mod export;
+mod export_log;
 mod get;
 mod history;
 mod import;

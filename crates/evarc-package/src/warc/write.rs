@@ -1,5 +1,7 @@
 //! Writing an export as one WARC 1.1 file: a `warcinfo` record, then per capture a `response`
 //! (HTTP headers recorded) or `resource` record and a `metadata` record with its citations.
+//! With log evidence ([`LogEvidence`]), `metadata` records carry the checkpoint, the verifier key
+//! and the time-stamp after the warcinfo, and each capture's inclusion proofs after it.
 
 use std::io::{self, Read, Write};
 
@@ -14,6 +16,7 @@ use crate::export::{
     check, citations_json, copy_verified, normalize, package_date, read_error, CaptureBytes,
     CopyError, ExportCapture, ExportOptions,
 };
+use crate::log::{key_file, place_proofs, LogEvidence, PlacedProof};
 
 /// What was written, record by record, for indexes (CDXJ) and reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +32,7 @@ pub struct WarcSummary {
 /// One record written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WarcRecordSummary {
-    /// `response`, `resource` or `metadata`.
+    /// `response`, `resource` or `metadata` (citations and log evidence).
     pub record_type: &'static str,
     /// `<urn:uuid:…>`.
     pub record_id: String,
@@ -48,7 +51,8 @@ pub struct WarcRecordSummary {
     /// The document the record belongs to, and its title (for page lists).
     pub document_id: String,
     pub document_title: String,
-    /// For metadata: the record ID of the capture record it is concurrent to.
+    /// For metadata: the record ID of the capture record it is concurrent to (None for the
+    /// checkpoint, key and time-stamp records).
     pub concurrent_to: Option<String>,
 }
 
@@ -60,6 +64,21 @@ pub fn write_warc(
     items: &[ExportCapture],
     bytes: &dyn CaptureBytes,
     opts: &ExportOptions,
+) -> Result<WarcSummary, PackageError> {
+    write_warc_with_log(out, items, bytes, opts, None)
+}
+
+/// [`write_warc`], with the transparency-log evidence of the records when `log` is given:
+/// after the warcinfo, `metadata` records holding the checkpoint, the verifier key and the
+/// time-stamp response; after each capture's citations, one `metadata` record per inclusion
+/// proof of that capture (`WARC-Concurrent-To` the capture, `WARC-Refers-To` the checkpoint).
+/// Each carries an `Evarc-Log` field naming what it holds (docs/packages.md).
+pub fn write_warc_with_log(
+    out: impl Write,
+    items: &[ExportCapture],
+    bytes: &dyn CaptureBytes,
+    opts: &ExportOptions,
+    log: Option<&LogEvidence>,
 ) -> Result<WarcSummary, PackageError> {
     let items = normalize(items)?;
     let mut writer = RecordWriter {
@@ -76,9 +95,12 @@ pub fn write_warc(
         opts.software.as_str(),
     ];
     info_fields.extend(capture_ids.iter().map(String::as_str));
+    if let Some(log) = log {
+        info_fields.extend(["tlog", log.checkpoint.as_str()]);
+    }
     let warcinfo_id = record_id(&info_fields);
 
-    let info = warcinfo_block(&items, opts);
+    let info = warcinfo_block(&items, opts, log.is_some());
     let header = Header {
         record_type: "warcinfo",
         record_id: &warcinfo_id,
@@ -86,6 +108,8 @@ pub fn write_warc(
         date: package_date(&items),
         target_uri: None,
         concurrent_to: None,
+        refers_to: None,
+        log_item: None,
         block_digest: sha256_label(info.as_bytes()),
         payload_digest: None,
         content_type: "application/warc-fields",
@@ -96,11 +120,25 @@ pub fn write_warc(
     })?;
 
     let mut records = Vec::with_capacity(items.len() * 2);
-    for (item, capture_id) in items.iter().zip(&capture_ids) {
+    let date = package_date(&items);
+    let (checkpoint_id, proofs) = match log {
+        Some(log) => {
+            let checkpoint_id = writer.log_records(log, &warcinfo_id, date, &mut records)?;
+            (Some(checkpoint_id), place_proofs(&items, log))
+        }
+        None => (None, Vec::new()),
+    };
+    for (index, (item, capture_id)) in items.iter().zip(&capture_ids).enumerate() {
         let summary = writer.capture(item, capture_id, &warcinfo_id, bytes)?;
         let metadata = writer.metadata(item, &summary, &warcinfo_id, opts)?;
-        records.push(summary);
+        records.push(summary.clone());
         records.push(metadata);
+        if let Some(checkpoint_id) = &checkpoint_id {
+            for placed in proofs.iter().filter(|p| p.item == index) {
+                let proof = writer.proof(placed, &summary, checkpoint_id, &warcinfo_id)?;
+                records.push(proof);
+            }
+        }
     }
     writer.out.flush().map_err(out_err)?;
     Ok(WarcSummary {
@@ -125,7 +163,7 @@ pub(crate) fn warc_date(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn warcinfo_block(items: &[ExportCapture], opts: &ExportOptions) -> String {
+fn warcinfo_block(items: &[ExportCapture], opts: &ExportOptions, logged: bool) -> String {
     let mut block = String::new();
     let mut field = |name: &str, value: &str| {
         block.push_str(name);
@@ -151,6 +189,14 @@ fn warcinfo_block(items: &[ExportCapture], opts: &ExportOptions) -> String {
             items.len()
         ),
     );
+    if logged {
+        field(
+            "evarc-log",
+            "The metadata records marked Evarc-Log hold the transparency log's signed checkpoint, \
+             its verifier key, its RFC 3161 time-stamp when there is one, and each record's \
+             inclusion proof (C2SP tlog-proof): check them with evarc verify-proof.",
+        );
+    }
     block
 }
 
@@ -184,6 +230,9 @@ struct Header<'a> {
     date: DateTime<Utc>,
     target_uri: Option<&'a str>,
     concurrent_to: Option<&'a str>,
+    refers_to: Option<&'a str>,
+    /// The `Evarc-Log` extension field: what log evidence the record holds.
+    log_item: Option<&'a str>,
     block_digest: String,
     payload_digest: Option<String>,
     content_type: &'a str,
@@ -206,9 +255,15 @@ impl Header<'_> {
         if let Some(to) = self.concurrent_to {
             h.push_str(&format!("WARC-Concurrent-To: {to}\r\n"));
         }
+        if let Some(to) = self.refers_to {
+            h.push_str(&format!("WARC-Refers-To: {to}\r\n"));
+        }
         h.push_str(&format!("WARC-Block-Digest: {}\r\n", self.block_digest));
         if let Some(p) = &self.payload_digest {
             h.push_str(&format!("WARC-Payload-Digest: {p}\r\n"));
+        }
+        if let Some(item) = self.log_item {
+            h.push_str(&format!("Evarc-Log: {item}\r\n"));
         }
         h.push_str(&format!(
             "Content-Type: {}\r\nContent-Length: {}\r\n\r\n",
@@ -290,6 +345,8 @@ impl<W: Write> RecordWriter<W> {
             date: capture.captured_at,
             target_uri: Some(&uri),
             concurrent_to: None,
+            refers_to: None,
+            log_item: None,
             block_digest,
             payload_digest: Some(payload_digest.clone()),
             content_type: &content_type,
@@ -335,6 +392,8 @@ impl<W: Write> RecordWriter<W> {
             date: capture.date,
             target_uri: Some(&capture.target_uri),
             concurrent_to: Some(&capture.record_id),
+            refers_to: None,
+            log_item: None,
             block_digest: digest.clone(),
             payload_digest: None,
             content_type: "application/json",
@@ -358,6 +417,133 @@ impl<W: Write> RecordWriter<W> {
             concurrent_to: Some(capture.record_id.clone()),
         })
     }
+}
+
+impl<W: Write> RecordWriter<W> {
+    /// One `metadata` record holding `block` as is; returns its summary.
+    fn log_record(
+        &mut self,
+        header: LogHeader<'_>,
+        block: &[u8],
+    ) -> Result<WarcRecordSummary, PackageError> {
+        let digest = sha256_label(block);
+        let rendered = Header {
+            record_type: "metadata",
+            record_id: header.record_id,
+            warcinfo_id: Some(header.warcinfo_id),
+            date: header.date,
+            target_uri: header.target_uri,
+            concurrent_to: header.concurrent_to,
+            refers_to: header.refers_to,
+            log_item: Some(header.log_item),
+            block_digest: digest.clone(),
+            payload_digest: None,
+            content_type: header.content_type,
+            content_length: block.len() as u64,
+        };
+        let (offset, length) =
+            self.record(&rendered, &mut |w| w.write_all(block).map_err(out_err))?;
+        Ok(WarcRecordSummary {
+            record_type: "metadata",
+            record_id: header.record_id.to_owned(),
+            target_uri: header.target_uri.unwrap_or_default().to_owned(),
+            date: header.date,
+            offset,
+            length,
+            media_type: header.content_type.to_owned(),
+            status: None,
+            payload_digest: digest,
+            document_id: header.document.0.to_owned(),
+            document_title: header.document.1.to_owned(),
+            concurrent_to: header.concurrent_to.map(str::to_owned),
+        })
+    }
+
+    /// The checkpoint, key and time-stamp records; returns the checkpoint's record ID.
+    fn log_records(
+        &mut self,
+        log: &LogEvidence,
+        warcinfo_id: &str,
+        date: DateTime<Utc>,
+        records: &mut Vec<WarcRecordSummary>,
+    ) -> Result<String, PackageError> {
+        let checkpoint_id = record_id(&["tlog-checkpoint", &log.checkpoint]);
+        let base = LogHeader {
+            record_id: &checkpoint_id,
+            warcinfo_id,
+            date,
+            target_uri: None,
+            concurrent_to: None,
+            refers_to: None,
+            log_item: "checkpoint",
+            content_type: TEXT,
+            document: ("", ""),
+        };
+        records.push(self.log_record(base, log.checkpoint.as_bytes())?);
+        let key = key_file(log);
+        let key_id = record_id(&["tlog-key", &checkpoint_id, key.trim_end()]);
+        let header = LogHeader {
+            record_id: &key_id,
+            refers_to: Some(&checkpoint_id),
+            log_item: "verifier-key",
+            ..base
+        };
+        records.push(self.log_record(header, key.as_bytes())?);
+        if let Some(tsr) = &log.timestamp {
+            let tsr_id = record_id(&["tlog-timestamp", &checkpoint_id]);
+            let header = LogHeader {
+                record_id: &tsr_id,
+                refers_to: Some(&checkpoint_id),
+                log_item: "timestamp",
+                content_type: "application/timestamp-reply",
+                ..base
+            };
+            records.push(self.log_record(header, tsr)?);
+        }
+        Ok(checkpoint_id)
+    }
+
+    /// One inclusion proof, concurrent to its capture record, referring to the checkpoint.
+    fn proof(
+        &mut self,
+        placed: &PlacedProof<'_>,
+        capture: &WarcRecordSummary,
+        checkpoint_id: &str,
+        warcinfo_id: &str,
+    ) -> Result<WarcRecordSummary, PackageError> {
+        let record = placed.proof.record();
+        let id = record_id(&["tlog-proof", &capture.record_id, record, checkpoint_id]);
+        let item = format!("inclusion-proof {record}");
+        let header = LogHeader {
+            record_id: &id,
+            warcinfo_id,
+            date: capture.date,
+            target_uri: Some(&capture.target_uri),
+            concurrent_to: Some(&capture.record_id),
+            refers_to: Some(checkpoint_id),
+            log_item: &item,
+            content_type: TEXT,
+            document: (&capture.document_id, &capture.document_title),
+        };
+        self.log_record(header, placed.proof.proof.as_bytes())
+    }
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// The header fields of a log evidence record.
+#[derive(Clone, Copy)]
+struct LogHeader<'a> {
+    record_id: &'a str,
+    warcinfo_id: &'a str,
+    date: DateTime<Utc>,
+    target_uri: Option<&'a str>,
+    concurrent_to: Option<&'a str>,
+    refers_to: Option<&'a str>,
+    log_item: &'a str,
+    content_type: &'a str,
+    /// Document ID and title (empty for the checkpoint, key and time-stamp).
+    document: (&'a str, &'a str),
 }
 
 /// `sha256:` of the HTTP head followed by the capture bytes, checking the bytes on the way.
