@@ -48,6 +48,24 @@ pub struct CaptureRequest {
     pub expected_sha256: Option<Sha256>,
 }
 
+impl CaptureRequest {
+    /// A file import of a document, with the capture time the operator asserts: no HTTP
+    /// exchange, media type sniffed, nothing else known. Fields are public: set more as needed.
+    pub fn file_import(document: DocumentRef, captured_at: DateTime<Utc>) -> Self {
+        Self {
+            document,
+            captured_at,
+            method: CaptureMethod::FileImport,
+            media_type: None,
+            source_url: None,
+            http: None,
+            last_updated: None,
+            wayback: None,
+            expected_sha256: None,
+        }
+    }
+}
+
 /// What archiving a capture did.
 #[derive(Clone, Debug)]
 pub struct CaptureOutcome {

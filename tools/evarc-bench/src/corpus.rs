@@ -257,22 +257,16 @@ fn print_table(r: &serde_json::Value) {
         );
     }
     println!();
+    let peak = |path: &str| {
+        r.pointer(path)
+            .and_then(|v| v.as_array())
+            .and_then(|runs| runs.iter().filter_map(|x| x["max_rss_kib"].as_u64()).max())
+            .unwrap_or(0)
+    };
     println!(
         "peak RSS KiB: ingest {}, verify --all {}",
-        r.pointer("/ingest/evarc/runs")
-            .and_then(|v| v.as_array())
-            .map_or(0, |runs| runs
-                .iter()
-                .filter_map(|x| x["max_rss_kib"].as_u64())
-                .max()
-                .unwrap_or(0)),
-        r.pointer("/audit/evarc_verify_all/runs")
-            .and_then(|v| v.as_array())
-            .map_or(0, |runs| runs
-                .iter()
-                .filter_map(|x| x["max_rss_kib"].as_u64())
-                .max()
-                .unwrap_or(0)),
+        peak("/ingest/evarc/runs"),
+        peak("/audit/evarc_verify_all/runs"),
     );
 }
 

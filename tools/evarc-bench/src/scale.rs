@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, TimeZone, Utc};
-use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::cite::{self, EvidenceCheck, Format, Markup, RenderOptions};
 use evarc_provenance::id::{DocumentId, RecordId};
 use evarc_provenance::{Archive, CaptureRequest, DocumentRef, ProvisionRequest};
@@ -146,21 +145,15 @@ pub fn run(args: ScaleArgs) -> Result<()> {
                 let mut since_sync = 0;
                 for n in (0..args.captures).filter(|n| (n % args.documents) % workers == lane) {
                     let doc = n % args.documents;
+                    let document = DocumentRef::Named {
+                        entity: format!("Publisher {}", doc % 10),
+                        title: format!("Document {doc}"),
+                        source_url: Some(format!("https://example.org/{doc}")),
+                        id: None,
+                    };
                     let request = CaptureRequest {
-                        document: DocumentRef::Named {
-                            entity: format!("Publisher {}", doc % 10),
-                            title: format!("Document {doc}"),
-                            source_url: Some(format!("https://example.org/{doc}")),
-                            id: None,
-                        },
-                        captured_at: capture_time(n),
-                        method: CaptureMethod::FileImport,
                         media_type: Some("text/html; charset=utf-8".into()),
-                        source_url: None,
-                        http: None,
-                        last_updated: None,
-                        wayback: None,
-                        expected_sha256: None,
+                        ..CaptureRequest::file_import(document, capture_time(n))
                     };
                     let bytes = synthetic_capture(n, args.documents);
                     archive.capture_with(

@@ -8,7 +8,6 @@ use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
-use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::{Archive, CaptureRequest, DocumentRef, ProvisionRequest};
 
 use crate::evarc::Evarc;
@@ -48,22 +47,13 @@ fn page(title: &str, thread: usize, i: usize) -> Vec<u8> {
 }
 
 fn request(title: &str, url: &str, at: DateTime<Utc>) -> CaptureRequest {
-    CaptureRequest {
-        document: DocumentRef::Named {
-            entity: "Concurrent Entity".into(),
-            title: title.into(),
-            source_url: Some(url.into()),
-            id: None,
-        },
-        captured_at: at,
-        method: CaptureMethod::FileImport,
-        media_type: None,
-        source_url: None,
-        http: None,
-        last_updated: None,
-        wayback: None,
-        expected_sha256: None,
-    }
+    let document = DocumentRef::Named {
+        entity: "Concurrent Entity".into(),
+        title: title.into(),
+        source_url: Some(url.into()),
+        id: None,
+    };
+    CaptureRequest::file_import(document, at)
 }
 
 pub fn run(opts: &ConcurrencyOptions, log: &mut dyn FnMut(&str)) -> Result<ConcurrencyReport> {

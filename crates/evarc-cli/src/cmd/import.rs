@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
-use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::{Archive, CaptureRequest, DocumentRef};
 use evarc_store::{Durability, OpenMode, Sha256};
 use serde::Deserialize;
@@ -387,21 +386,15 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
             )));
         }
     }
+    let document = DocumentRef::Named {
+        entity: row.entity.clone(),
+        title: row.document.clone(),
+        source_url: Some(row.source_url.clone()),
+        id: None,
+    };
     let request = CaptureRequest {
-        document: DocumentRef::Named {
-            entity: row.entity.clone(),
-            title: row.document.clone(),
-            source_url: Some(row.source_url.clone()),
-            id: None,
-        },
-        captured_at: at,
-        method: CaptureMethod::FileImport,
-        media_type: None,
-        source_url: None,
-        http: None,
-        last_updated: None,
-        wayback: None,
         expected_sha256: expected,
+        ..CaptureRequest::file_import(document, at)
     };
     // A file that does not hash to its manifest's SHA-256 is refused by the store: no capture.
     let outcome = match archive.capture_with(file, request, now(), Durability::Deferred) {
