@@ -92,6 +92,22 @@ pub struct AwsFixture {
     pub provisions: Vec<Run>,
 }
 
+impl AwsFixture {
+    /// Damages the stored chunk of the first capture on disk (its delta-built successor with it).
+    pub fn damage_first_capture(&self) {
+        let blake3 = self
+            .first_capture
+            .field("BLAKE3:")
+            .trim_start_matches("blake3:")
+            .to_owned();
+        // A writer opening the archive moves the last run's write-ahead log into table files.
+        self.env
+            .evarc(&["config", "set", "name", "Example Evidence Archive"])
+            .ok();
+        crate::util::flip_chunk_value(&self.env.archive(), &blake3);
+    }
+}
+
 pub fn fixture_path(name: &str) -> std::path::PathBuf {
     fixtures_dir().join(name)
 }

@@ -2,9 +2,7 @@
 
 use crate::aws_fixture::{self, FIRST_SHA256, RECORD_IDS, SECOND_SHA256};
 use crate::json::Json;
-use crate::util::{
-    assert_expected, flip_chunk_value, path_str, redact_between, redact_version, Env,
-};
+use crate::util::{assert_expected, path_str, redact_between, redact_version, Env};
 
 const ACCESSED: &str = "2026-05-13";
 
@@ -176,15 +174,7 @@ fn certify_rehashes_and_refuses_a_different_exhibit() {
 fn damaged_stored_bytes_fail_the_evidence_check() {
     let fixture = aws_fixture::build();
     let env = &fixture.env;
-    let blake3 = fixture
-        .first_capture
-        .field("BLAKE3:")
-        .trim_start_matches("blake3:")
-        .to_owned();
-    // A writer opening the archive moves the last run's write-ahead log into table files.
-    env.evarc(&["config", "set", "name", "Example Evidence Archive"])
-        .ok();
-    flip_chunk_value(&env.archive(), &blake3);
+    fixture.damage_first_capture();
 
     for id in ["CA-P-011417", "CA-P-011410"] {
         let run = env
@@ -347,14 +337,7 @@ fn prefix_is_fixed_once_ids_exist() {
 fn json_evidence_of_unreadable_bytes_holds_no_fake_hash() {
     let fixture = aws_fixture::build();
     let env = &fixture.env;
-    let blake3 = fixture
-        .first_capture
-        .field("BLAKE3:")
-        .trim_start_matches("blake3:")
-        .to_owned();
-    env.evarc(&["config", "set", "name", "Example Evidence Archive"])
-        .ok();
-    flip_chunk_value(&env.archive(), &blake3);
+    fixture.damage_first_capture();
     let run = env
         .evarc(&["cite", "CA-P-011417", "-f", "json", "--accessed", ACCESSED])
         .code(1);

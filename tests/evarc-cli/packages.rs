@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::aws_fixture::{self, DOCUMENT, FIRST_AT, FIRST_SHA256, SECOND_AT, SECOND_SHA256};
-use crate::util::{flip_chunk_value, path_str, Env};
+use crate::util::{path_str, Env};
 
 /// The provision of the fixture exported with the document (pinned to the first capture).
 const PROVISION: &str = "CA-P-011417";
@@ -310,15 +310,7 @@ fn export_never_overwrites_and_refuses_bad_requests() {
 fn damaged_stored_bytes_fail_the_export_and_leave_nothing() {
     let fixture = aws_fixture::build();
     let env = &fixture.env;
-    let blake3 = fixture
-        .first_capture
-        .field("BLAKE3:")
-        .trim_start_matches("blake3:")
-        .to_owned();
-    // A writer opening the archive moves the last run's write-ahead log into table files.
-    env.evarc(&["config", "set", "name", "Example Evidence Archive"])
-        .ok();
-    flip_chunk_value(&env.archive(), &blake3);
+    fixture.damage_first_capture();
     for (format, name) in [("warc", "x.warc.gz"), ("wacz", "x.wacz"), ("bagit", "bag")] {
         let path = env.path().join(name);
         env.evarc(&["export", DOCUMENT, "-f", format, "-o", path_str(&path)])

@@ -439,3 +439,17 @@ fn certification_states_what_hashing_proves() {
     );
     assert!(cert.ends_with("I declare under penalty of perjury that the foregoing is true and correct. Executed on ____________. ____________ (signature)\n"));
 }
+
+/// A format that does not declare it states the evidence must not print it: the CLI skips the
+/// re-hash for those formats and passes a placeholder.
+#[test]
+fn only_evidence_formats_print_the_evidence_check() {
+    let record = provision_record();
+    for format in Format::ALL {
+        let mut opts = options();
+        opts.evidence = EvidenceCheck::Missing;
+        let text = render(&record, format, &opts);
+        let printed = text.contains("Snapshot missing") || text.contains("\"missing\"");
+        assert_eq!(printed, format.states_evidence(), "{format:?}");
+    }
+}

@@ -128,6 +128,12 @@ impl Format {
         Format::Markdown,
     ];
 
+    /// True for the formats that print [`RenderOptions::evidence`]: the caller must re-read and
+    /// re-hash the stored bytes before rendering them. The others never print it.
+    pub fn states_evidence(self) -> bool {
+        matches!(self, Format::Provenance | Format::Markdown | Format::Json)
+    }
+
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
