@@ -40,7 +40,10 @@ fn replay(env: &Env, name: &str, args: &[String]) -> String {
     let out = File::create(&out_path).expect("create the output file");
     let err = out.try_clone().expect("share the output file with stderr");
     let fixture = path_str(env.path());
-    let args: Vec<String> = args.iter().map(|a| a.replace("{fixture}", fixture)).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{fixture}", fixture))
+        .collect();
     let status = env
         .command()
         .arg("--archive")
@@ -107,7 +110,11 @@ fn compare(path: &Path, actual: &str) -> Option<String> {
 fn a_format_2_archive_opens_verifies_and_cites_as_the_binary_that_wrote_it() {
     let env = unpack();
     let commands = commands();
-    assert!(commands.len() > 60, "commands.tsv lists {} commands", commands.len());
+    assert!(
+        commands.len() > 60,
+        "commands.tsv lists {} commands",
+        commands.len()
+    );
     let differences: Vec<String> = commands
         .iter()
         .filter_map(|(name, args)| compare(&expected_path(name), &replay(&env, name, args)))
@@ -119,4 +126,64 @@ fn a_format_2_archive_opens_verifies_and_cites_as_the_binary_that_wrote_it() {
         commands.len(),
         differences.join("\n")
     );
+}
+
+/// The fixture predates the document indexes: the first write indexes it, and a capture named by
+/// entity and title only (no URL) finds its document through the index.
+#[test]
+fn a_format_2_archive_gets_its_document_index_at_the_first_write() {
+    let env = unpack();
+    let page = env.write(
+        "v3.html",
+        b"<html><body><p>Version three of the terms. As between you and us, you own your content.</p></body></html>\n",
+    );
+    let run = env
+        .evarc(&[
+            "archive",
+            path_str(&page),
+            "--entity",
+            "Example Co",
+            "--document",
+            "Terms",
+            "--captured-at",
+            "2026-04-01T00:00:00Z",
+        ])
+        .ok();
+    assert!(
+        run.stdout_text().contains("CA-D-00649"),
+        "{}",
+        run.stdout_text()
+    );
+    let history = env.evarc(&["history", "CA-D-00649"]).ok();
+    assert!(history
+        .stdout_text()
+        .starts_with("CA-D-00649 Example Co — Terms"));
+    assert!(
+        history.stdout_text().contains("3 captures"),
+        "{}",
+        history.stdout_text()
+    );
+    // A new document of the same publisher still gets the next ID.
+    let other = env.write(
+        "privacy.html",
+        b"<html><body><p>Privacy.</p></body></html>\n",
+    );
+    let run = env
+        .evarc(&[
+            "archive",
+            path_str(&other),
+            "--entity",
+            "Example Co",
+            "--document",
+            "Privacy",
+            "--url",
+            "https://example.com/privacy",
+        ])
+        .ok();
+    assert!(
+        run.stdout_text().contains("CA-D-00651"),
+        "{}",
+        run.stdout_text()
+    );
+    assert_eq!(env.evarc(&["verify", "--all"]).ok().code, 0);
 }

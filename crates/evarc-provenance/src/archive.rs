@@ -39,13 +39,18 @@ impl Archive {
         if let Some(name) = name {
             batch.put(keys::CONFIG_NAME, name.as_bytes().to_vec());
         }
+        // A new archive has no documents: every one it registers is indexed.
+        batch.put(keys::INDEX_DOCUMENTS, vec![1]);
         archive.store.commit_records(batch)?;
         Ok(archive)
     }
 
-    /// Opens an existing archive.
+    /// Opens an existing archive (opened for writing, an archive written before the document
+    /// indexes existed is indexed first).
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
-        Ok(Self::from_store(Store::open(path, mode)?))
+        let archive = Self::from_store(Store::open(path, mode)?);
+        archive.ensure_document_index()?;
+        Ok(archive)
     }
 
     /// Wraps an open store.

@@ -177,18 +177,10 @@ impl Archive {
         let (capture, branch) = match self.existing_document(&request.document)? {
             Some(doc) => (self.previous_capture(&doc.id, request.captured_at)?, false),
             None => match &request.document {
-                DocumentRef::Named { entity, .. } => {
-                    let entity = entity.trim();
-                    let sibling = self
-                        .documents()?
-                        .into_iter()
-                        .rev()
-                        .find(|d| d.entity == entity);
-                    match sibling {
-                        Some(doc) => (self.previous_capture(&doc.id, request.captured_at)?, true),
-                        None => (None, true),
-                    }
-                }
+                DocumentRef::Named { entity, .. } => match self.latest_document_of(entity)? {
+                    Some(doc) => (self.previous_capture(&doc.id, request.captured_at)?, true),
+                    None => (None, true),
+                },
                 DocumentRef::Id(_) => (None, false),
             },
         };
@@ -395,6 +387,7 @@ impl Archive {
         };
         batch.put(keys::document(id.seq()), encode(&document));
         batch.put(by_key, id.seq().to_be_bytes().to_vec());
+        Self::index_document(&document, batch);
         Ok((document, true))
     }
 

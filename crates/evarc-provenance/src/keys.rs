@@ -129,3 +129,46 @@ pub fn tlog_checkpoint(size: u64) -> Vec<u8> {
 pub fn tlog_timestamp(size: u64) -> Vec<u8> {
     key(TLOG_TIMESTAMP, &[&size.to_be_bytes()])
 }
+
+// Document indexes (docs/format.md): kept in the same batch as the document record, so that no
+// per-capture path scans the documents. Each key ends with the document's sequence number; the
+// value is empty. `idx/documents` marks an archive whose documents are all indexed.
+pub const DOCUMENT_BY_NAME: &str = "docname/";
+pub const DOCUMENT_BY_ENTITY: &str = "docent/";
+pub const DOCUMENT_BY_URL: &str = "docurl/";
+pub const INDEX_DOCUMENTS: &str = "idx/documents";
+
+fn digest_of(parts: &[&str]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    for part in parts {
+        hasher.update(&(part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// Documents by entity and title, compared without letter case.
+pub fn documents_by_name(entity: &str, title: &str) -> Vec<u8> {
+    let (entity, title) = (entity.trim().to_lowercase(), title.trim().to_lowercase());
+    key(DOCUMENT_BY_NAME, &[&digest_of(&[&entity, &title])])
+}
+
+/// Documents of an entity, compared without letter case; the last is the latest registered.
+pub fn documents_by_entity(entity: &str) -> Vec<u8> {
+    key(
+        DOCUMENT_BY_ENTITY,
+        &[&digest_of(&[&entity.trim().to_lowercase()])],
+    )
+}
+
+/// Documents with exactly this source URL.
+pub fn documents_by_url(url: &str) -> Vec<u8> {
+    key(DOCUMENT_BY_URL, &[&digest_of(&[url.trim()])])
+}
+
+/// One index entry: the index prefix of a document, then its sequence number.
+pub fn index_entry(prefix: &[u8], seq: u64) -> Vec<u8> {
+    let mut out = prefix.to_vec();
+    out.extend_from_slice(&seq.to_be_bytes());
+    out
+}

@@ -15,6 +15,7 @@ mod citation;
 pub mod cite;
 mod error;
 pub mod id;
+mod index;
 mod keys;
 pub mod model;
 mod provision;

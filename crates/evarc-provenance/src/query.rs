@@ -70,16 +70,6 @@ impl Archive {
             .transpose()
     }
 
-    /// Documents of this entity with this title (any source URL).
-    pub fn find_documents(&self, entity: &str, title: &str) -> Result<Vec<Document>> {
-        let (entity, title) = (entity.trim(), title.trim());
-        Ok(self
-            .documents()?
-            .into_iter()
-            .filter(|d| d.entity == entity && d.title == title)
-            .collect())
-    }
-
     /// The captures of a document, oldest first.
     pub fn captures(&self, id: &DocumentId) -> Result<Vec<Capture>> {
         self.store()

@@ -5,6 +5,7 @@
 mod access;
 mod corpus;
 mod disk;
+mod flat;
 mod measure;
 mod scale;
 
@@ -28,6 +29,8 @@ enum Command {
     Generate(scale::GenerateArgs),
     /// Ingest rate from the first to the last 10k of N synthetic captures, and cite latency.
     Scale(scale::ScaleArgs),
+    /// Import of new documents into an empty archive and into a big one, side by side.
+    Flat(flat::FlatArgs),
 }
 
 fn main() -> Result<()> {
@@ -35,6 +38,7 @@ fn main() -> Result<()> {
         Command::Corpus(args) => corpus::run(args),
         Command::Generate(args) => scale::generate(args),
         Command::Scale(args) => scale::run(args),
+        Command::Flat(args) => flat::run(args),
     }
 }
 

@@ -390,12 +390,7 @@ impl Run<'_> {
         if let Some(id) = self.seen.documents.get(url) {
             return Ok(DocumentRef::Id(id.clone()));
         }
-        let mut existing: Vec<_> = self
-            .archive
-            .documents()?
-            .into_iter()
-            .filter(|d| d.source_url == url)
-            .collect();
+        let mut existing = self.archive.documents_at_url(url)?;
         if self.args.entity.is_some() {
             existing.retain(|d| d.entity == entity);
         }
