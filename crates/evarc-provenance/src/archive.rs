@@ -124,6 +124,7 @@ impl Archive {
                 "invalid archive name {name:?}: expected non-empty text without control characters"
             )));
         }
+        crate::safe_text::check_free_text("archive name", name)?;
         let _guard = self.write_lock();
         self.put_text(keys::CONFIG_NAME, name)
     }

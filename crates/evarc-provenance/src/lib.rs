@@ -19,6 +19,7 @@ mod keys;
 pub mod model;
 mod provision;
 mod query;
+pub mod safe_text;
 pub mod text;
 mod tlog;
 

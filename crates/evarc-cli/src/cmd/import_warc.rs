@@ -521,19 +521,11 @@ fn http_url(target: &str) -> Option<(String, String)> {
     (!host.is_empty()).then_some((encoded, host))
 }
 
-/// A title as provenance accepts it: control characters become spaces, whitespace runs one
-/// space, at most [`MAX_TITLE_CHARS`] characters. Titles are data, never paths.
+/// A title as provenance accepts it (`evarc_package::sanitize_title`): control, bidirectional
+/// and invisible characters become spaces, whitespace runs one space, at most
+/// [`MAX_TITLE_CHARS`] characters. Titles are data, never paths.
 pub fn sanitize_title(raw: &str) -> String {
-    let spaced: String = raw
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let words: Vec<&str> = spaced.split_whitespace().collect();
-    let joined = words.join(" ");
-    match joined.char_indices().nth(MAX_TITLE_CHARS) {
-        Some((cut, _)) => format!("{}…", joined[..cut].trim_end()),
-        None => joined,
-    }
+    evarc_package::sanitize_title(raw, MAX_TITLE_CHARS)
 }
 
 /// A URI shortened for a message.
