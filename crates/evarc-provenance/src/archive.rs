@@ -101,7 +101,9 @@ impl Archive {
             name: self
                 .text(keys::CONFIG_NAME)?
                 .unwrap_or_else(|| DEFAULT_NAME.to_owned()),
-            base_url: self.text(keys::CONFIG_BASE_URL)?,
+            base_url: self
+                .text(keys::CONFIG_BASE_URL)?
+                .filter(|url| !url.is_empty()),
         })
     }
 
@@ -141,6 +143,13 @@ impl Archive {
         }
         let _guard = self.write_lock();
         self.put_text(keys::CONFIG_BASE_URL, url)
+    }
+
+    /// Removes the base URL: citations then print no permanent address of this archive. (Kept
+    /// as an empty value, which reads as unset.)
+    pub fn unset_base_url(&self) -> Result<()> {
+        let _guard = self.write_lock();
+        self.put_text(keys::CONFIG_BASE_URL, "")
     }
 
     fn put_text(&self, key: &str, value: &str) -> Result<()> {

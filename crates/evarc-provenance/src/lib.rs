@@ -17,6 +17,7 @@ mod error;
 pub mod id;
 mod keys;
 pub mod model;
+mod pair;
 mod provision;
 mod query;
 pub mod safe_text;
