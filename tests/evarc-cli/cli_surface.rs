@@ -420,6 +420,32 @@ fn bidi_and_invisible_characters_in_free_text_are_refused() {
     .one_line_error(2, &["the category contains U+2066 LEFT-TO-RIGHT ISOLATE"]);
     env.evarc(&["config", "set", "name", "Evidence\u{202E}"])
         .one_line_error(2, &["the archive name contains U+202E"]);
+    env.evarc(&["config", "set", "base-url", "https://e.example/\u{2066}x"])
+        .one_line_error(2, &["the base URL contains U+2066 LEFT-TO-RIGHT ISOLATE"]);
+    env.evarc(&[
+        "archive",
+        path_str(&one),
+        "--document",
+        "CA-D-00001",
+        "--wayback",
+        "https://web.archive.org/web/2026/\u{202E}x",
+        "--captured-at",
+        "2026-03-01T00:00:00Z",
+    ])
+    .one_line_error(2, &["the Wayback URL contains U+202E"]);
+    env.evarc(&[
+        "archive",
+        path_str(&one),
+        "--entity",
+        "Acme",
+        "--document",
+        "New",
+        "--url",
+        "https://acme.example/\u{200B}new",
+        "--captured-at",
+        "2026-03-01T00:00:00Z",
+    ])
+    .one_line_error(2, &["the source URL contains U+200B ZERO WIDTH SPACE"]);
     assert_eq!(env.state(), before);
     // Joiners that scripts need are ordinary text.
     env.evarc(&[

@@ -352,6 +352,9 @@ impl Archive {
                 }
             }
         }
+        if let Some(wayback) = &request.wayback {
+            crate::safe_text::check_free_text("Wayback URL", wayback)?;
+        }
         if let Some(url) = &request.source_url {
             check_url(url)?;
             // A fetched capture came from the URL fetched: another source URL cannot be true.
@@ -468,6 +471,7 @@ fn check_label(what: &str, value: &str) -> Result<()> {
 
 fn check_url(url: &str) -> Result<()> {
     let url = url.trim();
+    crate::safe_text::check_free_text("source URL", url)?;
     let lower = url.to_ascii_lowercase();
     let has_scheme = lower.starts_with("http://") || lower.starts_with("https://");
     if !has_scheme

@@ -499,12 +499,17 @@ fn exchange(url: &str, status: u16, headers: &[(String, String)]) -> HttpExchang
     }
 }
 
-/// The target URI as a source URL (whitespace, controls and `<>"` percent-encoded) and its
+/// The target URI as a source URL (whitespace, controls, bidirectional and invisible format
+/// characters and `<>"` percent-encoded) and its
 /// host, when it is an absolute http(s) URL.
 fn http_url(target: &str) -> Option<(String, String)> {
     let mut encoded = String::with_capacity(target.len());
     for c in target.trim().chars() {
-        if c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"') {
+        if c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '<' | '>' | '"')
+            || evarc_provenance::safe_text::hidden_kind(c).is_some()
+        {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
                 encoded.push_str(&format!("%{b:02X}"));
