@@ -264,12 +264,11 @@ impl Archive {
         let previous = self.previous_capture(&document.id, at)?;
         // Identical bytes from the same source fold into the previous capture; bytes from
         // another source URL are a capture of their own, so that URL is never dropped.
-        let same_source = |c: &Capture| {
-            request
-                .source_url
-                .as_deref()
-                .is_none_or(|url| url == c.source_url)
-        };
+        let source_url = request
+            .source_url
+            .clone()
+            .unwrap_or_else(|| document.source_url.clone());
+        let same_source = |c: &Capture| c.source_url == source_url;
         if let Some(previous) = previous.filter(|c| c.sha256 == sha.to_hex() && same_source(c)) {
             let mut folded = previous;
             folded.last_verified = folded.last_verified.max(at);
@@ -294,9 +293,7 @@ impl Archive {
             captured_at: at,
             method: request.method,
             media_type,
-            source_url: request
-                .source_url
-                .unwrap_or_else(|| document.source_url.clone()),
+            source_url,
             http: request.http,
             last_updated: request.last_updated,
             wayback: request.wayback,
