@@ -14,6 +14,7 @@ mod json;
 mod util;
 
 mod citations;
+mod cli_surface;
 mod corpus;
 mod export_log;
 mod format_v2;

@@ -3,6 +3,7 @@
 mod anchor;
 mod cite;
 mod csl_schema;
+mod documents;
 mod fixture;
 mod id;
 mod leaf_vectors;

@@ -31,45 +31,83 @@ pub struct GlobalArgs {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create a new, empty archive.
+    ///
+    /// Exit codes: 0 created; 2 the directory is not empty, or an invalid prefix or name; 3 I/O or storage failure.
     Init(InitArgs),
     /// Store the exact bytes of a file, of standard input (`-`) or of a URL.
+    ///
+    /// Exit codes: 0 stored (and recorded); 2 usage or input error (missing or empty input, invalid field, unknown document, a URL refused or answering non-2xx, the archive in use by another writer); 3 I/O or storage failure.
     Archive(ArchiveArgs),
     /// Re-hash stored bytes: one snapshot, a file handed in, or the whole archive.
+    ///
+    /// Exit codes: 0 everything checked verified (the file is byte-identical to a snapshot); 1 verification failed (bytes missing, damaged or different; the file matches no snapshot); 2 malformed or unknown hash, unreadable file; 3 I/O or storage failure.
     Verify(VerifyArgs),
     /// Write the original bytes of a snapshot.
+    ///
+    /// Exit codes: 0 written, every byte verified; 1 the stored bytes fail verification (with -o nothing is written); 2 malformed or unknown hash, or -o names an existing file without --force; 3 I/O or storage failure.
     Get(GetArgs),
     /// Register provisions: titled clauses pinned to a capture by a quote.
+    ///
+    /// Exit codes: 0 registered (or already registered); 1 the capture's stored bytes fail verification; 2 unknown document or capture, a quote not in the capture, an invalid title; 3 I/O or storage failure.
     #[command(subcommand)]
     Provision(ProvisionCommand),
     /// Print the citation of a document or provision.
+    ///
+    /// Exit codes: 0 printed; 1 the cited bytes fail verification; 2 unknown ID or format; 3 I/O or storage failure.
     Cite(CiteArgs),
     /// Print a hash certification (FRE 902(14) shape) after re-hashing the bytes.
+    ///
+    /// Exit codes: 0 certified; 1 the stored bytes, or the exhibit, do not hash to the recorded SHA-256; 2 unknown ID, unreadable exhibit; 3 I/O or storage failure.
     Certify(CertifyArgs),
     /// The captures of a document over time, with the provisions anchored in each.
+    ///
+    /// Exit codes: 0 printed; 2 malformed or unknown document ID; 3 I/O or storage failure.
     History(HistoryArgs),
     /// A readable diff of the extracted text of two captures of a document.
+    ///
+    /// Exit codes: 0 printed (whether or not the text changed); 1 stored bytes fail verification; 2 unknown document or capture, fewer than two captures; 3 I/O or storage failure.
     Diff(DiffArgs),
     /// Everything known of one record (document, provision or snapshot hash).
+    ///
+    /// Exit codes: 0 printed; 2 malformed or unknown ID or hash; 3 I/O or storage failure.
     Show(ShowArgs),
     /// List documents (optionally of one entity).
+    ///
+    /// Exit codes: 0 printed (also when nothing matches); 2 no archive; 3 I/O or storage failure.
     List(ListArgs),
     /// Find documents and provisions by entity, title, URL or quote.
+    ///
+    /// Exit codes: 0 printed (also when nothing matches); 2 no archive; 3 I/O or storage failure.
     Search(SearchArgs),
     /// Write documents and provisions as a WARC, WACZ or BagIt evidence package.
+    ///
+    /// Exit codes: 0 written; 1 stored bytes or log evidence fail verification (no partial output is left); 2 unknown ID or capture, an existing output, a missing output folder; 3 I/O or storage failure.
     Export(ExportArgs),
     /// Bring in captures made by other tools.
+    ///
+    /// Exit codes: 0 every record imported or skipped; 1 a row's file does not hash to its SHA-256, or a WARC record is damaged (the intact ones are archived); 2 unreadable input, or the archive refused a row or record; 3 I/O or storage failure.
     #[command(subcommand)]
     Import(ImportCommand),
     /// Read or change the archive's settings: base-url, name, prefix.
+    ///
+    /// Exit codes: 0 done; 2 unknown key, invalid value, or no archive; 3 I/O or storage failure.
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Print the archive's public key (C2SP signed-note verifier key), creating it if missing.
+    ///
+    /// Exit codes: 0 printed; 1 the key file does not match the archive's public key; 2 no archive; 3 I/O or storage failure.
     Key,
     /// Sign and keep a checkpoint of the transparency log; prints it.
+    ///
+    /// Exit codes: 0 signed and kept; 1 the log no longer matches (altered); 2 the TSA refused the request, invalid arguments; 3 I/O or storage failure, TSA unreachable.
     Checkpoint(CheckpointArgs),
     /// Write an inclusion proof of a record's log leaf, or a consistency proof.
+    ///
+    /// Exit codes: 0 written; 1 the record no longer matches its leaf, or the log was rewritten; 2 unknown record or checkpoint, a record the checkpoint does not cover; 3 I/O or storage failure.
     Prove(ProveArgs),
     /// Check a proof offline, with a checkpoint and a public key: no archive needed.
+    ///
+    /// Exit codes: 0 the proof verifies; 1 it does not (or --bytes do not hash to the leaf's SHA-256); 2 unreadable or malformed proof, checkpoint or key.
     VerifyProof(VerifyProofArgs),
 }
 
@@ -126,6 +164,15 @@ pub struct VerifyProofArgs {
     /// The captured bytes: their SHA-256 must be the one the leaf records.
     #[arg(long, value_name = "FILE")]
     pub bytes: Option<PathBuf>,
+    /// Not offered: verify-proof reads no archive. (Takes the global --archive's place so that
+    /// the help does not list it, and refuses it when given.)
+    #[arg(id = "archive", long = "archive", hide = true, value_name = "PATH", value_parser = refuse_archive)]
+    pub no_archive: Option<PathBuf>,
+}
+
+/// The value parser of `verify-proof --archive`: always refused.
+fn refuse_archive(_: &str) -> Result<PathBuf, String> {
+    Err("verify-proof checks a proof offline and reads no archive: drop --archive".into())
 }
 
 #[derive(Args, Debug)]
@@ -203,11 +250,16 @@ pub struct GetArgs {
     /// Write to this file (atomically, only once verified) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the file given by --output when it exists (refused otherwise).
+    #[arg(long, requires = "output")]
+    pub force: bool,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ProvisionCommand {
     /// Register a provision of a document; prints its ID.
+    ///
+    /// Exit codes: 0 registered (or already registered); 1 the capture's stored bytes fail verification; 2 unknown document or capture, a quote not in the capture, an invalid title; 3 I/O or storage failure.
     Add(ProvisionAddArgs),
 }
 
@@ -269,11 +321,12 @@ pub struct HistoryArgs {
 pub struct DiffArgs {
     /// The document (CA-D-…).
     pub document: String,
-    /// SHA-256 of the older capture [default: the second latest].
-    #[arg(long, value_name = "SHA256", requires = "to")]
+    /// SHA-256 of the older capture [default: the capture just before --to; without --to, the
+    /// second latest].
+    #[arg(long, value_name = "SHA256")]
     pub from: Option<String>,
     /// SHA-256 of the newer capture [default: the latest].
-    #[arg(long, value_name = "SHA256", requires = "from")]
+    #[arg(long, value_name = "SHA256")]
     pub to: Option<String>,
     /// Lines of context around each change.
     #[arg(long, default_value_t = 2)]
@@ -302,17 +355,51 @@ pub struct SearchArgs {
 #[derive(Subcommand, Debug)]
 pub enum ConfigCommand {
     /// Print a setting (or all settings).
-    Get { key: Option<String> },
-    /// Change a setting: base-url, name, or prefix (only before the first ID is issued).
-    Set { key: String, value: String },
+    ///
+    /// Keys: base-url (the public address record IDs are joined to; empty when unset), name (the
+    /// archive's name, as cited), prefix (the ID prefix, e.g. CA).
+    ///
+    /// Exit codes: 0 printed, 2 unknown key or no archive, 3 storage failure.
+    Get {
+        /// The setting to print: base-url, name or prefix [default: all, one `key = value` line each].
+        #[arg(value_name = "KEY")]
+        key: Option<String>,
+    },
+    /// Change a setting.
+    ///
+    /// Keys: base-url (an absolute http(s) URL, e.g. https://evidence.example.org/), name (text,
+    /// as cited), prefix (2–8 letters; only before the first ID is issued).
+    ///
+    /// Exit codes: 0 changed, 2 unknown key, invalid value or no archive, 3 storage failure.
+    Set {
+        /// The setting to change: base-url, name or prefix.
+        #[arg(value_name = "KEY")]
+        key: String,
+        /// Its new value.
+        #[arg(value_name = "VALUE")]
+        value: String,
+    },
+    /// Return a setting to its default: base-url (none), name (evarc), prefix (CA; only before
+    /// the first ID is issued).
+    ///
+    /// Exit codes: 0 unset, 2 unknown key or no archive, 3 storage failure.
+    Unset {
+        /// The setting to unset: base-url, name or prefix.
+        #[arg(value_name = "KEY")]
+        key: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ImportCommand {
     /// Captures listed in a TSV, CSV or JSON Lines manifest (columns captured_at, entity,
     /// document, source_url, path relative to the manifest, and optionally sha256 and bytes).
+    ///
+    /// Exit codes: 0 every row archived or skipped; 1 a row's file does not hash to its SHA-256; 2 unreadable manifest, or a row refused; 3 I/O or storage failure.
     Manifest(ImportManifestArgs),
     /// The response and resource records of WARC files (.warc, .warc.gz); revisits resolved.
+    ///
+    /// Exit codes: 0 every record imported or skipped; 1 a record was damaged (the intact ones are archived); 2 unreadable file, or the archive refused a record; 3 I/O or storage failure.
     Warc(ImportWarcArgs),
 }
 

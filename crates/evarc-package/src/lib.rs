@@ -37,7 +37,7 @@ pub use error::PackageError;
 pub use export::{CaptureBytes, ExportCapture, ExportOptions};
 pub use log::{LogEvidence, LogProof, CHECKPOINT_FILE, KEY_FILE, TIMESTAMP_FILE};
 pub use safe::{media_type_extension, safe_component};
-pub use title::html_title;
+pub use title::{html_title, sanitize_title};
 pub use wacz::{surt_key, write_wacz, write_wacz_with_log, WaczSummary, WACZ_VERSION};
 pub use warc::read::{
     DamagedRecord, ImportedCapture, Payload, ReaderOptions, Revisit, WarcReader, WarcRecord,

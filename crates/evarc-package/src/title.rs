@@ -19,15 +19,23 @@ pub fn html_title(html: &[u8]) -> Option<String> {
     let end = find(&lower, b"</title", open_end).unwrap_or(html.len());
     let raw = String::from_utf8_lossy(&html[open_end..end]);
     let decoded = decode_entities(&raw);
-    let title: String = decoded
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let title: String = evarc_provenance::safe_text::neutralise(&decoded)
         .chars()
-        .filter(|c| !c.is_control())
         .take(MAX_TITLE_CHARS)
         .collect();
     (!title.is_empty()).then_some(title)
+}
+
+/// A title taken from another tool's data (a WARC's page title or target URI), made acceptable
+/// as a document title: control, bidirectional and invisible format characters (U+202E,
+/// U+200B…: `evarc_provenance::safe_text::hidden_kind`) become spaces, whitespace runs one
+/// space, and it is cut to `max_chars` characters (`…` appended).
+pub fn sanitize_title(raw: &str, max_chars: usize) -> String {
+    let joined = evarc_provenance::safe_text::neutralise(raw);
+    match joined.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", joined[..cut].trim_end()),
+        None => joined,
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -83,5 +91,18 @@ fn entity(name: &str) -> Option<char> {
             };
             char::from_u32(code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_controls_in_warc_titles_are_neutralised() {
+        let html = "<title>Terms \u{202E}fdp.exe\u{202C} &#x200B;of Use</title>".as_bytes();
+        assert_eq!(html_title(html).as_deref(), Some("Terms fdp.exe of Use"));
+        assert_eq!(sanitize_title("a\u{2066}b\u{feff}\tc", 200), "a b c");
+        assert_eq!(sanitize_title("abcdef", 3), "abc…");
     }
 }

@@ -106,7 +106,9 @@ impl Archive {
             name: self
                 .text(keys::CONFIG_NAME)?
                 .unwrap_or_else(|| DEFAULT_NAME.to_owned()),
-            base_url: self.text(keys::CONFIG_BASE_URL)?,
+            base_url: self
+                .text(keys::CONFIG_BASE_URL)?
+                .filter(|url| !url.is_empty()),
         })
     }
 
@@ -129,6 +131,7 @@ impl Archive {
                 "invalid archive name {name:?}: expected non-empty text without control characters"
             )));
         }
+        crate::safe_text::check_free_text("archive name", name)?;
         let _guard = self.write_lock();
         self.put_text(keys::CONFIG_NAME, name)
     }
@@ -136,6 +139,7 @@ impl Archive {
     /// Sets the public base URL that record IDs are joined to for permanent addresses.
     pub fn set_base_url(&self, url: &str) -> Result<()> {
         let url = url.trim();
+        crate::safe_text::check_free_text("base URL", url)?;
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
         if !scheme_ok || url.len() < 10 || url.chars().any(|c| c.is_whitespace() || c.is_control())
         {
@@ -145,6 +149,13 @@ impl Archive {
         }
         let _guard = self.write_lock();
         self.put_text(keys::CONFIG_BASE_URL, url)
+    }
+
+    /// Removes the base URL: citations then print no permanent address of this archive. (Kept
+    /// as an empty value, which reads as unset.)
+    pub fn unset_base_url(&self) -> Result<()> {
+        let _guard = self.write_lock();
+        self.put_text(keys::CONFIG_BASE_URL, "")
     }
 
     fn put_text(&self, key: &str, value: &str) -> Result<()> {

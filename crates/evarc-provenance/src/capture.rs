@@ -232,6 +232,19 @@ impl Archive {
         let sha = info.sha256;
         let at = request.captured_at;
         if let Some(same) = self.capture_at(&document.id, at, sha)? {
+            if let Some(url) = request
+                .source_url
+                .as_deref()
+                .filter(|u| *u != same.source_url)
+            {
+                return Err(ProvenanceError::InvalidInput(format!(
+                    "{} already has this capture (SHA-256 {}, captured {}) from {}: it cannot also come from {url}",
+                    document.id,
+                    same.sha256,
+                    crate::cite::text_time(at),
+                    same.source_url
+                )));
+            }
             let planned = PlannedCapture {
                 document,
                 document_created,
@@ -241,7 +254,14 @@ impl Archive {
             return Ok((planned, batch));
         }
         let previous = self.previous_capture(&document.id, at)?;
-        if let Some(previous) = previous.filter(|c| c.sha256 == sha.to_hex()) {
+        // Identical bytes from the same source fold into the previous capture; bytes from
+        // another source URL are a capture of their own, so that URL is never dropped.
+        let source_url = request
+            .source_url
+            .clone()
+            .unwrap_or_else(|| document.source_url.clone());
+        let same_source = |c: &Capture| c.source_url == source_url;
+        if let Some(previous) = previous.filter(|c| c.sha256 == sha.to_hex() && same_source(c)) {
             let mut folded = previous;
             folded.last_verified = folded.last_verified.max(at);
             let sha_bytes = parse_sha(&folded.sha256)?;
@@ -265,9 +285,7 @@ impl Archive {
             captured_at: at,
             method: request.method,
             media_type,
-            source_url: request
-                .source_url
-                .unwrap_or_else(|| document.source_url.clone()),
+            source_url,
             http: request.http,
             last_updated: request.last_updated,
             wayback: request.wayback,
@@ -323,8 +341,18 @@ impl Archive {
                 }
             }
         }
+        if let Some(wayback) = &request.wayback {
+            crate::safe_text::check_free_text("Wayback URL", wayback)?;
+        }
         if let Some(url) = &request.source_url {
             check_url(url)?;
+            // A fetched capture came from the URL fetched: another source URL cannot be true.
+            if let Some(http) = request.http.as_ref().filter(|h| h.final_url != *url) {
+                return Err(ProvenanceError::InvalidInput(format!(
+                    "the bytes were fetched from {}: a capture's source URL cannot be {url}",
+                    http.final_url
+                )));
+            }
         }
         Ok(())
     }
@@ -362,21 +390,19 @@ impl Archive {
                 };
             }
         };
-        let by_key = keys::document_by_key(entity, title, &source_url);
-        if let Some(seq) = self.store().record(&by_key)? {
-            let seq = keys::u64_at(&seq, 0).ok_or_else(|| ProvenanceError::RecordCorrupt {
-                key: "dockey/…".into(),
-                reason: "not an 8-byte sequence number".into(),
-            })?;
-            let prefix = self.config()?.prefix;
-            let id = DocumentId::new(prefix, seq)?;
-            if let Some(wanted) = explicit.as_ref().filter(|w| **w != id) {
+        // The same entity, title and URL, in any letter case of entity and title, is the same
+        // document: the first spelling registered stays.
+        if let Some(existing) = self.find_document(entity, title, &source_url)? {
+            if let Some(wanted) = explicit.as_ref().filter(|w| **w != existing.id) {
                 return Err(ProvenanceError::InvalidInput(format!(
-                    "cannot register this document as {wanted}: it is already registered as {id}"
+                    "cannot register this document as {wanted}: it is already registered as {}",
+                    existing.id
                 )));
             }
-            return Ok((self.document(&id)?, false));
+            return Ok((existing, false));
         }
+        let by_key = keys::document_by_key(entity, title, &source_url);
+        let by_folded_key = keys::document_by_folded_key(entity, title, &source_url);
         let id = self.allocate_document_id(explicit.clone(), batch)?;
         let document = Document {
             id: id.clone(),
@@ -387,6 +413,7 @@ impl Archive {
         };
         batch.put(keys::document(id.seq()), encode(&document));
         batch.put(by_key, id.seq().to_be_bytes().to_vec());
+        batch.put(by_folded_key, id.seq().to_be_bytes().to_vec());
         Self::index_document(&document, batch);
         Ok((document, true))
     }
@@ -428,11 +455,13 @@ fn check_label(what: &str, value: &str) -> Result<()> {
             "invalid {what} {value:?}: expected non-empty text without control characters"
         )));
     }
+    crate::safe_text::check_free_text(what, value)?;
     Ok(())
 }
 
 fn check_url(url: &str) -> Result<()> {
     let url = url.trim();
+    crate::safe_text::check_free_text("source URL", url)?;
     let lower = url.to_ascii_lowercase();
     let has_scheme = lower.starts_with("http://") || lower.starts_with("https://");
     if !has_scheme

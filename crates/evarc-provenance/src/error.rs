@@ -40,6 +40,8 @@ pub enum ProvenanceError {
     NoCaptures { document: String },
     #[error("{0}")]
     InvalidInput(String),
+    #[error(transparent)]
+    UnsafeText(#[from] crate::safe_text::UnsafeText),
     #[error("record {key} is damaged: {reason}")]
     RecordCorrupt { key: String, reason: String },
     #[error("this archive has no signing key yet (`evarc key` creates one)")]

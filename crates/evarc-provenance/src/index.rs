@@ -14,6 +14,7 @@ use crate::error::{ProvenanceError, Result};
 use crate::id::DocumentId;
 use crate::keys;
 use crate::model::Document;
+use crate::query::same_label;
 
 impl Archive {
     /// Adds the index entries of a newly registered document to `batch`.
@@ -36,8 +37,19 @@ impl Archive {
         }
         let _guard = self.write_lock();
         let mut batch = RecordBatch::new();
+        let mut folded = std::collections::HashSet::new();
         for document in self.documents()? {
             Self::index_document(&document, &mut batch);
+            // The first document of each spelling-folded (entity, title, URL) is the one a
+            // differently spelled request resolves to.
+            let key = keys::document_by_folded_key(
+                &document.entity,
+                &document.title,
+                &document.source_url,
+            );
+            if folded.insert(key.clone()) && self.store().record(&key)?.is_none() {
+                batch.put(key, document.id.seq().to_be_bytes().to_vec());
+            }
         }
         batch.put(keys::INDEX_DOCUMENTS, vec![1]);
         self.store().commit_records(batch)?;
@@ -66,7 +78,7 @@ impl Archive {
         Ok(Some(out))
     }
 
-    /// Documents of this entity with this title (any source URL), exact spelling.
+    /// Documents of this entity with this title (any source URL), compared without letter case.
     pub fn find_documents(&self, entity: &str, title: &str) -> Result<Vec<Document>> {
         let (entity, title) = (entity.trim(), title.trim());
         let candidates = match self.indexed_documents(&keys::documents_by_name(entity, title))? {
@@ -75,7 +87,7 @@ impl Archive {
         };
         Ok(candidates
             .into_iter()
-            .filter(|d| d.entity == entity && d.title == title)
+            .filter(|d| same_label(&d.entity, entity) && same_label(&d.title, title))
             .collect())
     }
 

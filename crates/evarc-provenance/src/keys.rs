@@ -12,6 +12,7 @@ pub const SEQ_DOCUMENT: &str = "seq/doc";
 pub const SEQ_PROVISION: &str = "seq/prov";
 pub const DOCUMENT: &str = "doc/";
 pub const DOCUMENT_BY_KEY: &str = "dockey/";
+pub const DOCUMENT_BY_FOLDED_KEY: &str = "dockeyci/";
 pub const CAPTURE: &str = "cap/";
 pub const CAPTURE_BY_SHA: &str = "capsha/";
 pub const PROVISION: &str = "prov/";
@@ -48,6 +49,18 @@ pub fn document_by_key(entity: &str, title: &str, url: &str) -> Vec<u8> {
         hasher.update(part.as_bytes());
     }
     key(DOCUMENT_BY_KEY, &[hasher.finalize().as_bytes()])
+}
+
+/// Same document whatever the letter case of entity and title: lower-cased entity + lower-cased
+/// title + source URL (as is). Points at the first document registered with that key.
+pub fn document_by_folded_key(entity: &str, title: &str, url: &str) -> Vec<u8> {
+    let (entity, title) = (entity.to_lowercase(), title.to_lowercase());
+    let mut hasher = blake3::Hasher::new();
+    for part in [entity.as_str(), title.as_str(), url] {
+        hasher.update(&(part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    key(DOCUMENT_BY_FOLDED_KEY, &[hasher.finalize().as_bytes()])
 }
 
 pub fn captures_of(doc: u64) -> Vec<u8> {

@@ -18,8 +18,10 @@ pub mod id;
 mod index;
 mod keys;
 pub mod model;
+mod pair;
 mod provision;
 mod query;
+pub mod safe_text;
 pub mod text;
 mod tlog;
 

@@ -38,6 +38,13 @@ impl Archive {
                 "a provision needs a title (--title)".into(),
             ));
         }
+        crate::safe_text::check_free_text("provision title", title)?;
+        if let Some(severity) = &request.severity {
+            crate::safe_text::check_free_text("severity", severity)?;
+        }
+        for category in &request.categories {
+            crate::safe_text::check_free_text("category", category)?;
+        }
         if let Some(id) = &request.id {
             self.check_prefix(&RecordId::Provision(id.clone()))?;
         }

@@ -34,16 +34,32 @@ impl Archive {
 
     /// The document registered for exactly this entity, title and source URL.
     pub fn find_document(&self, entity: &str, title: &str, url: &str) -> Result<Option<Document>> {
-        let key = keys::document_by_key(entity.trim(), title.trim(), url.trim());
-        let Some(seq) = self.store().record(&key)? else {
+        let (entity, title, url) = (entity.trim(), title.trim(), url.trim());
+        match self.document_seq(&keys::document_by_key(entity, title, url))? {
+            Some(seq) => self.document_at(seq).map(Some),
+            None => match self.document_seq(&keys::document_by_folded_key(entity, title, url))? {
+                Some(seq) => self.document_at(seq).map(Some),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The sequence number an index key (`dockey/`, `dockeyci/`) points at.
+    pub(crate) fn document_seq(&self, key: &[u8]) -> Result<Option<u64>> {
+        let Some(seq) = self.store().record(key)? else {
             return Ok(None);
         };
-        let seq = keys::u64_at(&seq, 0).ok_or_else(|| ProvenanceError::RecordCorrupt {
-            key: "dockey/…".into(),
-            reason: "not an 8-byte sequence number".into(),
-        })?;
+        keys::u64_at(&seq, 0)
+            .map(Some)
+            .ok_or_else(|| ProvenanceError::RecordCorrupt {
+                key: "dockey/…".into(),
+                reason: "not an 8-byte sequence number".into(),
+            })
+    }
+
+    fn document_at(&self, seq: u64) -> Result<Document> {
         let id = DocumentId::new(self.config()?.prefix, seq)?;
-        self.document(&id).map(Some)
+        self.document(&id)
     }
 
     /// The capture of a document at exactly this time with exactly these bytes, if recorded.
@@ -193,4 +209,9 @@ impl Archive {
         }
         Ok(hits)
     }
+}
+
+/// Entities and titles are the same whatever their letter case.
+pub(crate) fn same_label(a: &str, b: &str) -> bool {
+    a == b || a.to_lowercase() == b.to_lowercase()
 }

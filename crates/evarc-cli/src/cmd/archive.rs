@@ -82,11 +82,18 @@ impl Plan {
             .map(|d| parse_date("--last-updated", d))
             .transpose()?;
         let explicit_id = args.id.as_deref().map(parse_document_id).transpose()?;
+        // For a registered document, --url is this capture's source URL (provenance records it
+        // or refuses it); for a new document it is the document's.
+        let mut source_url = None;
         let document = match (&args.entity, &args.document) {
             (_, Some(doc)) if parse_document_id(doc).is_ok() => {
                 if explicit_id.is_some() {
                     bail!("--id registers a new document; {doc} is already an ID");
                 }
+                if let Some(entity) = &args.entity {
+                    bail!("--entity {entity:?} names the publisher of a new document; {doc} is already registered");
+                }
+                source_url.clone_from(&args.url);
                 Some(DocumentRef::Id(parse_document_id(doc)?))
             }
             (Some(entity), Some(title)) => Some(DocumentRef::Named {
@@ -124,7 +131,7 @@ impl Plan {
         }
         Ok(Self {
             document,
-            source_url: None,
+            source_url,
             last_updated,
             wayback: args.wayback.clone(),
             media_type: args.media_type.clone(),
@@ -158,7 +165,7 @@ impl Plan {
                 final_url: fetched.final_url.clone(),
             },
             media_type: self.media_type.or_else(|| fetched.media_type.clone()),
-            source_url: Some(fetched.final_url.clone()),
+            source_url: self.source_url.or_else(|| Some(fetched.final_url.clone())),
             http: Some(HttpExchange {
                 requested_url: fetched.requested_url.clone(),
                 final_url: fetched.final_url.clone(),
@@ -301,6 +308,9 @@ fn print_capture(outcome: &CaptureOutcome, out: &mut Output) -> Result<()> {
         doc.title,
         doc.source_url
     ))?;
+    if capture.source_url != doc.source_url {
+        out.line(format!("Source:   {}", capture.source_url))?;
+    }
     if outcome.capture_created {
         out.line(format!(
             "Capture:  {} (new capture)",

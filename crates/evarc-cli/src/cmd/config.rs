@@ -39,6 +39,18 @@ pub fn run(global: &GlobalArgs, command: ConfigCommand, out: &mut Output) -> Res
             out.line(format!("{key} set"))?;
             out.value(&config)?;
         }
+        ConfigCommand::Unset { key } => {
+            let archive = open(global, OpenMode::ReadWrite)?;
+            match key.as_str() {
+                "base-url" => archive.unset_base_url()?,
+                "name" => archive.set_name(evarc_provenance::DEFAULT_NAME)?,
+                "prefix" => archive.set_prefix(Prefix::default())?,
+                other => bail!("unknown setting {other:?}: expected one of {KEYS}"),
+            }
+            let config = archive.config()?;
+            out.line(format!("{key} unset"))?;
+            out.value(&config)?;
+        }
     }
     Ok(crate::exit::OK)
 }

@@ -1,8 +1,10 @@
 //! `evarc get HASH [-o FILE]`: the original bytes, verified as they are read.
 
-use std::io::Write;
+use std::io::{Read as _, Write};
 
-use anyhow::{Context as _, Result};
+use base64::Engine as _;
+
+use anyhow::{bail, Context as _, Result};
 use evarc_store::{DigestQuery, OpenMode};
 
 use crate::cli::{GetArgs, GlobalArgs};
@@ -11,6 +13,12 @@ use crate::output::Output;
 
 pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
     let query: DigestQuery = args.hash.parse()?;
+    if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.exists()) {
+        bail!(
+            "{} already exists: pass --force to replace it",
+            path.display()
+        );
+    }
     let archive = open(global, OpenMode::ReadOnly)?;
     let store = archive.store();
     let info = store.resolve(query)?;
@@ -48,6 +56,25 @@ pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
                     info.sha256
                 );
             }
+        }
+        None if out.json => {
+            // One JSON value: the bytes (base64) are printed only once every one verified.
+            let mut bytes = Vec::with_capacity(usize::try_from(info.len).unwrap_or(0));
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| match e.get_ref() {
+                    Some(inner) if inner.is::<evarc_store::StoreError>() => {
+                        anyhow::Error::new(reader.into_error(e))
+                    }
+                    _ => anyhow::Error::new(e).context("reading the snapshot"),
+                })?;
+            out.value(&serde_json::json!({
+                "sha256": info.sha256.to_hex(),
+                "blake3": info.blake3.to_hex(),
+                "size": info.len,
+                "verified": true,
+                "content_base64": base64::engine::general_purpose::STANDARD.encode(&bytes),
+            }))?;
         }
         None => {
             let mut stdout = std::io::stdout().lock();

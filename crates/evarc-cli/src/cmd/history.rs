@@ -77,26 +77,15 @@ pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Resu
 pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8> {
     let id = parse_document_id(&args.document)?;
     let archive = open(global, OpenMode::ReadOnly)?;
-    let (older, newer) = match (&args.from, &args.to) {
-        (Some(from), Some(to)) => (
-            archive.capture_by_sha(&id, from)?,
-            archive.capture_by_sha(&id, to)?,
-        ),
-        _ => {
-            let mut captures = archive.captures(&id)?;
-            archive.document(&id)?;
-            if captures.len() < 2 {
-                bail!(
-                    "{id} has {} capture{}: a diff needs two",
-                    captures.len(),
-                    if captures.len() == 1 { "" } else { "s" }
-                );
-            }
-            let newer = captures.pop().expect("len >= 2");
-            let older = captures.pop().expect("len >= 2");
-            (older, newer)
-        }
-    };
+    archive.document(&id)?;
+    if args.from.is_none() && args.to.is_none() && archive.captures(&id)?.len() < 2 {
+        let n = archive.captures(&id)?.len();
+        bail!(
+            "{id} has {n} capture{}: a diff needs two",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    let (older, newer) = archive.capture_pair(&id, args.from.as_deref(), args.to.as_deref())?;
     let old_text = archive.capture_text(&older)?;
     let new_text = archive.capture_text(&newer)?;
     let diff = TextDiff::from_lines(&old_text, &new_text);
@@ -148,7 +137,7 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
     } else if added + removed == 0 {
         out.line("the bytes differ, but their extracted text is identical")?;
     } else {
-        out.raw(rendered.as_bytes())?;
+        out.raw_text(&rendered)?;
         out.line(format!("{added} lines added, {removed} lines removed"))?;
     }
     let provisions: Vec<_> = archive

@@ -494,12 +494,17 @@ fn exchange(url: &str, status: u16, headers: &[(String, String)]) -> HttpExchang
     }
 }
 
-/// The target URI as a source URL (whitespace, controls and `<>"` percent-encoded) and its
+/// The target URI as a source URL (whitespace, controls, bidirectional and invisible format
+/// characters and `<>"` percent-encoded) and its
 /// host, when it is an absolute http(s) URL.
 fn http_url(target: &str) -> Option<(String, String)> {
     let mut encoded = String::with_capacity(target.len());
     for c in target.trim().chars() {
-        if c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"') {
+        if c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '<' | '>' | '"')
+            || evarc_provenance::safe_text::hidden_kind(c).is_some()
+        {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
                 encoded.push_str(&format!("%{b:02X}"));
@@ -516,19 +521,11 @@ fn http_url(target: &str) -> Option<(String, String)> {
     (!host.is_empty()).then_some((encoded, host))
 }
 
-/// A title as provenance accepts it: control characters become spaces, whitespace runs one
-/// space, at most [`MAX_TITLE_CHARS`] characters. Titles are data, never paths.
+/// A title as provenance accepts it (`evarc_package::sanitize_title`): control, bidirectional
+/// and invisible characters become spaces, whitespace runs one space, at most
+/// [`MAX_TITLE_CHARS`] characters. Titles are data, never paths.
 pub fn sanitize_title(raw: &str) -> String {
-    let spaced: String = raw
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let words: Vec<&str> = spaced.split_whitespace().collect();
-    let joined = words.join(" ");
-    match joined.char_indices().nth(MAX_TITLE_CHARS) {
-        Some((cut, _)) => format!("{}…", joined[..cut].trim_end()),
-        None => joined,
-    }
+    evarc_package::sanitize_title(raw, MAX_TITLE_CHARS)
 }
 
 /// A URI shortened for a message.

@@ -46,6 +46,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Key => tlog::key(g, &mut out),
         Command::Checkpoint(args) => tlog::checkpoint(g, args, &mut out),
         Command::Prove(args) => tlog::prove(g, args, &mut out),
+        Command::VerifyProof(_) if g.archive.is_some() => {
+            anyhow::bail!(
+                "verify-proof checks a proof offline and reads no archive: drop --archive"
+            )
+        }
         Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
     }?;
     out.flush()?;

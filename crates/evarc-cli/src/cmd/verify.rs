@@ -128,7 +128,7 @@ fn file(
             "✗ {shown} matches no snapshot in this archive (SHA-256 {sha}, {} bytes)",
             thousands(len)
         ))?;
-        out.value(&json!({"identical": false, "file": path, "sha256": sha.to_hex(), "blake3": b3.to_hex(), "size": len}))?;
+        out.value(&file_json(path, (sha, b3, len), None, None, &[]))?;
         return Ok(VERIFICATION_FAILED);
     };
     let captures = named_by(archive, sha)?;
@@ -140,7 +140,13 @@ fn file(
         out.line(format!(
             "✗ {shown} has the recorded hashes of sha256:{sha}, but the archived copy fails verification: {err}"
         ))?;
-        out.value(&json!({"identical": true, "archived_copy_verified": false, "error": err.to_string(), "snapshot": info_json(&info), "captures": captures}))?;
+        out.value(&file_json(
+            path,
+            (sha, b3, len),
+            Some(&info),
+            Some(&err.to_string()),
+            &captures,
+        ))?;
         return Ok(VERIFICATION_FAILED);
     }
     out.line(format!(
@@ -151,8 +157,37 @@ fn file(
     for line in capture_lines(&captures) {
         out.line(format!("  {line}"))?;
     }
-    out.value(&json!({"identical": true, "archived_copy_verified": true, "file": path, "snapshot": info_json(&info), "captures": captures}))?;
+    out.value(&file_json(
+        path,
+        (sha, b3, len),
+        Some(&info),
+        None,
+        &captures,
+    ))?;
     Ok(OK)
+}
+
+/// The one shape of `verify --file --json`, matched or not: the file's own hashes, whether it
+/// is identical to a snapshot (`snapshot` and `captures` then say which), and whether the
+/// archived copy re-verified (`null` when there is none; `error` says why it failed).
+fn file_json(
+    path: &std::path::Path,
+    (sha, b3, len): (Sha256, Blake3, u64),
+    snapshot: Option<&SnapshotInfo>,
+    error: Option<&str>,
+    captures: &[Capture],
+) -> serde_json::Value {
+    json!({
+        "identical": snapshot.is_some(),
+        "archived_copy_verified": snapshot.map(|_| error.is_none()),
+        "error": error,
+        "file": path,
+        "sha256": sha.to_hex(),
+        "blake3": b3.to_hex(),
+        "size": len,
+        "snapshot": snapshot.map(info_json),
+        "captures": captures,
+    })
 }
 
 fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
