@@ -12,6 +12,7 @@ pub mod anchor;
 mod archive;
 mod capture;
 mod citation;
+pub mod compare;
 pub mod cite;
 mod error;
 pub mod id;
@@ -20,14 +21,17 @@ pub mod model;
 mod provision;
 mod query;
 pub mod text;
+pub mod text_diff;
 mod tlog;
+mod url_norm;
 
 pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use provision::ProvisionRequest;
-pub use query::SearchHit;
+pub use query::{At, CaptureOf, SearchHit, SearchQuery};
+pub use url_norm::normalise_url;
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };

@@ -12,6 +12,8 @@ mod import_warc;
 mod init;
 mod provision;
 mod show;
+mod text;
+mod text_diff;
 mod tlog;
 mod verify;
 
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Checkpoint(args) => tlog::checkpoint(g, args, &mut out),
         Command::Prove(args) => tlog::prove(g, args, &mut out),
         Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
+        Command::Text(args) => text::run(g, args, &mut out),
     }?;
     out.flush()?;
     Ok(code)

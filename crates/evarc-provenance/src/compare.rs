@@ -1,0 +1,160 @@
+//! Comparing captures by their text: the diff of two captures, and the capture most like a file.
+
+use std::collections::HashSet;
+
+use crate::archive::Archive;
+use crate::error::Result;
+use crate::model::Capture;
+use crate::text_diff::{diff_texts, TextDiff};
+
+/// How two captures differ, as a reader should be told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaptureDiff {
+    /// The same bytes: nothing changed.
+    IdenticalBytes,
+    /// The bytes differ, but no text could be extracted from one or both sides, so nothing can
+    /// be said about the text. Each side is `Some(media type)` when it has no text.
+    NoText {
+        older: Option<String>,
+        newer: Option<String>,
+    },
+    /// The bytes differ, but the extracted text has the same lines (markup or layout changed).
+    SameText,
+    /// The text changed.
+    Changed(TextDiff),
+}
+
+/// Extracted text, or the media type from which none could be extracted.
+pub fn text_or_media_type(text: &str, capture: &Capture) -> Option<String> {
+    text.trim()
+        .is_empty()
+        .then(|| capture.media_type.clone())
+}
+
+impl Archive {
+    /// Compares two captures: bytes first, then (when both have text) their extracted text,
+    /// with `context` unchanged lines around each change. Both captures' bytes are read verified.
+    pub fn diff_captures(
+        &self,
+        older: &Capture,
+        newer: &Capture,
+        context: usize,
+    ) -> Result<(CaptureDiff, String, String)> {
+        let old_text = self.capture_text(older)?;
+        let new_text = self.capture_text(newer)?;
+        let outcome = if older.sha256 == newer.sha256 {
+            CaptureDiff::IdenticalBytes
+        } else {
+            let (o, n) = (
+                text_or_media_type(&old_text, older),
+                text_or_media_type(&new_text, newer),
+            );
+            if o.is_some() || n.is_some() {
+                CaptureDiff::NoText {
+                    older: o,
+                    newer: n,
+                }
+            } else {
+                let diff = diff_texts(&old_text, &new_text, context);
+                if diff.is_empty() {
+                    CaptureDiff::SameText
+                } else {
+                    CaptureDiff::Changed(diff)
+                }
+            }
+        };
+        Ok((outcome, old_text, new_text))
+    }
+
+    /// The capture whose text is most like `text`, with its similarity (0–1), among at most
+    /// `limit` candidates: the latest capture of each document whose URL or title
+    /// `name_hint` names first, then the latest captures of the other documents closest in
+    /// text length; then every capture of the best document. None when nothing shares a word
+    /// sequence with `text`.
+    pub fn closest_capture(
+        &self,
+        text: &str,
+        name_hint: Option<&str>,
+        limit: usize,
+    ) -> Result<Option<(Capture, f64)>> {
+        let wanted = shingles(text);
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        let hint = name_hint.map(str::to_lowercase).filter(|h| !h.is_empty());
+        let mut candidates: Vec<(bool, u64, Capture)> = Vec::new();
+        for doc in self.documents()? {
+            let Ok(latest) = self.latest_capture(&doc.id) else {
+                continue;
+            };
+            let named = hint.as_deref().is_some_and(|h| {
+                doc.source_url.to_lowercase().contains(h) || doc.title.to_lowercase() == h
+            });
+            let distance = latest.byte_len.abs_diff(text.len() as u64);
+            candidates.push((!named, distance, latest));
+        }
+        candidates.sort_by_key(|(not_named, distance, _)| (*not_named, *distance));
+        let mut best: Option<(Capture, f64)> = None;
+        for (_, _, capture) in candidates.into_iter().take(limit) {
+            let score = jaccard(&wanted, &shingles(&self.capture_text(&capture)?));
+            if score > 0.0 && best.as_ref().is_none_or(|(_, s)| score > *s) {
+                best = Some((capture, score));
+            }
+        }
+        let Some((latest, score)) = best else {
+            return Ok(None);
+        };
+        // An older capture of the same document may be closer still.
+        let mut best = (latest.clone(), score);
+        for capture in self.captures(&latest.document)?.into_iter().rev().take(limit) {
+            if capture.sha256 == latest.sha256 {
+                continue;
+            }
+            let score = jaccard(&wanted, &shingles(&self.capture_text(&capture)?));
+            if score > best.1 {
+                best = (capture, score);
+            }
+        }
+        Ok(Some(best))
+    }
+}
+
+/// The set of word 3-grams of a text (lower-cased), hashed.
+fn shingles(text: &str) -> HashSet<u64> {
+    use std::hash::{Hash, Hasher};
+    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+    let n = 3.min(words.len());
+    if n == 0 {
+        return HashSet::new();
+    }
+    words
+        .windows(n)
+        .map(|w| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            w.hash(&mut h);
+            h.finish()
+        })
+        .collect()
+}
+
+fn jaccard(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
+    let union = a.union(b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(b).count() as f64 / union as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_of_word_sequences() {
+        let a = shingles("one two three four five");
+        assert_eq!(jaccard(&a, &a), 1.0);
+        let b = shingles("one two three four six");
+        assert!((jaccard(&a, &b) - 0.5).abs() < 1e-9);
+        assert_eq!(jaccard(&a, &shingles("nothing in common here")), 0.0);
+    }
+}
