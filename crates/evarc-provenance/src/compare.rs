@@ -31,7 +31,53 @@ pub fn text_or_media_type(text: &str, capture: &Capture) -> Option<String> {
         .then(|| capture.media_type.clone())
 }
 
+/// What an archived capture looks like beside bytes that match no snapshot.
+#[derive(Clone, Debug)]
+pub enum NearMiss {
+    /// No text could be extracted from the bytes (their sniffed media type).
+    NoText { media_type: String },
+    /// No capture's text shares a word sequence with the bytes' text.
+    NoneSimilar,
+    /// The most similar capture, the share of word 3-grams both texts have (0–1), and the diff
+    /// from the capture's text to the bytes' text (empty: same text, other bytes).
+    Closest {
+        capture: Capture,
+        similarity: f64,
+        diff: TextDiff,
+    },
+}
+
+/// Candidates compared by text in [`Archive::near_miss`] (documents, then captures of the best).
+pub const NEAR_MISS_CANDIDATES: usize = 64;
+
 impl Archive {
+    /// Names the capture closest to `bytes` (a file that matches no snapshot) and what differs:
+    /// see [`Archive::closest_capture`]; `file_name` hints the media type and the document.
+    pub fn near_miss(
+        &self,
+        bytes: &[u8],
+        file_name: Option<&str>,
+        context: usize,
+    ) -> Result<NearMiss> {
+        let media_type = crate::text::sniff_media_type(bytes, file_name);
+        let text = crate::text::extract_text(bytes, Some(&media_type));
+        if text.trim().is_empty() {
+            return Ok(NearMiss::NoText { media_type });
+        }
+        let stem = file_name.map(|n| n.rsplit_once('.').map_or(n, |(stem, _)| stem));
+        let Some((capture, similarity)) =
+            self.closest_capture(&text, stem, NEAR_MISS_CANDIDATES)?
+        else {
+            return Ok(NearMiss::NoneSimilar);
+        };
+        let diff = diff_texts(&self.capture_text(&capture)?, &text, context);
+        Ok(NearMiss::Closest {
+            capture,
+            similarity,
+            diff,
+        })
+    }
+
     /// Compares two captures: bytes first, then (when both have text) their extracted text,
     /// with `context` unchanged lines around each change. Both captures' bytes are read verified.
     pub fn diff_captures(

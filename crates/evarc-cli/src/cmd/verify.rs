@@ -4,13 +4,14 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use anyhow::{Context as _, Result};
+use evarc_provenance::compare::NearMiss;
 use evarc_provenance::model::Capture;
 use evarc_provenance::Archive;
 use evarc_store::{Blake3, DigestQuery, OpenMode, Sha256, SnapshotInfo};
 use serde_json::json;
 use sha2::Digest as _;
 
-use super::{text_time, thousands};
+use super::{text_diff, text_time, thousands};
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::context::open;
 use crate::exit::{OK, VERIFICATION_FAILED};
@@ -128,7 +129,8 @@ fn file(
             "✗ {shown} matches no snapshot in this archive (SHA-256 {sha}, {} bytes)",
             thousands(len)
         ))?;
-        out.value(&json!({"identical": false, "file": path, "sha256": sha.to_hex(), "blake3": b3.to_hex(), "size": len}))?;
+        let closest = near_miss(archive, path, len, out)?;
+        out.value(&json!({"identical": false, "file": path, "sha256": sha.to_hex(), "blake3": b3.to_hex(), "size": len, "closest": closest}))?;
         return Ok(VERIFICATION_FAILED);
     };
     let captures = named_by(archive, sha)?;
@@ -153,6 +155,60 @@ fn file(
     }
     out.value(&json!({"identical": true, "archived_copy_verified": true, "file": path, "snapshot": info_json(&info), "captures": captures}))?;
     Ok(OK)
+}
+
+/// Files larger than this are not compared by text (the near-miss search reads them whole).
+const NEAR_MISS_MAX_BYTES: u64 = 32 << 20;
+
+/// Names the archived capture closest to a file that matches none, and shows what differs.
+fn near_miss(
+    archive: &Archive,
+    path: &std::path::Path,
+    len: u64,
+    out: &mut Output,
+) -> Result<serde_json::Value> {
+    if len > NEAR_MISS_MAX_BYTES {
+        out.line(format!(
+            "  (not compared by text: larger than {} bytes)",
+            thousands(NEAR_MISS_MAX_BYTES)
+        ))?;
+        return Ok(json!(null));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str());
+    Ok(match archive.near_miss(&bytes, name, 2)? {
+        NearMiss::NoText { media_type } => {
+            out.line(format!(
+                "  no text could be extracted from it ({media_type}), so no closest capture can be named by text"
+            ))?;
+            json!({"no_text": media_type})
+        }
+        NearMiss::NoneSimilar => {
+            out.line("  no archived capture has similar text")?;
+            json!(null)
+        }
+        NearMiss::Closest {
+            capture,
+            similarity,
+            diff,
+        } => {
+            out.line(format!(
+                "  closest capture: {} captured {} sha256:{} ({:.0}% of its word sequences in common)",
+                capture.document,
+                text_time(capture.captured_at),
+                capture.sha256,
+                similarity * 100.0
+            ))?;
+            if diff.is_empty() {
+                out.line("  its extracted text is identical: only the bytes (markup, layout) differ")?;
+            } else {
+                out.line("  what differs from that capture's text (- archived, + this file):")?;
+                out.raw_text(&text_diff::render(&diff, !out.json && text_diff::colour_wanted()))?;
+                out.line(text_diff::summary(&diff))?;
+            }
+            json!({"capture": capture, "similarity": similarity, "lines_added": diff.lines_added, "lines_removed": diff.lines_removed, "lines_changed": diff.lines_changed, "hunks": diff.hunks})
+        }
+    })
 }
 
 fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
