@@ -19,5 +19,6 @@ mod export_log;
 mod packages;
 mod provenance_cli;
 mod store_cli;
+mod text_cli;
 mod tlog;
 mod url_capture;
