@@ -194,7 +194,7 @@ fn typographic_quotes_apostrophes_and_dashes_match_ascii_forms() {
 // Issue 10: an ambiguous quote is refused, listing each occurrence with its context.
 #[test]
 fn an_ambiguous_quote_is_refused_unless_an_occurrence_is_chosen() {
-    let text = "The provider may end the service. Later: the provider may end the service at once.";
+    let text = "the provider may end the service. Later: the provider may end the service at once.";
     let Err(AnchorError::Ambiguous {
         occurrences,
         quote,
