@@ -183,7 +183,10 @@ fn diff_shows_changed_lines_and_the_fate_of_each_provision() {
         text.contains("~    29 Last Updated: May [-5-]{+19+}, 2026\n"),
         "no word-level change: {text}"
     );
-    assert!(!text.contains("-    "), "an unchanged or changed line shown as removed: {text}");
+    assert!(
+        !text.contains("-    "),
+        "an unchanged or changed line shown as removed: {text}"
+    );
 
     // Explicit captures, either way round; the same capture twice is "identical".
     let run = fixture

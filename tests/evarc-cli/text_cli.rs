@@ -31,7 +31,12 @@ fn sha_of(run: &Run) -> String {
 #[test]
 fn diff_of_an_appended_paragraph_shows_only_the_new_paragraph() {
     let env = Env::new();
-    let one = capture(&env, "v1.html", b"<p>one</p><p>two</p>", "2026-01-01T00:00:00Z");
+    let one = capture(
+        &env,
+        "v1.html",
+        b"<p>one</p><p>two</p>",
+        "2026-01-01T00:00:00Z",
+    );
     let two = capture(
         &env,
         "v2.html",
@@ -58,7 +63,9 @@ fn diff_of_an_appended_paragraph_shows_only_the_new_paragraph() {
 fn diff_does_not_show_an_unchanged_last_clause_as_removed_and_re_added() {
     let env = Env::new();
     let clause = "50.4. You may not use the Services to build a competing foundation model.";
-    let v1 = format!("<!doctype html><h2>50.3 Use</h2><p>AWS will not train on Your Content.</p><p>{clause}</p>");
+    let v1 = format!(
+        "<!doctype html><h2>50.3 Use</h2><p>AWS will not train on Your Content.</p><p>{clause}</p>"
+    );
     let v2 = format!(
         "<!doctype html><h2>50.3 Use</h2><p>AWS will not train on Your Content.</p><p>{clause}</p><p>50.5. Abuse detection applies.</p>"
     );
@@ -76,7 +83,11 @@ fn diff_does_not_show_an_unchanged_last_clause_as_removed_and_re_added() {
         "{text}"
     );
     // JSON: the typed diff, nothing removed.
-    let json = Json::parse(&env.evarc(&["--json", "diff", "CA-D-00001"]).ok().stdout_text());
+    let json = Json::parse(
+        &env.evarc(&["--json", "diff", "CA-D-00001"])
+            .ok()
+            .stdout_text(),
+    );
     assert_eq!(json.str("outcome"), "changed");
     assert_eq!(json.int("lines_removed"), 0);
     assert_eq!(json.int("lines_added"), 1);
@@ -108,7 +119,11 @@ fn diff_of_a_long_paragraph_changed_by_one_word_shows_the_word() {
         ],
         "{text}"
     );
-    let json = Json::parse(&env.evarc(&["--json", "diff", "CA-D-00001"]).ok().stdout_text());
+    let json = Json::parse(
+        &env.evarc(&["--json", "diff", "CA-D-00001"])
+            .ok()
+            .stdout_text(),
+    );
     let line = json.at("hunks/0/lines/0");
     assert_eq!(line.str("op"), "changed");
     assert_eq!(line.str("words/1/op"), "removed");
@@ -120,8 +135,18 @@ fn diff_of_a_long_paragraph_changed_by_one_word_shows_the_word() {
 #[test]
 fn diff_of_documents_without_text_says_no_text_could_be_extracted() {
     let env = Env::new();
-    capture(&env, "a.pdf", b"%PDF-1.4\nfirst\n%%EOF\n", "2026-01-01T00:00:00Z");
-    capture(&env, "b.pdf", b"%PDF-1.4\nsecond\n%%EOF\n", "2026-01-02T00:00:00Z");
+    capture(
+        &env,
+        "a.pdf",
+        b"%PDF-1.4\nfirst\n%%EOF\n",
+        "2026-01-01T00:00:00Z",
+    );
+    capture(
+        &env,
+        "b.pdf",
+        b"%PDF-1.4\nsecond\n%%EOF\n",
+        "2026-01-02T00:00:00Z",
+    );
     let text = env.evarc(&["diff", "CA-D-00001"]).ok().stdout_text();
     let body: Vec<&str> = text.lines().skip(2).collect();
     assert_eq!(
@@ -140,7 +165,11 @@ fn diff_of_documents_without_text_says_no_text_could_be_extracted() {
         text.contains("no text could be extracted from either capture (application/octet-stream), so the text cannot be compared; the bytes differ (9 → 9 bytes)\n"),
         "{text}"
     );
-    let json = Json::parse(&env.evarc(&["--json", "diff", "CA-D-00001"]).ok().stdout_text());
+    let json = Json::parse(
+        &env.evarc(&["--json", "diff", "CA-D-00001"])
+            .ok()
+            .stdout_text(),
+    );
     assert_eq!(json.str("outcome"), "no_text");
     assert_eq!(json.str("no_text/from"), "application/octet-stream");
 }
@@ -150,17 +179,28 @@ fn text_prints_the_extracted_text_of_a_document_provision_or_hash() {
     let fixture = aws_fixture::build();
     let env = &fixture.env;
     let latest = env.evarc(&["text", DOCUMENT]).ok().stdout_text();
-    assert!(latest.contains("Output is Your Content & you may use it"), "{latest}");
-    assert!(latest.starts_with("AWS › Legal\n\nAWS Service Terms"), "{latest}");
+    assert!(
+        latest.contains("Output is Your Content & you may use it"),
+        "{latest}"
+    );
+    assert!(
+        latest.starts_with("AWS › Legal\n\nAWS Service Terms"),
+        "{latest}"
+    );
     // The same text by the latest capture's hash.
-    assert_eq!(env.evarc(&["text", SECOND_SHA256]).ok().stdout_text(), latest);
+    assert_eq!(
+        env.evarc(&["text", SECOND_SHA256]).ok().stdout_text(),
+        latest
+    );
     // A provision: the text of its capture (the first), where its quote is found.
     let first = env.evarc(&["text", "CA-P-011417"]).ok().stdout_text();
     assert_eq!(env.evarc(&["text", FIRST_SHA256]).ok().stdout_text(), first);
     assert!(first.contains("Output is Your Content.\n"), "{first}");
     // --at: the capture in force at a date (end of day) or an instant.
     assert_eq!(
-        env.evarc(&["text", DOCUMENT, "--at", "2026-05-19"]).ok().stdout_text(),
+        env.evarc(&["text", DOCUMENT, "--at", "2026-05-19"])
+            .ok()
+            .stdout_text(),
         first
     );
     assert_eq!(
@@ -175,7 +215,11 @@ fn text_prints_the_extracted_text_of_a_document_provision_or_hash() {
         .one_line_error(2, &["invalid date \"May 1\""]);
     env.evarc(&["text", "CA-P-011417", "--at", "2026-05-19"])
         .one_line_error(2, &["a date selects a capture of a document"]);
-    let json = Json::parse(&env.evarc(&["--json", "text", "CA-P-011417"]).ok().stdout_text());
+    let json = Json::parse(
+        &env.evarc(&["--json", "text", "CA-P-011417"])
+            .ok()
+            .stdout_text(),
+    );
     assert_eq!(format!("{}\n", json.str("text")), first);
     assert_eq!(json.str("capture/sha256"), FIRST_SHA256);
 }
@@ -183,9 +227,22 @@ fn text_prints_the_extracted_text_of_a_document_provision_or_hash() {
 #[test]
 fn a_provision_on_a_pdf_says_no_text_could_be_extracted() {
     let env = Env::new();
-    capture(&env, "a.pdf", b"%PDF-1.4\nfirst\n%%EOF\n", "2026-01-01T00:00:00Z");
+    capture(
+        &env,
+        "a.pdf",
+        b"%PDF-1.4\nfirst\n%%EOF\n",
+        "2026-01-01T00:00:00Z",
+    );
     let message = env
-        .evarc(&["provision", "add", "CA-D-00001", "--title", "T", "--quote", "first"])
+        .evarc(&[
+            "provision",
+            "add",
+            "CA-D-00001",
+            "--title",
+            "T",
+            "--quote",
+            "first",
+        ])
         .one_line_error(2, &["no text could be extracted", "(application/pdf)"]);
     assert!(!message.contains("closest passage"), "{message}");
     env.evarc(&["text", "CA-D-00001"])
@@ -203,7 +260,15 @@ fn an_ambiguous_quote_is_refused_listing_occurrences_unless_occurrence_is_given(
     );
     let before = env.state();
     let message = env
-        .evarc(&["provision", "add", "CA-D-00001", "--title", "End", "--quote", "end the service"])
+        .evarc(&[
+            "provision",
+            "add",
+            "CA-D-00001",
+            "--title",
+            "End",
+            "--quote",
+            "end the service",
+        ])
         .one_line_error(
             2,
             &[
@@ -214,12 +279,26 @@ fn an_ambiguous_quote_is_refused_listing_occurrences_unless_occurrence_is_given(
                 "choose one with --occurrence N",
             ],
         );
-    assert!(message.ends_with("; choose one with --occurrence N"), "{message}");
-    assert_eq!(env.state(), before, "a refused provision changed the archive");
+    assert!(
+        message.ends_with("; choose one with --occurrence N"),
+        "{message}"
+    );
+    assert_eq!(
+        env.state(),
+        before,
+        "a refused provision changed the archive"
+    );
     let run = env
         .evarc(&[
-            "provision", "add", "CA-D-00001", "--title", "End", "--quote", "end the service",
-            "--occurrence", "2",
+            "provision",
+            "add",
+            "CA-D-00001",
+            "--title",
+            "End",
+            "--quote",
+            "end the service",
+            "--occurrence",
+            "2",
         ])
         .ok();
     assert_eq!(run.stdout_text(), "CA-P-000001\n");
@@ -227,16 +306,33 @@ fn an_ambiguous_quote_is_refused_listing_occurrences_unless_occurrence_is_given(
     // The first occurrence is another provision.
     let run = env
         .evarc(&[
-            "provision", "add", "CA-D-00001", "--title", "End", "--quote", "end the service",
-            "--occurrence", "1",
+            "provision",
+            "add",
+            "CA-D-00001",
+            "--title",
+            "End",
+            "--quote",
+            "end the service",
+            "--occurrence",
+            "1",
         ])
         .ok();
     assert_eq!(run.stdout_text(), "CA-P-000002\n");
     env.evarc(&[
-        "provision", "add", "CA-D-00001", "--title", "End", "--quote", "end the service",
-        "--occurrence", "3",
+        "provision",
+        "add",
+        "CA-D-00001",
+        "--title",
+        "End",
+        "--quote",
+        "end the service",
+        "--occurrence",
+        "3",
     ])
-    .one_line_error(2, &["occurrence 3 of the quote was asked for, but it occurs 2 time(s)"]);
+    .one_line_error(
+        2,
+        &["occurrence 3 of the quote was asked for, but it occurs 2 time(s)"],
+    );
 }
 
 #[test]
@@ -252,12 +348,21 @@ fn provision_quote_file_and_typographic_quotes() {
     // Straight quotes and a hyphen match the curly quotes and the em dash.
     let run = env
         .evarc(&[
-            "provision", "add", "CA-D-00001", "--title", "Output", "--quote",
+            "provision",
+            "add",
+            "CA-D-00001",
+            "--title",
+            "Output",
+            "--quote",
             "\"Output\" means content generated by a model - as between you and AWS",
         ])
         .ok();
     assert_eq!(run.stdout_text(), "CA-P-000001\n");
-    let json = Json::parse(&env.evarc(&["--json", "show", "CA-P-000001"]).ok().stdout_text());
+    let json = Json::parse(
+        &env.evarc(&["--json", "show", "CA-P-000001"])
+            .ok()
+            .stdout_text(),
+    );
     assert_eq!(
         json.str("provision/selector/exact"),
         "“Output” means content generated by a model — as between you and AWS"
@@ -266,14 +371,25 @@ fn provision_quote_file_and_typographic_quotes() {
     let quote = env.write("quote.txt", "Filler words. ".repeat(2000).trim().as_bytes());
     let run = env
         .evarc(&[
-            "provision", "add", "CA-D-00001", "--title", "Filler", "--quote-file",
+            "provision",
+            "add",
+            "CA-D-00001",
+            "--title",
+            "Filler",
+            "--quote-file",
             path_str(&quote),
         ])
         .ok();
     assert_eq!(run.stdout_text(), "CA-P-000002\n");
     assert!(run.stderr.contains("characters 95–28094"), "{}", run.stderr);
     env.evarc(&[
-        "provision", "add", "CA-D-00001", "--title", "X", "--quote-file", "missing.txt",
+        "provision",
+        "add",
+        "CA-D-00001",
+        "--title",
+        "X",
+        "--quote-file",
+        "missing.txt",
     ])
     .one_line_error(2, &["cannot read the quote file missing.txt"]);
 }
@@ -284,50 +400,74 @@ fn verify_file_of_a_near_miss_names_the_closest_capture_and_shows_the_diff() {
     let env = &fixture.env;
     let original = std::fs::read_to_string(aws_fixture::fixture_path(aws_fixture::FIRST_FILE))
         .expect("fixture");
-    let altered = original.replace(
-        "you own the custom models",
-        "you may own the custom models",
-    );
+    let altered = original.replace("you own the custom models", "you may own the custom models");
     assert_ne!(altered, original);
     let path = env.write("exhibit.html", altered.as_bytes());
     let run = env.evarc(&["verify", "--file", path_str(&path)]).code(1);
     let text = env.normalize(&run.stdout_text());
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].starts_with("✗ [TMP]/exhibit.html matches no snapshot in this archive"), "{text}");
+    assert!(
+        lines[0].starts_with("✗ [TMP]/exhibit.html matches no snapshot in this archive"),
+        "{text}"
+    );
     assert_eq!(
         lines[1],
         format!("  closest capture: CA-D-00648 captured 2026-05-12 09:51:22 UTC sha256:{FIRST_SHA256} (97% of its word sequences in common)"),
         "{text}"
     );
-    assert_eq!(lines[2], "  what differs from that capture's text (- archived, + this file):");
+    assert_eq!(
+        lines[2],
+        "  what differs from that capture's text (- archived, + this file):"
+    );
     assert!(
         text.contains("~    19 As between you and AWS, you {+may +}own the custom models"),
         "{text}"
     );
-    assert!(text.ends_with("0 lines added, 0 lines removed, 1 line changed\n"), "{text}");
-    let json = Json::parse(&env.evarc(&["--json", "verify", "--file", path_str(&path)]).code(1).stdout_text());
+    assert!(
+        text.ends_with("0 lines added, 0 lines removed, 1 line changed\n"),
+        "{text}"
+    );
+    let json = Json::parse(
+        &env.evarc(&["--json", "verify", "--file", path_str(&path)])
+            .code(1)
+            .stdout_text(),
+    );
     assert_eq!(json.at("identical"), &Json::Bool(false));
     assert_eq!(json.str("closest/capture/sha256"), FIRST_SHA256);
     assert_eq!(json.int("closest/lines_changed"), 1);
 
     // Unrelated text names no capture.
-    let path = env.write("other.txt", b"Nothing like any archived page at all, really.");
-    let text = env.evarc(&["verify", "--file", path_str(&path)]).code(1).stdout_text();
-    assert!(text.ends_with("  no archived capture has similar text\n"), "{text}");
+    let path = env.write(
+        "other.txt",
+        b"Nothing like any archived page at all, really.",
+    );
+    let text = env
+        .evarc(&["verify", "--file", path_str(&path)])
+        .code(1)
+        .stdout_text();
+    assert!(
+        text.ends_with("  no archived capture has similar text\n"),
+        "{text}"
+    );
 }
 
 #[test]
 fn search_matches_urls_whatever_their_spelling_and_filters_by_capture_date() {
     let fixture = aws_fixture::build();
     let env = &fixture.env;
-    let expected = "CA-D-00648  AWS Bedrock — AWS Service Terms  <https://aws.amazon.com/service-terms/>\n";
+    let expected =
+        "CA-D-00648  AWS Bedrock — AWS Service Terms  <https://aws.amazon.com/service-terms/>\n";
     for spelling in [
         "https://aws.amazon.com/service-terms/",
         "https://aws.amazon.com/service-terms",
         "HTTPS://AWS.Amazon.com:443/service-terms",
         "aws.amazon.com/service-terms",
     ] {
-        assert_eq!(env.evarc(&["search", spelling]).ok().stdout_text(), expected, "{spelling}");
+        assert_eq!(
+            env.evarc(&["search", spelling]).ok().stdout_text(),
+            expected,
+            "{spelling}"
+        );
     }
     // Dates: the document has captures on 2026-05-12 and 2026-05-20.
     let within = |from: &str, to: &str| {
@@ -346,7 +486,10 @@ fn search_matches_urls_whatever_their_spelling_and_filters_by_capture_date() {
     assert_eq!(within("2026-05-21", ""), "");
     assert_eq!(within("2026-05-20T20:43:06Z", ""), "");
     // Provisions are dated by their capture: three are pinned to the first, one to the second.
-    let provisions = env.evarc(&["search", "AWS Bedrock", "--from", "2026-05-13"]).ok().stdout_text();
+    let provisions = env
+        .evarc(&["search", "AWS Bedrock", "--from", "2026-05-13"])
+        .ok()
+        .stdout_text();
     assert_eq!(
         provisions,
         format!("{expected}CA-P-012386  Automated Abuse Detection  (CA-D-00648)\n")

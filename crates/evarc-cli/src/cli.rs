@@ -231,7 +231,11 @@ pub struct ProvisionAddArgs {
     #[arg(long)]
     pub title: String,
     /// The clause, quoted exactly as it appears in the capture's text (`evarc text` prints it).
-    #[arg(long, required_unless_present = "quote_file", conflicts_with = "quote_file")]
+    #[arg(
+        long,
+        required_unless_present = "quote_file",
+        conflicts_with = "quote_file"
+    )]
     pub quote: Option<String>,
     /// Read the quote from this file (UTF-8), for quotes too long for the command line.
     #[arg(long, value_name = "FILE")]

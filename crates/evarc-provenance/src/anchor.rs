@@ -156,7 +156,11 @@ impl Normalized {
             return;
         }
         for c in segment.nfc() {
-            let c = if c.is_whitespace() { ' ' } else { fold_typographic(c) };
+            let c = if c.is_whitespace() {
+                ' '
+            } else {
+                fold_typographic(c)
+            };
             self.offsets.push(self.text.len());
             self.spans.push((start, end));
             self.text.push(c);
@@ -258,10 +262,9 @@ pub fn anchor_unique(
             quote: quote.to_owned(),
             closest: closest_passage(text, &norm, &needle),
         }),
-        (_, Some(n)) if n == 0 || n > count => Err(AnchorError::NoSuchOccurrence {
-            wanted: n,
-            count,
-        }),
+        (_, Some(n)) if n == 0 || n > count => {
+            Err(AnchorError::NoSuchOccurrence { wanted: n, count })
+        }
         (_, Some(n)) => Ok(selector_at(text, found[n - 1].0, found[n - 1].1)),
         (1, None) => Ok(selector_at(text, found[0].0, found[0].1)),
         (_, None) => Err(AnchorError::Ambiguous {

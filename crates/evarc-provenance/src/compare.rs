@@ -26,9 +26,7 @@ pub enum CaptureDiff {
 
 /// Extracted text, or the media type from which none could be extracted.
 pub fn text_or_media_type(text: &str, capture: &Capture) -> Option<String> {
-    text.trim()
-        .is_empty()
-        .then(|| capture.media_type.clone())
+    text.trim().is_empty().then(|| capture.media_type.clone())
 }
 
 /// What an archived capture looks like beside bytes that match no snapshot.
@@ -41,7 +39,7 @@ pub enum NearMiss {
     /// The most similar capture, the share of word 3-grams both texts have (0–1), and the diff
     /// from the capture's text to the bytes' text (empty: same text, other bytes).
     Closest {
-        capture: Capture,
+        capture: Box<Capture>,
         similarity: f64,
         diff: TextDiff,
     },
@@ -72,7 +70,7 @@ impl Archive {
         };
         let diff = diff_texts(&self.capture_text(&capture)?, &text, context);
         Ok(NearMiss::Closest {
-            capture,
+            capture: Box::new(capture),
             similarity,
             diff,
         })
@@ -96,10 +94,7 @@ impl Archive {
                 text_or_media_type(&new_text, newer),
             );
             if o.is_some() || n.is_some() {
-                CaptureDiff::NoText {
-                    older: o,
-                    newer: n,
-                }
+                CaptureDiff::NoText { older: o, newer: n }
             } else {
                 let diff = diff_texts(&old_text, &new_text, context);
                 if diff.is_empty() {
@@ -152,7 +147,12 @@ impl Archive {
         };
         // An older capture of the same document may be closer still.
         let mut best = (latest.clone(), score);
-        for capture in self.captures(&latest.document)?.into_iter().rev().take(limit) {
+        for capture in self
+            .captures(&latest.document)?
+            .into_iter()
+            .rev()
+            .take(limit)
+        {
             if capture.sha256 == latest.sha256 {
                 continue;
             }

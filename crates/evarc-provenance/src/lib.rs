@@ -12,8 +12,8 @@ pub mod anchor;
 mod archive;
 mod capture;
 mod citation;
-pub mod compare;
 pub mod cite;
+pub mod compare;
 mod error;
 pub mod id;
 mod keys;
@@ -31,7 +31,7 @@ pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use provision::ProvisionRequest;
 pub use query::{At, CaptureOf, SearchHit, SearchQuery};
-pub use url_norm::normalise_url;
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };
+pub use url_norm::normalise_url;

@@ -360,7 +360,10 @@ mod tests {
         let old = "The customer may terminate this agreement at any time by giving thirty days notice in writing.";
         let new = "The customer may terminate this agreement at any time by giving sixty days notice in writing.";
         let diff = diff_texts(old, new, 0);
-        assert_eq!((diff.lines_added, diff.lines_removed, diff.lines_changed), (0, 0, 1));
+        assert_eq!(
+            (diff.lines_added, diff.lines_removed, diff.lines_changed),
+            (0, 0, 1)
+        );
         let LineOp::Changed { words, .. } = &diff.hunks[0].lines[0] else {
             panic!("expected a changed line: {diff:?}");
         };
@@ -380,7 +383,10 @@ mod tests {
     #[test]
     fn unrelated_lines_are_removed_and_added_not_changed() {
         let diff = diff_texts("alpha beta gamma", "completely different words", 0);
-        assert_eq!((diff.lines_added, diff.lines_removed, diff.lines_changed), (1, 1, 0));
+        assert_eq!(
+            (diff.lines_added, diff.lines_removed, diff.lines_changed),
+            (1, 1, 0)
+        );
     }
 
     #[test]

@@ -18,9 +18,7 @@ pub fn normalise_url(url: &str) -> String {
     };
     // A port follows the last colon, unless that colon is inside an IPv6 literal.
     let (host, port) = match host_port.rsplit_once(':') {
-        Some((host, port))
-            if !port.contains(']') && port.chars().all(|c| c.is_ascii_digit()) =>
-        {
+        Some((host, port)) if !port.contains(']') && port.chars().all(|c| c.is_ascii_digit()) => {
             (host, Some(port))
         }
         _ => (host_port, None),
@@ -68,9 +66,15 @@ mod tests {
             assert_eq!(normalise_url(spelling), want, "{spelling}");
         }
         assert_eq!(normalise_url("http://x.test:80/"), "http://x.test");
-        assert_eq!(normalise_url("http://x.test:8080/a/"), "http://x.test:8080/a");
+        assert_eq!(
+            normalise_url("http://x.test:8080/a/"),
+            "http://x.test:8080/a"
+        );
         assert_eq!(normalise_url("https://x.test:80/"), "https://x.test:80");
-        assert_eq!(normalise_url("https://x.test/A/?q=B"), "https://x.test/A?q=B");
+        assert_eq!(
+            normalise_url("https://x.test/A/?q=B"),
+            "https://x.test/A?q=B"
+        );
         assert_eq!(normalise_url("http://[::1]:80/"), "http://[::1]");
         assert_eq!(normalise_url("aws.amazon.com/"), "aws.amazon.com");
     }

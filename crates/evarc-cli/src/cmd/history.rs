@@ -2,10 +2,10 @@
 
 use anyhow::{bail, Result};
 use evarc_provenance::anchor::{relocate, Relocation};
+use evarc_provenance::compare::CaptureDiff;
 use evarc_provenance::model::{Capture, Provision};
 use evarc_store::OpenMode;
 use serde_json::json;
-use evarc_provenance::compare::CaptureDiff;
 
 use super::{parse_document_id, text_diff, text_time, thousands};
 use crate::cli::{DiffArgs, GlobalArgs, HistoryArgs};
@@ -138,7 +138,10 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
             result["outcome"] = json!("same_text");
         }
         CaptureDiff::Changed(diff) => {
-            out.raw_text(&text_diff::render(diff, !out.json && text_diff::colour_wanted()))?;
+            out.raw_text(&text_diff::render(
+                diff,
+                !out.json && text_diff::colour_wanted(),
+            ))?;
             out.line(text_diff::summary(diff))?;
             result["outcome"] = json!("changed");
             result["lines_added"] = json!(diff.lines_added);

@@ -23,7 +23,9 @@ pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Res
         (Some(quote), _) => quote,
         (None, Some(path)) => std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the quote file {}", path.display()))?,
-        (None, None) => anyhow::bail!("a provision needs a quote: --quote TEXT or --quote-file FILE"),
+        (None, None) => {
+            anyhow::bail!("a provision needs a quote: --quote TEXT or --quote-file FILE")
+        }
     };
     let archive = open(global, OpenMode::ReadWrite)?;
     let (provision, created) = archive

@@ -200,10 +200,15 @@ fn near_miss(
                 similarity * 100.0
             ))?;
             if diff.is_empty() {
-                out.line("  its extracted text is identical: only the bytes (markup, layout) differ")?;
+                out.line(
+                    "  its extracted text is identical: only the bytes (markup, layout) differ",
+                )?;
             } else {
                 out.line("  what differs from that capture's text (- archived, + this file):")?;
-                out.raw_text(&text_diff::render(&diff, !out.json && text_diff::colour_wanted()))?;
+                out.raw_text(&text_diff::render(
+                    &diff,
+                    !out.json && text_diff::colour_wanted(),
+                ))?;
                 out.line(text_diff::summary(&diff))?;
             }
             json!({"capture": capture, "similarity": similarity, "lines_added": diff.lines_added, "lines_removed": diff.lines_removed, "lines_changed": diff.lines_changed, "hunks": diff.hunks})
