@@ -412,7 +412,7 @@ fn verify_file_of_a_near_miss_names_the_closest_capture_and_shows_the_diff() {
     );
     assert_eq!(
         lines[1],
-        format!("  closest capture: CA-D-00648 captured 2026-05-12 09:51:22 UTC sha256:{FIRST_SHA256} (97% of its word sequences in common)"),
+        format!("  closest capture: CA-D-00648 captured 2026-05-12 09:51:22 UTC sha256:{FIRST_SHA256} (96.9% of word sequences in common)"),
         "{text}"
     );
     assert_eq!(

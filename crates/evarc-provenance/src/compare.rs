@@ -64,7 +64,7 @@ impl Archive {
         }
         let stem = file_name.map(|n| n.rsplit_once('.').map_or(n, |(stem, _)| stem));
         let Some((capture, similarity)) =
-            self.closest_capture(&text, stem, NEAR_MISS_CANDIDATES)?
+            self.closest_capture(&text, bytes.len() as u64, stem, NEAR_MISS_CANDIDATES)?
         else {
             return Ok(NearMiss::NoneSimilar);
         };
@@ -107,14 +107,16 @@ impl Archive {
         Ok((outcome, old_text, new_text))
     }
 
-    /// The capture whose text is most like `text`, with its similarity (0–1), among at most
-    /// `limit` candidates: the latest capture of each document whose URL or title
-    /// `name_hint` names first, then the latest captures of the other documents closest in
-    /// text length; then every capture of the best document. None when nothing shares a word
+    /// The capture whose text is most like `text` (extracted from `bytes_len` bytes), with its
+    /// similarity (0–1), among at most `limit` candidates: the latest capture of each document
+    /// whose URL or title `name_hint` names first, then the latest captures of the other
+    /// documents closest in size; then up to `limit` captures of the best document (ties to
+    /// the one closest in size). None when nothing shares a word
     /// sequence with `text`.
     pub fn closest_capture(
         &self,
         text: &str,
+        bytes_len: u64,
         name_hint: Option<&str>,
         limit: usize,
     ) -> Result<Option<(Capture, f64)>> {
@@ -131,7 +133,7 @@ impl Archive {
             let named = hint.as_deref().is_some_and(|h| {
                 doc.source_url.to_lowercase().contains(h) || doc.title.to_lowercase() == h
             });
-            let distance = latest.byte_len.abs_diff(text.len() as u64);
+            let distance = latest.byte_len.abs_diff(bytes_len);
             candidates.push((!named, distance, latest));
         }
         candidates.sort_by_key(|(not_named, distance, _)| (*not_named, *distance));
@@ -146,6 +148,8 @@ impl Archive {
             return Ok(None);
         };
         // An older capture of the same document may be closer still.
+        // Ties (the same text in other bytes) go to the capture closest in size.
+        let size_gap = |c: &Capture| c.byte_len.abs_diff(bytes_len);
         let mut best = (latest.clone(), score);
         for capture in self
             .captures(&latest.document)?
@@ -157,7 +161,7 @@ impl Archive {
                 continue;
             }
             let score = jaccard(&wanted, &shingles(&self.capture_text(&capture)?));
-            if score > best.1 {
+            if score > best.1 || (score == best.1 && size_gap(&capture) < size_gap(&best.0)) {
                 best = (capture, score);
             }
         }

@@ -16,6 +16,10 @@ use similar::{Algorithm, ChangeTag, DiffOp};
 /// common to both (word diff, whitespace included).
 const PAIR_SIMILARITY: f64 = 0.5;
 
+/// How many of the next added lines a removed line is compared with when looking for its
+/// changed form (keeps pairing linear in long replaced runs).
+const PAIR_WINDOW: usize = 8;
+
 /// A diff of two texts.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct TextDiff {
@@ -194,6 +198,7 @@ fn push_replace(hunk: &mut Hunk, diff: &mut TextDiff, old: &[Line<'_>], new: &[L
         // The first remaining new line similar to this old one, if any.
         let paired = new[j..]
             .iter()
+            .take(PAIR_WINDOW)
             .position(|n| similarity(o.text, n.text) >= PAIR_SIMILARITY)
             .map(|k| j + k);
         let Some(k) = paired else {

@@ -193,11 +193,12 @@ fn near_miss(
             diff,
         } => {
             out.line(format!(
-                "  closest capture: {} captured {} sha256:{} ({:.0}% of its word sequences in common)",
+                "  closest capture: {} captured {} sha256:{} ({:.1}% of word sequences in common)",
                 capture.document,
                 text_time(capture.captured_at),
                 capture.sha256,
-                similarity * 100.0
+                // Rounded down: a near-miss never shows as 100%.
+                (similarity * 1000.0).floor() / 10.0
             ))?;
             if diff.is_empty() {
                 out.line(
