@@ -385,6 +385,35 @@ mod tests {
         );
     }
 
+    /// The JSON shape front ends (the CLI's --json, the server) hand on: pinned.
+    #[test]
+    fn serialises_with_op_tags() {
+        let diff = diff_texts(
+            "keep\n\nold word\n\ngone away entirely",
+            "keep\n\nnew word",
+            1,
+        );
+        let json = serde_json::to_value(&diff).expect("serialisable");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "hunks": [{"lines": [
+                    {"op": "equal", "old_line": 1, "new_line": 1, "text": "keep"},
+                    {"op": "changed", "old_line": 3, "new_line": 3, "old_text": "old word",
+                     "new_text": "new word", "words": [
+                        {"op": "removed", "text": "old"},
+                        {"op": "added", "text": "new"},
+                        {"op": "equal", "text": " word"},
+                    ]},
+                    {"op": "removed", "old_line": 5, "text": "gone away entirely"},
+                ]}],
+                "lines_added": 0,
+                "lines_removed": 1,
+                "lines_changed": 1,
+            })
+        );
+    }
+
     #[test]
     fn unrelated_lines_are_removed_and_added_not_changed() {
         let diff = diff_texts("alpha beta gamma", "completely different words", 0);

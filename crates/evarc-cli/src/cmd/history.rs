@@ -108,7 +108,19 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
         newer.sha256,
         text_time(newer.captured_at)
     ))?;
-    let mut result = json!({"document": id, "from": older, "to": newer});
+    // The same keys whatever the outcome: counts 0 and no hunks unless the text changed.
+    let mut result = json!({
+        "document": id,
+        "from": older,
+        "to": newer,
+        "outcome": null,
+        "no_text": null,
+        "lines_added": 0,
+        "lines_removed": 0,
+        "lines_changed": 0,
+        "diff": "",
+        "hunks": [],
+    });
     match &outcome {
         CaptureDiff::IdenticalBytes => {
             out.line("identical bytes: no change")?;
