@@ -16,6 +16,7 @@ mod util;
 mod citations;
 mod corpus;
 mod export_log;
+mod format_v2;
 mod packages;
 mod provenance_cli;
 mod store_cli;

@@ -5,4 +5,5 @@ mod cite;
 mod csl_schema;
 mod fixture;
 mod id;
+mod leaf_vectors;
 mod text;
