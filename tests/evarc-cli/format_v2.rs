@@ -40,7 +40,10 @@ fn replay(env: &Env, name: &str, args: &[String]) -> String {
     let out = File::create(&out_path).expect("create the output file");
     let err = out.try_clone().expect("share the output file with stderr");
     let fixture = path_str(env.path());
-    let args: Vec<String> = args.iter().map(|a| a.replace("{fixture}", fixture)).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{fixture}", fixture))
+        .collect();
     let status = env
         .command()
         .arg("--archive")
@@ -107,7 +110,11 @@ fn compare(path: &Path, actual: &str) -> Option<String> {
 fn a_format_2_archive_opens_verifies_and_cites_as_the_binary_that_wrote_it() {
     let env = unpack();
     let commands = commands();
-    assert!(commands.len() > 60, "commands.tsv lists {} commands", commands.len());
+    assert!(
+        commands.len() > 60,
+        "commands.tsv lists {} commands",
+        commands.len()
+    );
     let differences: Vec<String> = commands
         .iter()
         .filter_map(|(name, args)| compare(&expected_path(name), &replay(&env, name, args)))

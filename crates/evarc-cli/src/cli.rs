@@ -47,7 +47,8 @@ pub enum Command {
     Certify(CertifyArgs),
     /// The captures of a document over time, with the provisions anchored in each.
     History(HistoryArgs),
-    /// A readable diff of the extracted text of two captures of a document.
+    /// A readable diff of the extracted text of two captures of a document: added, removed and
+    /// changed paragraphs, with the changed words marked inside changed ones.
     Diff(DiffArgs),
     /// Everything known of one record (document, provision or snapshot hash).
     Show(ShowArgs),

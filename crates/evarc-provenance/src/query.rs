@@ -366,3 +366,26 @@ impl Archive {
         Ok(hits)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::At;
+
+    #[test]
+    fn a_date_covers_its_whole_utc_day_and_an_instant_itself() {
+        let day = At::parse("2026-05-12").expect("a date");
+        assert_eq!(day.lower_bound().to_rfc3339(), "2026-05-12T00:00:00+00:00");
+        assert_eq!(
+            day.upper_bound().to_rfc3339(),
+            "2026-05-12T23:59:59.999999999+00:00"
+        );
+        let instant = At::parse("2026-05-12T11:51:22+02:00").expect("an instant");
+        assert_eq!(
+            instant.upper_bound().to_rfc3339(),
+            "2026-05-12T09:51:22+00:00"
+        );
+        assert_eq!(instant.lower_bound(), instant.upper_bound());
+        let err = At::parse("12/05/2026").expect_err("not a date").to_string();
+        assert!(err.starts_with("invalid date \"12/05/2026\""), "{err}");
+    }
+}
