@@ -99,6 +99,7 @@ fn every_subcommand_prints_json_with_json() {
             "two",
         ],
         vec!["history", "CA-D-00001"],
+        vec!["text", "CA-D-00001"],
         vec!["diff", "CA-D-00001"],
         vec!["diff", "CA-D-00001", "--from", first.as_str()],
         vec!["show", "CA-D-00001"],
@@ -221,6 +222,7 @@ fn verify_file_json_has_one_shape_matched_or_not() {
             "archived_copy_verified",
             "blake3",
             "captures",
+            "closest",
             "error",
             "file",
             "identical",
@@ -600,7 +602,7 @@ fn config_unset_returns_settings_to_their_defaults() {
 }
 
 /// Every subcommand, as `evarc help` lists them, with its sub-subcommands.
-const SUBCOMMANDS: [&[&str]; 24] = [
+const SUBCOMMANDS: &[&[&str]] = &[
     &["init"],
     &["archive"],
     &["verify"],
@@ -625,6 +627,7 @@ const SUBCOMMANDS: [&[&str]; 24] = [
     &["key"],
     &["checkpoint"],
     &["prove"],
+    &["text"],
 ];
 
 #[test]

@@ -21,5 +21,6 @@ mod format_v2;
 mod packages;
 mod provenance_cli;
 mod store_cli;
+mod text_cli;
 mod tlog;
 mod url_capture;

@@ -178,7 +178,15 @@ fn diff_shows_changed_lines_and_the_fate_of_each_provision() {
         text.contains("  CA-P-012387 Résumé of Output Rights 🔒: changed; closest passage now: ")
     );
     assert!(text.contains("+    "), "no added line: {text}");
-    assert!(text.contains("-    "), "no removed line: {text}");
+    // Issue 10: a paragraph that changes by a few words is one changed line showing the words.
+    assert!(
+        text.contains("~    29 Last Updated: May [-5-]{+19+}, 2026\n"),
+        "no word-level change: {text}"
+    );
+    assert!(
+        !text.contains("-    "),
+        "an unchanged or changed line shown as removed: {text}"
+    );
 
     // Explicit captures, either way round; the same capture twice is "identical".
     let run = fixture

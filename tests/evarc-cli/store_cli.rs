@@ -199,7 +199,9 @@ fn verify_one_snapshot_a_file_and_the_whole_archive() {
     let text = env.normalize(&run.stdout_text());
     assert!(
         text.starts_with("✗ [TMP]/changed.bin matches no snapshot in this archive (SHA-256 ")
-            && text.ends_with(", 1,023 bytes)\n"),
+            && text.ends_with(
+                ", 1,023 bytes)\n  no text could be extracted from it (application/octet-stream), so no closest capture can be named by text\n"
+            ),
         "{text}"
     );
 

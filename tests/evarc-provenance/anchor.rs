@@ -1,4 +1,6 @@
-use evarc_provenance::anchor::{anchor, relocate, AnchorError, QuoteSelector, Relocation};
+use evarc_provenance::anchor::{
+    anchor, anchor_unique, relocate, AnchorError, QuoteSelector, Relocation,
+};
 
 const TEXT: &str = "Section 50.12 Intellectual Property.\nAs between you and AWS, you own the custom\nmodels that you create. Café “quoted” — done.";
 
@@ -163,4 +165,85 @@ fn relocation_prefers_matching_context() {
         relocate(new, &sel),
         Relocation::Moved { start: 12, end: 22 }
     );
+}
+
+// Issue 10: typographic quotes, apostrophes and dashes match their ASCII forms.
+#[test]
+fn typographic_quotes_apostrophes_and_dashes_match_ascii_forms() {
+    // ASCII quote, typographic text.
+    let sel = anchor(TEXT, "Café \"quoted\" - done.").expect("curly quotes and dash folded");
+    assert_eq!(sel.exact, "Café “quoted” — done.");
+    assert_eq!(slice(TEXT, sel.start, sel.end), sel.exact);
+    // Typographic quote, ASCII text.
+    let text = "Don't say \"never\" -- or 50-50.";
+    let sel = anchor(text, "Don’t say “never”").expect("apostrophe and quotes folded");
+    assert_eq!(sel.exact, "Don't say \"never\"");
+    let sel = anchor(text, "50–50").expect("en dash folded");
+    assert_eq!(sel.exact, "50-50");
+    // Other punctuation still has to match.
+    assert!(anchor(text, "Don't say «never»").is_ok());
+    assert!(matches!(
+        anchor(text, "Don't say (never)"),
+        Err(AnchorError::NotFound { .. })
+    ));
+}
+
+// Issue 10: an ambiguous quote is refused, listing each occurrence with its context.
+#[test]
+fn an_ambiguous_quote_is_refused_unless_an_occurrence_is_chosen() {
+    let text = "the provider may end the service. Later: the provider may end the service at once.";
+    let Err(AnchorError::Ambiguous { occurrences, quote }) =
+        anchor_unique(text, "the  provider may end", None)
+    else {
+        panic!("an ambiguous quote was accepted");
+    };
+    assert_eq!(quote, "the  provider may end");
+    assert_eq!(occurrences.len(), 2);
+    assert_eq!(
+        (
+            occurrences[0].number,
+            occurrences[0].start,
+            occurrences[0].end
+        ),
+        (1, 0, 20)
+    );
+    assert_eq!(occurrences[1].number, 2);
+    assert_eq!(
+        slice(text, occurrences[1].start, occurrences[1].end),
+        "the provider may end"
+    );
+    assert!(occurrences[1]
+        .context
+        .contains("Later: [the provider may end] the service at once."));
+    let message = anchor_unique(text, "the provider may end", None)
+        .expect_err("ambiguous")
+        .to_string();
+    assert!(
+        message.starts_with("the quote occurs 2 times in the captured text"),
+        "{message}"
+    );
+    assert!(message.contains("1 at characters 0–20"), "{message}");
+
+    let second = anchor_unique(text, "the provider may end", Some(2)).expect("second occurrence");
+    assert_eq!(
+        (second.start, second.end),
+        (occurrences[1].start, occurrences[1].end)
+    );
+    let first = anchor_unique(text, "the provider may end", Some(1)).expect("first occurrence");
+    assert_eq!(first.start, 0);
+    assert_eq!(
+        anchor_unique(text, "the provider may end", Some(3)),
+        Err(AnchorError::NoSuchOccurrence {
+            wanted: 3,
+            count: 2
+        })
+    );
+    // A quote that occurs once needs no choice; Some(1) is accepted too.
+    assert!(anchor_unique(text, "at once", None).is_ok());
+    assert!(anchor_unique(text, "at once", Some(1)).is_ok());
+    // Overlapping occurrences count separately.
+    assert!(matches!(
+        anchor_unique("aaa", "aa", None),
+        Err(AnchorError::Ambiguous { occurrences, .. }) if occurrences.len() == 2
+    ));
 }

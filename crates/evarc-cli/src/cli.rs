@@ -63,7 +63,8 @@ pub enum Command {
     ///
     /// Exit codes: 0 printed; 2 malformed or unknown document ID; 3 I/O or storage failure.
     History(HistoryArgs),
-    /// A readable diff of the extracted text of two captures of a document.
+    /// A readable diff of the extracted text of two captures of a document: added, removed and
+    /// changed paragraphs, with the changed words marked inside changed ones.
     ///
     /// Exit codes: 0 printed (whether or not the text changed); 1 stored bytes fail verification; 2 unknown document or capture, fewer than two captures; 3 I/O or storage failure.
     Diff(DiffArgs),
@@ -109,6 +110,20 @@ pub enum Command {
     ///
     /// Exit codes: 0 the proof verifies; 1 it does not (or --bytes do not hash to the leaf's SHA-256); 2 unreadable or malformed proof, checkpoint or key.
     VerifyProof(VerifyProofArgs),
+    /// Print the extracted text that quotes are anchored in (copy exact quotes from it).
+    ///
+    /// Exit codes: 0 printed; 2 unknown record or hash, no capture at that date, no text could be extracted; 3 I/O or storage failure.
+    Text(TextArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TextArgs {
+    /// A document (its latest capture), a provision (its capture) or a capture's SHA-256.
+    pub target: String,
+    /// The document's capture in force at this date (YYYY-MM-DD, end of day UTC) or instant
+    /// (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -270,9 +285,19 @@ pub struct ProvisionAddArgs {
     /// The provision's title.
     #[arg(long)]
     pub title: String,
-    /// The clause, quoted exactly as it appears in the capture's text.
-    #[arg(long)]
-    pub quote: String,
+    /// The clause, quoted exactly as it appears in the capture's text (`evarc text` prints it).
+    #[arg(
+        long,
+        required_unless_present = "quote_file",
+        conflicts_with = "quote_file"
+    )]
+    pub quote: Option<String>,
+    /// Read the quote from this file (UTF-8), for quotes too long for the command line.
+    #[arg(long, value_name = "FILE")]
+    pub quote_file: Option<PathBuf>,
+    /// When the quote occurs more than once, pin it to this occurrence (1 = first).
+    #[arg(long, value_name = "N")]
+    pub occurrence: Option<usize>,
     /// SHA-256 of the capture to pin to (default: the document's latest capture).
     #[arg(long, value_name = "SHA256")]
     pub capture: Option<String>,
@@ -348,8 +373,15 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 pub struct SearchArgs {
-    /// Text to look for (case-insensitive).
+    /// Text to look for (case-insensitive); a URL matches whatever its scheme/host case,
+    /// default port or trailing slash.
     pub text: String,
+    /// Only records with a capture taken on or after this date (YYYY-MM-DD) or instant.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only records with a capture taken on or before this date (YYYY-MM-DD) or instant.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -44,6 +44,43 @@ pub enum AnchorError {
         shorten(.closest)
     )]
     NotFound { quote: String, closest: String },
+    /// The quote occurs more than once and no occurrence was chosen.
+    #[error(
+        "the quote occurs {} times in the captured text; say which occurrence is meant: {}",
+        .occurrences.len(),
+        list_occurrences(.occurrences)
+    )]
+    Ambiguous {
+        quote: String,
+        occurrences: Vec<Occurrence>,
+    },
+    /// The chosen occurrence does not exist.
+    #[error("occurrence {wanted} of the quote was asked for, but it occurs {count} time(s)")]
+    NoSuchOccurrence { wanted: usize, count: usize },
+}
+
+/// One occurrence of a quote in a text: its number (from 1), where it is, and its context.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Occurrence {
+    pub number: usize,
+    /// Code point offsets in the text, end exclusive.
+    pub start: usize,
+    pub end: usize,
+    /// Up to 32 code points before, the passage, up to 32 after (whitespace runs as one space).
+    pub context: String,
+}
+
+fn list_occurrences(occurrences: &[Occurrence]) -> String {
+    occurrences
+        .iter()
+        .map(|o| {
+            format!(
+                "{} at characters {}–{} (\"{}\")",
+                o.number, o.start, o.end, o.context
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Text for one-line messages: runs of whitespace (line breaks included) become one space, and
@@ -119,7 +156,11 @@ impl Normalized {
             return;
         }
         for c in segment.nfc() {
-            let c = if c.is_whitespace() { ' ' } else { c };
+            let c = if c.is_whitespace() {
+                ' '
+            } else {
+                fold_typographic(c)
+            };
             self.offsets.push(self.text.len());
             self.spans.push((start, end));
             self.text.push(c);
@@ -148,6 +189,19 @@ fn starts_segment(prev: Option<char>, c: char) -> bool {
     }
 }
 
+/// Typographic quotes, apostrophes and dashes read as their ASCII forms, so that a quote typed
+/// with straight quotes matches text set with curly ones (and the other way round).
+fn fold_typographic(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' => '"',
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+        | '\u{2212}' => '-',
+        other => other,
+    }
+}
+
 /// Normalises a quote for matching: NFC, whitespace runs → one space, trimmed.
 fn normalize_quote(quote: &str) -> String {
     let mut out = String::with_capacity(quote.len());
@@ -157,7 +211,7 @@ fn normalize_quote(quote: &str) -> String {
                 out.push(' ');
             }
         } else {
-            out.push(c);
+            out.push(fold_typographic(c));
         }
     }
     if out.ends_with(' ') {
@@ -178,6 +232,56 @@ pub fn anchor(text: &str, quote: &str) -> Result<QuoteSelector, AnchorError> {
         None => Err(AnchorError::NotFound {
             quote: quote.to_owned(),
             closest: closest_passage(text, &norm, &needle),
+        }),
+    }
+}
+
+/// Anchors `quote` in `text`, refusing an ambiguous quote: with `occurrence` None the quote
+/// must occur exactly once; `Some(n)` picks the n-th occurrence (from 1, in text order).
+pub fn anchor_unique(
+    text: &str,
+    quote: &str,
+    occurrence: Option<usize>,
+) -> Result<QuoteSelector, AnchorError> {
+    let needle = normalize_quote(quote);
+    if needle.is_empty() {
+        return Err(AnchorError::EmptyQuote);
+    }
+    let norm = Normalized::new(text);
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some((start, end)) = find_normalized(&norm, &needle, from) {
+        found.push((start, end));
+        // Occurrences may overlap: look again from the next normalised char.
+        let pos = from + norm.text[from..].find(needle.as_str()).unwrap_or(0);
+        from = pos + norm.text[pos..].chars().next().map_or(1, char::len_utf8);
+    }
+    let count = found.len();
+    match (count, occurrence) {
+        (0, _) => Err(AnchorError::NotFound {
+            quote: quote.to_owned(),
+            closest: closest_passage(text, &norm, &needle),
+        }),
+        (_, Some(n)) if n == 0 || n > count => {
+            Err(AnchorError::NoSuchOccurrence { wanted: n, count })
+        }
+        (_, Some(n)) => Ok(selector_at(text, found[n - 1].0, found[n - 1].1)),
+        (1, None) => Ok(selector_at(text, found[0].0, found[0].1)),
+        (_, None) => Err(AnchorError::Ambiguous {
+            quote: quote.to_owned(),
+            occurrences: found
+                .iter()
+                .enumerate()
+                .map(|(i, &(start, end))| {
+                    let sel = selector_at(text, start, end);
+                    Occurrence {
+                        number: i + 1,
+                        start: sel.start,
+                        end: sel.end,
+                        context: shorten(&format!("{}[{}]{}", sel.prefix, sel.exact, sel.suffix)),
+                    }
+                })
+                .collect(),
         }),
     }
 }
@@ -256,7 +360,11 @@ pub fn relocate(new_text: &str, sel: &QuoteSelector) -> Relocation {
             end: found.end,
         },
         Err(AnchorError::NotFound { closest, .. }) => Relocation::Changed { closest },
-        Err(AnchorError::EmptyQuote) => Relocation::Changed {
+        Err(
+            AnchorError::EmptyQuote
+            | AnchorError::Ambiguous { .. }
+            | AnchorError::NoSuchOccurrence { .. },
+        ) => Relocation::Changed {
             closest: String::new(),
         },
     }

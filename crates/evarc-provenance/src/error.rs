@@ -36,6 +36,14 @@ pub enum ProvenanceError {
         sha256: String,
         hint: String,
     },
+    #[error("no text could be extracted from capture sha256:{sha256} of {document} ({media_type}), so there is no text to quote")]
+    NoText {
+        document: String,
+        sha256: String,
+        media_type: String,
+    },
+    #[error("{document} has no capture in force at {at} (its first capture is later)")]
+    NoCaptureAt { document: String, at: String },
     #[error("{document} has no captures yet")]
     NoCaptures { document: String },
     #[error("{0}")]

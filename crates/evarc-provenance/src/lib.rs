@@ -13,6 +13,7 @@ mod archive;
 mod capture;
 mod citation;
 pub mod cite;
+pub mod compare;
 mod error;
 pub mod id;
 mod index;
@@ -23,14 +24,17 @@ mod provision;
 mod query;
 pub mod safe_text;
 pub mod text;
+pub mod text_diff;
 mod tlog;
+mod url_norm;
 
 pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use provision::ProvisionRequest;
-pub use query::SearchHit;
+pub use query::{At, CaptureOf, SearchHit, SearchQuery};
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };
+pub use url_norm::normalise_url;

@@ -26,10 +26,22 @@ pub struct ProvisionRequest {
 
 impl Archive {
     /// Registers a provision, or returns the existing one for the same document, capture and
-    /// quote (`false`). The quote must occur in the capture's extracted text.
+    /// quote (`false`). The quote must occur exactly once in the capture's extracted text (see
+    /// [`Archive::add_provision_at`] to choose among several occurrences).
     pub fn add_provision(
         &self,
         request: ProvisionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Provision, bool)> {
+        self.add_provision_at(request, None, now)
+    }
+
+    /// [`Archive::add_provision`], pinning the quote to its `occurrence`-th occurrence (from 1)
+    /// when it occurs more than once; None refuses an ambiguous quote, listing the occurrences.
+    pub fn add_provision_at(
+        &self,
+        request: ProvisionRequest,
+        occurrence: Option<usize>,
         now: DateTime<Utc>,
     ) -> Result<(Provision, bool)> {
         let title = request.title.trim();
@@ -54,12 +66,17 @@ impl Archive {
             None => self.latest_capture(&document.id)?,
         };
         let sha = parse_sha(&capture.sha256)?;
+        // A later occurrence of the same quote is a different provision.
+        let key_quote = match occurrence {
+            Some(n) if n > 1 => format!("{}\u{0}#{n}", request.quote),
+            _ => request.quote.clone(),
+        };
         let by_key =
-            keys::provision_by_key(document.id.seq(), &sha, capture.captured_at, &request.quote);
+            keys::provision_by_key(document.id.seq(), &sha, capture.captured_at, &key_quote);
         if let Some(existing) = self.existing_provision(&by_key)? {
             return Ok((existing, false));
         }
-        let selector = self.anchor_in(&capture, &request.quote)?;
+        let selector = self.anchor_occurrence_in(&capture, &request.quote, occurrence)?;
         let _guard = self.write_lock();
         if let Some(existing) = self.existing_provision(&by_key)? {
             return Ok((existing, false));
@@ -94,18 +111,51 @@ impl Archive {
         Ok((provision, true))
     }
 
-    /// Anchors `quote` in the extracted text of `capture`, reading its bytes verified.
+    /// Anchors `quote` in the extracted text of `capture`, reading its bytes verified (first
+    /// occurrence).
     pub fn anchor_in(
         &self,
         capture: &Capture,
         quote: &str,
     ) -> Result<crate::anchor::QuoteSelector> {
-        let text = self.capture_text(capture)?;
+        let text = self.quotable_text(capture)?;
         crate::anchor::anchor(&text, quote).map_err(|source| ProvenanceError::QuoteNotFound {
             document: capture.document.to_string(),
             sha256: capture.sha256.clone(),
             source,
         })
+    }
+
+    /// Anchors `quote` in the extracted text of `capture`: exactly one occurrence, or the
+    /// `occurrence`-th ([`crate::anchor::anchor_unique`]).
+    pub fn anchor_occurrence_in(
+        &self,
+        capture: &Capture,
+        quote: &str,
+        occurrence: Option<usize>,
+    ) -> Result<crate::anchor::QuoteSelector> {
+        let text = self.quotable_text(capture)?;
+        crate::anchor::anchor_unique(&text, quote, occurrence).map_err(|source| {
+            ProvenanceError::QuoteNotFound {
+                document: capture.document.to_string(),
+                sha256: capture.sha256.clone(),
+                source,
+            }
+        })
+    }
+
+    /// The extracted text of a capture, or [`ProvenanceError::NoText`] when none could be
+    /// extracted (a PDF, a binary, a page without text).
+    pub fn quotable_text(&self, capture: &Capture) -> Result<String> {
+        let text = self.capture_text(capture)?;
+        if text.trim().is_empty() {
+            return Err(ProvenanceError::NoText {
+                document: capture.document.to_string(),
+                sha256: capture.sha256.clone(),
+                media_type: capture.media_type.clone(),
+            });
+        }
+        Ok(text)
     }
 
     /// The extracted text of a capture (docs/text-extraction.md), from verified bytes.

@@ -1,5 +1,6 @@
 //! Reading records back: documents, captures, provisions, search.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use evarc_store::Sha256;
 
 use crate::archive::{decode, Archive};
@@ -7,6 +8,88 @@ use crate::error::{ProvenanceError, Result};
 use crate::id::{DocumentId, ProvisionId, RecordId};
 use crate::keys;
 use crate::model::{Capture, Document, Provision};
+
+/// An instant to look a document up at: a UTC instant, or a calendar date (UTC), meaning the
+/// end of that day: the capture in force at a date is the last one taken on or before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    Instant(DateTime<Utc>),
+    Date(NaiveDate),
+}
+
+impl At {
+    /// Parses `YYYY-MM-DD` or RFC 3339 (`2026-05-12T09:51:22Z`, any offset).
+    pub fn parse(text: &str) -> Result<At> {
+        let text = text.trim();
+        if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            return Ok(At::Date(date));
+        }
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| At::Instant(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                ProvenanceError::InvalidInput(format!(
+                    "invalid date {text:?}: expected YYYY-MM-DD or RFC 3339, e.g. 2026-05-12T09:51:22Z"
+                ))
+            })
+    }
+
+    /// The last instant covered: the instant itself, or the last nanosecond of the date.
+    pub fn upper_bound(self) -> DateTime<Utc> {
+        match self {
+            At::Instant(t) => t,
+            At::Date(d) => d
+                .and_hms_nano_opt(23, 59, 59, 999_999_999)
+                .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc()),
+        }
+    }
+
+    /// The first instant covered: the instant itself, or midnight at the start of the date.
+    pub fn lower_bound(self) -> DateTime<Utc> {
+        match self {
+            At::Instant(t) => t,
+            At::Date(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
+        }
+    }
+}
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Instant(t) => f.write_str(&crate::cite::text_time(*t)),
+            At::Date(d) => write!(f, "{d} (end of day, UTC)"),
+        }
+    }
+}
+
+/// What [`Archive::search_with`] looks for.
+#[derive(Clone, Debug, Default)]
+pub struct SearchQuery {
+    /// Text looked for in entity, title, URL or quote (case-insensitive); a URL is also
+    /// compared normalised ([`crate::normalise_url`]).
+    pub text: String,
+    /// Only records with a capture taken at or after this.
+    pub from: Option<At>,
+    /// Only records with a capture taken at or before this.
+    pub to: Option<At>,
+}
+
+impl SearchQuery {
+    fn in_range(&self, at: DateTime<Utc>) -> bool {
+        self.from.is_none_or(|f| at >= f.lower_bound())
+            && self.to.is_none_or(|t| at <= t.upper_bound())
+    }
+
+    fn dated(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+}
+
+/// A record whose capture is wanted ([`Archive::capture_of`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaptureOf {
+    Record(RecordId),
+    Snapshot(Sha256),
+}
 
 /// One record found by [`Archive::search`].
 #[derive(Clone, Debug)]
@@ -84,6 +167,56 @@ impl Archive {
             .last_record_at_or_before(&prefix, &bound)?
             .map(|(k, v)| decode(&k, &v))
             .transpose()
+    }
+
+    /// The capture of the document in force at `at`: the last one taken at or before it.
+    pub fn capture_in_force_at(&self, id: &DocumentId, at: At) -> Result<Capture> {
+        self.document(id)?;
+        self.previous_capture(id, at.upper_bound())?
+            .ok_or_else(|| match self.latest_capture(id) {
+                Err(err) => err,
+                Ok(_) => ProvenanceError::NoCaptureAt {
+                    document: id.to_string(),
+                    at: at.to_string(),
+                },
+            })
+    }
+
+    /// The capture whose text a record's quotes are anchored in: a document's latest capture
+    /// (or the one in force `at`), a provision's capture, or the latest capture with these
+    /// bytes.
+    pub fn capture_of(&self, record: &CaptureOf, at: Option<At>) -> Result<Capture> {
+        match (record, at) {
+            (CaptureOf::Record(RecordId::Document(id)), None) => {
+                self.document(id)?;
+                self.latest_capture(id)
+            }
+            (CaptureOf::Record(RecordId::Document(id)), Some(at)) => {
+                self.capture_in_force_at(id, at)
+            }
+            (CaptureOf::Record(RecordId::Provision(id)), None) => {
+                let provision = self.provision(id)?;
+                let sha = Sha256::from_hex(&provision.capture.sha256)?;
+                self.capture_at(&provision.document, provision.capture.captured_at, sha)?
+                    .ok_or_else(|| ProvenanceError::RecordCorrupt {
+                        key: id.to_string(),
+                        reason: format!(
+                            "its capture sha256:{} of {} is not recorded",
+                            provision.capture.sha256, provision.document
+                        ),
+                    })
+            }
+            (CaptureOf::Snapshot(sha), None) => self
+                .captures_with_sha(*sha)?
+                .into_iter()
+                .max_by_key(|c| c.captured_at)
+                .ok_or_else(|| ProvenanceError::UnknownRecord {
+                    id: format!("capture with SHA-256 {sha}"),
+                }),
+            (_, Some(_)) => Err(ProvenanceError::InvalidInput(
+                "a date selects a capture of a document; a provision or a SHA-256 names one capture already".into(),
+            )),
+        }
     }
 
     /// The captures of a document, oldest first.
@@ -191,19 +324,48 @@ impl Archive {
     /// Documents and provisions whose entity, title, URL or quote contains `text`
     /// (case-insensitive).
     pub fn search(&self, text: &str) -> Result<Vec<SearchHit>> {
-        let needle = text.trim().to_lowercase();
+        self.search_with(&SearchQuery {
+            text: text.to_owned(),
+            ..SearchQuery::default()
+        })
+    }
+
+    /// Documents and provisions matching `query`: the text in entity, title, URL or quote
+    /// (case-insensitive; URLs also compared normalised, so scheme/host case, a default port or
+    /// a trailing slash make no difference). With dates, a document matches when one of its
+    /// captures was taken in the range, a provision when its capture was.
+    pub fn search_with(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        let needle = query.text.trim().to_lowercase();
+        let url_needle = crate::normalise_url(&query.text).to_lowercase();
         let hit = |fields: &[&str]| fields.iter().any(|f| f.to_lowercase().contains(&needle));
+        let url_hit = |url: &str| {
+            !url_needle.is_empty()
+                && crate::normalise_url(url)
+                    .to_lowercase()
+                    .contains(&url_needle)
+        };
         let mut hits = Vec::new();
         let documents = self.documents()?;
         for doc in &documents {
-            if hit(&[&doc.entity, &doc.title, &doc.source_url]) {
-                hits.push(SearchHit::Document(doc.clone()));
+            if !(hit(&[&doc.entity, &doc.title, &doc.source_url]) || url_hit(&doc.source_url)) {
+                continue;
             }
+            if query.dated()
+                && !self
+                    .captures(&doc.id)?
+                    .iter()
+                    .any(|c| query.in_range(c.captured_at))
+            {
+                continue;
+            }
+            hits.push(SearchHit::Document(doc.clone()));
         }
         for prov in self.provisions()? {
             let doc = documents.iter().find(|d| d.id == prov.document);
             let entity = doc.map_or("", |d| d.entity.as_str());
-            if hit(&[&prov.title, &prov.quote, entity]) {
+            if hit(&[&prov.title, &prov.quote, entity])
+                && (!query.dated() || query.in_range(prov.capture.captured_at))
+            {
                 hits.push(SearchHit::Provision(prov));
             }
         }
@@ -214,4 +376,27 @@ impl Archive {
 /// Entities and titles are the same whatever their letter case.
 pub(crate) fn same_label(a: &str, b: &str) -> bool {
     a == b || a.to_lowercase() == b.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::At;
+
+    #[test]
+    fn a_date_covers_its_whole_utc_day_and_an_instant_itself() {
+        let day = At::parse("2026-05-12").expect("a date");
+        assert_eq!(day.lower_bound().to_rfc3339(), "2026-05-12T00:00:00+00:00");
+        assert_eq!(
+            day.upper_bound().to_rfc3339(),
+            "2026-05-12T23:59:59.999999999+00:00"
+        );
+        let instant = At::parse("2026-05-12T11:51:22+02:00").expect("an instant");
+        assert_eq!(
+            instant.upper_bound().to_rfc3339(),
+            "2026-05-12T09:51:22+00:00"
+        );
+        assert_eq!(instant.lower_bound(), instant.upper_bound());
+        let err = At::parse("12/05/2026").expect_err("not a date").to_string();
+        assert!(err.starts_with("invalid date \"12/05/2026\""), "{err}");
+    }
 }

@@ -1,15 +1,13 @@
 //! `evarc history` and `evarc diff`: a document over time.
 
-use std::fmt::Write as _;
-
 use anyhow::{bail, Result};
 use evarc_provenance::anchor::{relocate, Relocation};
+use evarc_provenance::compare::CaptureDiff;
 use evarc_provenance::model::{Capture, Provision};
 use evarc_store::OpenMode;
 use serde_json::json;
-use similar::{ChangeTag, TextDiff};
 
-use super::{parse_document_id, text_time, thousands};
+use super::{parse_document_id, text_diff, text_time, thousands};
 use crate::cli::{DiffArgs, GlobalArgs, HistoryArgs};
 use crate::context::open;
 use crate::output::Output;
@@ -86,40 +84,7 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
         );
     }
     let (older, newer) = archive.capture_pair(&id, args.from.as_deref(), args.to.as_deref())?;
-    let old_text = archive.capture_text(&older)?;
-    let new_text = archive.capture_text(&newer)?;
-    let diff = TextDiff::from_lines(&old_text, &new_text);
-    let mut rendered = String::new();
-    let (mut added, mut removed) = (0usize, 0usize);
-    for (i, group) in diff.grouped_ops(args.context).iter().enumerate() {
-        if i > 0 {
-            rendered.push_str("…\n");
-        }
-        for op in group {
-            for change in diff.iter_changes(op) {
-                let (sign, line_no) = match change.tag() {
-                    ChangeTag::Delete => {
-                        removed += 1;
-                        ("-", change.old_index())
-                    }
-                    ChangeTag::Insert => {
-                        added += 1;
-                        ("+", change.new_index())
-                    }
-                    ChangeTag::Equal => (" ", change.new_index()),
-                };
-                let _ = write!(
-                    rendered,
-                    "{sign}{:>6} {}",
-                    line_no.map_or(0, |n| n + 1),
-                    change.value()
-                );
-                if change.missing_newline() {
-                    rendered.push('\n');
-                }
-            }
-        }
-    }
+    let (outcome, _old_text, new_text) = archive.diff_captures(&older, &newer, args.context)?;
     out.line(format!(
         "--- {} sha256:{} ({})",
         id,
@@ -132,14 +97,62 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
         newer.sha256,
         text_time(newer.captured_at)
     ))?;
-    if older.sha256 == newer.sha256 {
-        out.line("identical bytes: no change")?;
-    } else if added + removed == 0 {
-        out.line("the bytes differ, but their extracted text is identical")?;
-    } else {
-        out.raw_text(&rendered)?;
-        out.line(format!("{added} lines added, {removed} lines removed"))?;
+    // The same keys whatever the outcome: counts 0 and no hunks unless the text changed.
+    let mut result = json!({
+        "document": id,
+        "from": older,
+        "to": newer,
+        "outcome": null,
+        "no_text": null,
+        "lines_added": 0,
+        "lines_removed": 0,
+        "lines_changed": 0,
+        "diff": "",
+        "hunks": [],
+    });
+    match &outcome {
+        CaptureDiff::IdenticalBytes => {
+            out.line("identical bytes: no change")?;
+            result["outcome"] = json!("identical_bytes");
+        }
+        CaptureDiff::NoText {
+            older: old_type,
+            newer: new_type,
+        } => {
+            let which = match (old_type, new_type) {
+                (Some(o), Some(n)) if o == n => format!("either capture ({o})"),
+                (Some(o), Some(n)) => format!("either capture (older: {o}; newer: {n})"),
+                (Some(o), None) => format!("the older capture ({o})"),
+                (None, Some(n)) => format!("the newer capture ({n})"),
+                (None, None) => "either capture".to_owned(),
+            };
+            out.line(format!(
+                "no text could be extracted from {which}, so the text cannot be compared; the bytes differ ({} → {} bytes)",
+                thousands(older.byte_len),
+                thousands(newer.byte_len)
+            ))?;
+            result["outcome"] = json!("no_text");
+            result["no_text"] = json!({"from": old_type, "to": new_type});
+        }
+        CaptureDiff::SameText => {
+            out.line("the bytes differ, but their extracted text is identical")?;
+            result["outcome"] = json!("same_text");
+        }
+        CaptureDiff::Changed(diff) => {
+            out.raw_text(&text_diff::render(
+                diff,
+                !out.json && text_diff::colour_wanted(),
+            ))?;
+            out.line(text_diff::summary(diff))?;
+            result["outcome"] = json!("changed");
+            result["lines_added"] = json!(diff.lines_added);
+            result["lines_removed"] = json!(diff.lines_removed);
+            result["lines_changed"] = json!(diff.lines_changed);
+            result["diff"] = json!(text_diff::render(diff, false));
+            result["hunks"] = json!(diff.hunks);
+        }
     }
+    let newer_has_text = !matches!(&outcome, CaptureDiff::NoText { newer: Some(_), .. });
     let provisions: Vec<_> = archive
         .provisions_of(&id)?
         .into_iter()
@@ -151,6 +164,14 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
         out.line("Provisions of the older capture, in the newer one:")?;
     }
     for provision in &provisions {
+        if !newer_has_text {
+            out.line(format!(
+                "  {} {}: cannot be checked: the newer capture has no text",
+                provision.id, provision.title
+            ))?;
+            fates.push(json!({"provision": provision.id, "status": "unchecked", "detail": null}));
+            continue;
+        }
         let (word, detail) = match relocate(&new_text, &provision.selector) {
             Relocation::Unchanged => ("unchanged", json!(null)),
             Relocation::Moved { start, end } => (
@@ -176,14 +197,7 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
         ))?;
         fates.push(json!({"provision": provision.id, "status": word, "detail": detail}));
     }
-    out.value(&json!({
-        "document": id,
-        "from": older,
-        "to": newer,
-        "lines_added": added,
-        "lines_removed": removed,
-        "diff": rendered,
-        "provisions": fates,
-    }))?;
+    result["provisions"] = json!(fates);
+    out.value(&result)?;
     Ok(crate::exit::OK)
 }

@@ -12,6 +12,8 @@ mod import_warc;
 mod init;
 mod provision;
 mod show;
+mod text;
+mod text_diff;
 mod tlog;
 mod verify;
 
@@ -52,6 +54,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             )
         }
         Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
+        Command::Text(args) => text::run(g, args, &mut out),
     }?;
     out.flush()?;
     Ok(code)

@@ -1,8 +1,9 @@
 //! `evarc provision add`: pin a titled clause to a capture by a quote.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
+use evarc_provenance::anchor::AnchorError;
 use evarc_provenance::id::ProvisionId;
-use evarc_provenance::ProvisionRequest;
+use evarc_provenance::{ProvenanceError, ProvisionRequest};
 use evarc_store::OpenMode;
 use serde_json::json;
 
@@ -18,19 +19,45 @@ pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Res
         .as_deref()
         .map(|text| text.trim().parse::<ProvisionId>())
         .transpose()?;
+    let quote = match (args.quote, &args.quote_file) {
+        (Some(quote), _) => quote,
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the quote file {}", path.display()))?,
+        (None, None) => {
+            anyhow::bail!("a provision needs a quote: --quote TEXT or --quote-file FILE")
+        }
+    };
     let archive = open(global, OpenMode::ReadWrite)?;
-    let (provision, created) = archive.add_provision(
-        ProvisionRequest {
-            document,
-            title: args.title,
-            quote: args.quote,
-            capture: args.capture,
-            id,
-            severity: args.severity,
-            categories: args.categories,
-        },
-        now(),
-    )?;
+    let (provision, created) = archive
+        .add_provision_at(
+            ProvisionRequest {
+                document,
+                title: args.title,
+                quote,
+                capture: args.capture,
+                id,
+                severity: args.severity,
+                categories: args.categories,
+            },
+            args.occurrence,
+            now(),
+        )
+        .map_err(|err| {
+            let ambiguous = matches!(
+                &err,
+                ProvenanceError::QuoteNotFound {
+                    source: AnchorError::Ambiguous { .. },
+                    ..
+                }
+            );
+            let err = anyhow::Error::from(err);
+            if ambiguous {
+                // The problem first, the hint after.
+                anyhow::anyhow!("{err:#}; choose one with --occurrence N")
+            } else {
+                err
+            }
+        })?;
     out.line(provision.id.to_string())?;
     if !created {
         eprintln!(

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use evarc_provenance::id::RecordId;
-use evarc_provenance::SearchHit;
+use evarc_provenance::{At, SearchHit, SearchQuery};
 use evarc_store::{DigestQuery, OpenMode};
 use serde_json::json;
 
@@ -131,8 +131,13 @@ pub fn search(global: &GlobalArgs, args: SearchArgs, out: &mut Output) -> Result
     if args.text.trim().is_empty() {
         anyhow::bail!("search needs some text to look for");
     }
+    let query = SearchQuery {
+        text: args.text.clone(),
+        from: args.from.as_deref().map(At::parse).transpose()?,
+        to: args.to.as_deref().map(At::parse).transpose()?,
+    };
     let archive = open(global, OpenMode::ReadOnly)?;
-    let hits = archive.search(&args.text)?;
+    let hits = archive.search_with(&query)?;
     let mut rows = Vec::new();
     for hit in &hits {
         match hit {

@@ -4,13 +4,14 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use anyhow::{Context as _, Result};
+use evarc_provenance::compare::NearMiss;
 use evarc_provenance::model::Capture;
 use evarc_provenance::Archive;
 use evarc_store::{Blake3, DigestQuery, OpenMode, Sha256, SnapshotInfo};
 use serde_json::json;
 use sha2::Digest as _;
 
-use super::{text_time, thousands};
+use super::{text_diff, text_time, thousands};
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::context::open;
 use crate::exit::{OK, VERIFICATION_FAILED};
@@ -128,7 +129,10 @@ fn file(
             "✗ {shown} matches no snapshot in this archive (SHA-256 {sha}, {} bytes)",
             thousands(len)
         ))?;
-        out.value(&file_json(path, (sha, b3, len), None, None, &[]))?;
+        let closest = near_miss(archive, path, len, out)?;
+        let mut value = file_json(path, (sha, b3, len), None, None, &[]);
+        value["closest"] = closest;
+        out.value(&value)?;
         return Ok(VERIFICATION_FAILED);
     };
     let captures = named_by(archive, sha)?;
@@ -187,6 +191,67 @@ fn file_json(
         "size": len,
         "snapshot": snapshot.map(info_json),
         "captures": captures,
+        "closest": null,
+    })
+}
+
+/// Files larger than this are not compared by text (the near-miss search reads them whole).
+const NEAR_MISS_MAX_BYTES: u64 = 32 << 20;
+
+/// Names the archived capture closest to a file that matches none, and shows what differs.
+fn near_miss(
+    archive: &Archive,
+    path: &std::path::Path,
+    len: u64,
+    out: &mut Output,
+) -> Result<serde_json::Value> {
+    if len > NEAR_MISS_MAX_BYTES {
+        out.line(format!(
+            "  (not compared by text: larger than {} bytes)",
+            thousands(NEAR_MISS_MAX_BYTES)
+        ))?;
+        return Ok(json!(null));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str());
+    Ok(match archive.near_miss(&bytes, name, 2)? {
+        NearMiss::NoText { media_type } => {
+            out.line(format!(
+                "  no text could be extracted from it ({media_type}), so no closest capture can be named by text"
+            ))?;
+            json!({"no_text": media_type})
+        }
+        NearMiss::NoneSimilar => {
+            out.line("  no archived capture has similar text")?;
+            json!(null)
+        }
+        NearMiss::Closest {
+            capture,
+            similarity,
+            diff,
+        } => {
+            out.line(format!(
+                "  closest capture: {} captured {} sha256:{} ({:.1}% of word sequences in common)",
+                capture.document,
+                text_time(capture.captured_at),
+                capture.sha256,
+                // Rounded down: a near-miss never shows as 100%.
+                (similarity * 1000.0).floor() / 10.0
+            ))?;
+            if diff.is_empty() {
+                out.line(
+                    "  its extracted text is identical: only the bytes (markup, layout) differ",
+                )?;
+            } else {
+                out.line("  what differs from that capture's text (- archived, + this file):")?;
+                out.raw_text(&text_diff::render(
+                    &diff,
+                    !out.json && text_diff::colour_wanted(),
+                ))?;
+                out.line(text_diff::summary(&diff))?;
+            }
+            json!({"capture": capture, "similarity": similarity, "lines_added": diff.lines_added, "lines_removed": diff.lines_removed, "lines_changed": diff.lines_changed, "hunks": diff.hunks})
+        }
     })
 }
 

@@ -1,0 +1,33 @@
+//! `evarc text CAPTURE|ID [--at DATE]`: the extracted text that quotes are anchored in.
+
+use anyhow::Result;
+use evarc_provenance::id::RecordId;
+use evarc_provenance::{At, CaptureOf};
+use evarc_store::{DigestQuery, OpenMode};
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, TextArgs};
+use crate::context::open;
+use crate::output::Output;
+
+pub fn run(global: &GlobalArgs, args: TextArgs, out: &mut Output) -> Result<u8> {
+    let at = args.at.as_deref().map(At::parse).transpose()?;
+    let archive = open(global, OpenMode::ReadOnly)?;
+    let target = args.target.trim();
+    let what = match target.parse::<RecordId>() {
+        Ok(id) => CaptureOf::Record(id),
+        Err(id_err) => {
+            let Ok(query) = target.parse::<DigestQuery>() else {
+                return Err(anyhow::Error::from(id_err).context(format!(
+                    "{target:?} is neither a record ID (CA-D-…, CA-P-…) nor a SHA-256"
+                )));
+            };
+            CaptureOf::Snapshot(archive.store().resolve(query)?.sha256)
+        }
+    };
+    let capture = archive.capture_of(&what, at)?;
+    let text = archive.quotable_text(&capture)?;
+    out.line(&text)?;
+    out.value(&json!({"capture": capture, "text": text}))?;
+    Ok(crate::exit::OK)
+}
