@@ -66,6 +66,42 @@ pub enum ProvenanceError {
     UnknownCheckpoint { size: u64 },
     #[error(transparent)]
     Note(#[from] evarc_tlog::NoteError),
+    #[error("the stored bytes of {record} (sha256:{sha256}) did not verify: {}", crate::citing::evidence_failure(check, sha256))]
+    EvidenceFailed {
+        record: String,
+        sha256: String,
+        check: crate::cite::EvidenceCheck,
+    },
+    #[error("{document} has no capture at or before {at}{}", first.as_ref().map(|f| format!(" (its first capture is {f})")).unwrap_or_default())]
+    NoCaptureAt {
+        document: String,
+        at: String,
+        first: Option<String>,
+    },
+    #[error("{provision} is pinned to capture {sha256} of {captured_at}; cite its document for another capture")]
+    ProvisionPinned {
+        provision: String,
+        sha256: String,
+        captured_at: String,
+    },
+    #[error("capture time {captured_at} is {problem}: refused as implausible unless forced")]
+    ImplausibleCaptureTime {
+        captured_at: String,
+        problem: String,
+    },
+    #[error("capture {sha256} of {document} was already withdrawn at {withdrawn_at}: {reason}")]
+    AlreadyWithdrawn {
+        document: String,
+        sha256: String,
+        withdrawn_at: String,
+        reason: String,
+    },
+    #[error("{sha256} is the bytes of {count} captures ({list}): name the one to withdraw by its document ID and capture")]
+    AmbiguousCapture {
+        sha256: String,
+        count: usize,
+        list: String,
+    },
     #[error("writing the signing key {path}")]
     KeyFile {
         path: String,
@@ -91,7 +127,8 @@ impl ProvenanceError {
             | Self::LeafMismatch { .. }
             | Self::CheckpointMismatch { .. }
             | Self::SigningKeyMismatch { .. }
-            | Self::NotLogged { .. } => true,
+            | Self::NotLogged { .. }
+            | Self::EvidenceFailed { .. } => true,
             Self::Note(err) => matches!(err, evarc_tlog::NoteError::BadSignature { .. }),
             _ => false,
         }

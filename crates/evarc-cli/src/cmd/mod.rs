@@ -14,6 +14,7 @@ mod provision;
 mod show;
 mod tlog;
 mod verify;
+mod withdraw;
 
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Checkpoint(args) => tlog::checkpoint(g, args, &mut out),
         Command::Prove(args) => tlog::prove(g, args, &mut out),
         Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
+        Command::Withdraw(args) => withdraw::run(g, args, &mut out),
     }?;
     out.flush()?;
     Ok(code)
