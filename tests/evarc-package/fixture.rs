@@ -106,6 +106,7 @@ pub fn capture(
         }),
         last_updated: NaiveDate::from_ymd_opt(2026, 5, 5),
         wayback: None,
+        withdrawn: None,
         first_tracked: at,
         last_verified: at,
         recorded_at: at,

@@ -180,7 +180,7 @@ impl Archive {
             "before 1991".to_owned()
         } else if captured_at > now + chrono::Duration::days(1) {
             format!(
-                "more than a day after now ({})",
+                "more than a day in the future (now: {})",
                 crate::cite::text_time(now)
             )
         } else {

@@ -84,7 +84,7 @@ pub enum ProvenanceError {
         sha256: String,
         captured_at: String,
     },
-    #[error("capture time {captured_at} is {problem}: refused as implausible unless forced")]
+    #[error("capture time {captured_at} is {problem}: refused as implausible")]
     ImplausibleCaptureTime {
         captured_at: String,
         problem: String,

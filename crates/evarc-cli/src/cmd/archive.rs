@@ -52,7 +52,13 @@ pub fn run(global: &GlobalArgs, args: ArchiveArgs, out: &mut Output) -> Result<u
     }
     // Provenance refuses an implausible capture time (before 1991, more than a day ahead).
     let captured_at = match &args.captured_at {
-        Some(text) => parse_time("--captured-at", text)?,
+        Some(text) => {
+            let at = parse_time("--captured-at", text)?;
+            if let Err(err) = archive.check_capture_time(at, now()) {
+                bail!("invalid --captured-at {text:?}: {err}; pass --force to record it anyway");
+            }
+            at
+        }
         None => now(),
     };
     let request = plan.request_for_file(captured_at);
