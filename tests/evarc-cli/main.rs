@@ -13,6 +13,7 @@ mod http_server;
 mod json;
 mod util;
 
+mod cite_choice;
 mod citations;
 mod corpus;
 mod export_log;
