@@ -22,3 +22,4 @@ mod provenance_cli;
 mod store_cli;
 mod tlog;
 mod url_capture;
+mod warc_revisit;
