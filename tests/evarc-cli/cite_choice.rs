@@ -310,3 +310,50 @@ fn implausible_capture_times_are_refused_unless_forced() {
     archive("1985-06-01T00:00:00Z", true).ok();
     archive("1991-01-01T00:00:00Z", false).ok();
 }
+
+/// Issue 10 rough edge: BagIt `Bagging-Date` is the export date (it was the capture date), and
+/// `SOURCE_DATE_EPOCH` fixes it so that re-exports are byte-identical.
+#[test]
+fn bagging_date_is_the_export_date_and_honours_source_date_epoch() {
+    let fixture = aws_fixture::build();
+    let env = &fixture.env;
+    let bagging_date = |bag: &std::path::Path| -> String {
+        let info = std::fs::read_to_string(bag.join("bag-info.txt")).expect("bag-info.txt");
+        info.lines()
+            .find_map(|l| l.strip_prefix("Bagging-Date: "))
+            .expect("Bagging-Date")
+            .to_owned()
+    };
+    let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    let bag = env.path().join("bag-today");
+    env.evarc(&["export", DOCUMENT, "-f", "bagit", "-o", path_str(&bag)])
+        .ok();
+    let date = bagging_date(&bag);
+    let after = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    assert!(date == today || date == after, "Bagging-Date {date}, today {today}");
+
+    let export = |name: &str, epoch: &str| {
+        let bag = env.path().join(name);
+        let args = ["export", DOCUMENT, "-f", "bagit", "-o", path_str(&bag)];
+        let mut cmd = env.command();
+        cmd.arg("--archive").arg(env.archive()).args(args);
+        cmd.env("SOURCE_DATE_EPOCH", epoch);
+        let output = cmd.output().expect("run evarc");
+        (crate::util::Run::from_output(env, &args, output), bag)
+    };
+    let (run, a) = export("bag-a", "1780000000");
+    run.ok();
+    let (run, b) = export("bag-b", "1780000000");
+    run.ok();
+    assert_eq!(bagging_date(&a), "2026-05-28");
+    for name in ["bag-info.txt", "tagmanifest-sha256.txt", "manifest-sha256.txt"] {
+        assert_eq!(
+            std::fs::read(a.join(name)).expect("a"),
+            std::fs::read(b.join(name)).expect("b"),
+            "{name} differs between two exports with the same SOURCE_DATE_EPOCH"
+        );
+    }
+    export("bag-bad", "next tuesday")
+        .0
+        .one_line_error(2, &["invalid SOURCE_DATE_EPOCH"]);
+}

@@ -26,6 +26,7 @@ pub fn options() -> ExportOptions {
         software: "evarc 0.1.0".to_owned(),
         archive_name: "Example Evidence Archive".to_owned(),
         operator: Some("Jane Doe, paralegal".to_owned()),
+        bagging_date: None,
     }
 }
 

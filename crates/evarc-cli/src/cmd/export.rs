@@ -90,6 +90,7 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
         software: format!("evarc {}", env!("CARGO_PKG_VERSION")),
         archive_name: archive.config()?.name,
         operator: None,
+        bagging_date: Some(export_date()?),
     };
     let bar = progress::bytes(None, "exporting");
     let bytes = StoreBytes {
@@ -124,6 +125,24 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
     };
     print_summary(out, &summary)?;
     Ok(OK)
+}
+
+/// The day of the export (BagIt `Bagging-Date`): `SOURCE_DATE_EPOCH` (seconds since the Unix
+/// epoch, the reproducible-builds convention) when set, so that re-exports are byte-identical;
+/// else today (UTC).
+fn export_date() -> Result<NaiveDate> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+            .map(|t| t.date_naive())
+            .with_context(|| {
+                format!("invalid SOURCE_DATE_EPOCH {text:?}: expected seconds since 1970-01-01 UTC")
+            }),
+        Err(_) => Ok(super::now().date_naive()),
+    }
 }
 
 /// The IDs asked for, in order, each once.
