@@ -357,3 +357,46 @@ fn bagging_date_is_the_export_date_and_honours_source_date_epoch() {
         .0
         .one_line_error(2, &["invalid SOURCE_DATE_EPOCH"]);
 }
+
+/// Issue 10 rough edge: a capture of an HTTP 500 page cited as "✓ Hash verified" with no
+/// status; the provenance block, the JSON citation and `show` now state the recorded status.
+#[test]
+fn capture_of_an_http_500_page_cites_its_status() {
+    use crate::http_server::{Reply, TestServer};
+    let server = TestServer::start([(
+        "/broken",
+        Reply::status(500, "Internal Server Error", &[("Content-Type", "text/html")], "<p>oops</p>"),
+    ), ("/fine", Reply::ok(&[("Content-Type", "text/html")], "<p>fine</p>"))]);
+    let env = crate::util::Env::new();
+    for (path, title) in [("/broken", "Broken"), ("/fine", "Fine")] {
+        env.evarc(&[
+            "archive",
+            &server.url(path),
+            "--entity",
+            "Ex",
+            "--document",
+            title,
+            "--allow-http-errors",
+        ])
+        .ok();
+    }
+    let text = env
+        .evarc(&["cite", "CA-D-00001", "-f", "provenance"])
+        .ok()
+        .stdout_text();
+    assert!(text.contains("\nHTTP status: 500\nEvidence: ✓ Snapshot stored ✓ Hash verified\n"), "{text}");
+    let json = Json::parse(
+        &env.evarc(&["cite", "CA-D-00001", "-f", "json"])
+            .ok()
+            .stdout_text(),
+    );
+    assert_eq!(json.int("capture/http_status"), 500);
+    let show = env.evarc(&["show", "CA-D-00001"]).ok().stdout_text();
+    assert!(show.contains("\nHTTP status:   500\n"), "{show}");
+    // A 2xx capture shows no status line.
+    let text = env
+        .evarc(&["cite", "CA-D-00002", "-f", "provenance"])
+        .ok()
+        .stdout_text();
+    assert!(!text.contains("HTTP status"), "{text}");
+}

@@ -278,7 +278,7 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<u8> {
     let record: serde_json::Value = serde_json::from_slice(&leaf).unwrap_or_default();
     let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
     let sha = match field("kind") {
-        "provision" => field("capture_sha256"),
+        "provision" | "withdrawal" => field("capture_sha256"),
         _ => field("sha256"),
     };
     if let Some(path) = &args.bytes {
@@ -293,6 +293,7 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<u8> {
     }
     let what = match field("kind") {
         "provision" => format!("provision {} of {}", field("id"), field("document")),
+        "withdrawal" => format!("withdrawal of a capture of {}", field("document")),
         _ => format!("capture of {}", field("document")),
     };
     out.line(format!(
