@@ -93,8 +93,15 @@ fn cite_at_a_date_cites_the_capture_in_force() {
     // A provision is pinned to its capture.
     env.evarc(&["cite", "CA-P-012386", "--at", "2026-05-15"])
         .one_line_error(2, &["CA-P-012386 is pinned to capture", SECOND_SHA256]);
-    env.evarc(&["cite", "CA-P-011417", "--at", "2026-05-15", "--accessed", ACCESSED])
-        .ok();
+    env.evarc(&[
+        "cite",
+        "CA-P-011417",
+        "--at",
+        "2026-05-15",
+        "--accessed",
+        ACCESSED,
+    ])
+    .ok();
 }
 
 /// Issue 10 item 6: `show`, `get` and `export` take `--at` / `--capture` too.
@@ -156,7 +163,15 @@ fn cite_certify_prove_honour_json() {
     let fixture = aws_fixture::build();
     let env = &fixture.env;
     let run = env
-        .evarc(&["--json", "cite", "CA-P-011417", "-f", "bluebook", "--accessed", ACCESSED])
+        .evarc(&[
+            "--json",
+            "cite",
+            "CA-P-011417",
+            "-f",
+            "bluebook",
+            "--accessed",
+            ACCESSED,
+        ])
         .ok();
     let json = Json::parse(&run.stdout_text());
     assert_eq!(json.str("record_id"), "CA-P-011417");
@@ -165,12 +180,23 @@ fn cite_certify_prove_honour_json() {
     assert_eq!(json.str("evidence"), "verified");
     assert!(json.is_null("withdrawn"));
     let text = env
-        .evarc(&["cite", "CA-P-011417", "-f", "bluebook", "--accessed", ACCESSED])
+        .evarc(&[
+            "cite",
+            "CA-P-011417",
+            "-f",
+            "bluebook",
+            "--accessed",
+            ACCESSED,
+        ])
         .ok()
         .stdout_text();
     assert_eq!(json.str("text"), text);
 
-    let json = Json::parse(&env.evarc(&["--json", "certify", "CA-P-011417"]).ok().stdout_text());
+    let json = Json::parse(
+        &env.evarc(&["--json", "certify", "CA-P-011417"])
+            .ok()
+            .stdout_text(),
+    );
     assert_eq!(json.str("hashed/kind"), "stored-bytes");
     assert_eq!(json.str("capture/sha256"), FIRST_SHA256);
     assert!(json.str("text").starts_with("CERTIFICATION OF DATA"));
@@ -178,9 +204,17 @@ fn cite_certify_prove_honour_json() {
     env.evarc(&["key"]).ok();
     let old = env.path().join("old.checkpoint");
     env.evarc(&["checkpoint", "-o", path_str(&old)]).ok();
-    let json = Json::parse(&env.evarc(&["--json", "prove", "CA-P-011417"]).ok().stdout_text());
+    let json = Json::parse(
+        &env.evarc(&["--json", "prove", "CA-P-011417"])
+            .ok()
+            .stdout_text(),
+    );
     assert_eq!(json.str("kind"), "inclusion");
-    assert!(json.str("proof").starts_with("c2sp.org/tlog-proof@v1\n"), "{}", json.str("proof"));
+    assert!(
+        json.str("proof").starts_with("c2sp.org/tlog-proof@v1\n"),
+        "{}",
+        json.str("proof")
+    );
     assert!(json.int("tree_size") >= 1);
     aws_fixture::capture(env, FIRST_FILE, "2026-06-01T00:00:00Z", &[]).ok();
     env.evarc(&["checkpoint"]).ok();
@@ -227,9 +261,19 @@ fn withdrawn_capture_is_cited_as_withdrawn() {
         .lines()
         .find_map(|l| l.strip_prefix("Withdrawn: "))
         .unwrap_or_else(|| panic!("no Withdrawn line: {record}"));
-    assert!(withdrawn.ends_with(" UTC: wrong page captured"), "{withdrawn}");
+    assert!(
+        withdrawn.ends_with(" UTC: wrong page captured"),
+        "{withdrawn}"
+    );
     let bluebook = env
-        .evarc(&["cite", "CA-P-011417", "-f", "bluebook", "--accessed", ACCESSED])
+        .evarc(&[
+            "cite",
+            "CA-P-011417",
+            "-f",
+            "bluebook",
+            "--accessed",
+            ACCESSED,
+        ])
         .ok()
         .stdout_text();
     assert!(bluebook.contains("; withdrawn "), "{bluebook}");
@@ -243,7 +287,10 @@ fn withdrawn_capture_is_cited_as_withdrawn() {
     env.evarc(&["verify", FIRST_SHA256]).ok();
     let after = env.evarc(&["checkpoint"]).ok().stdout_text();
     let size = |note: &str| -> u64 {
-        note.lines().nth(1).and_then(|l| l.parse().ok()).expect("checkpoint size")
+        note.lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .expect("checkpoint size")
     };
     assert_eq!(size(&after), size(&before) + 1, "{before}\n{after}");
     // Exports carry it.
@@ -301,10 +348,8 @@ fn implausible_capture_times_are_refused_unless_forced() {
         }
         env.evarc(&args)
     };
-    archive("1985-06-01T00:00:00Z", false).one_line_error(
-        2,
-        &["invalid --captured-at", "before 1991", "--force"],
-    );
+    archive("1985-06-01T00:00:00Z", false)
+        .one_line_error(2, &["invalid --captured-at", "before 1991", "--force"]);
     archive("2999-01-01T00:00:00Z", false)
         .one_line_error(2, &["more than a day in the future", "--force"]);
     archive("1985-06-01T00:00:00Z", true).ok();
@@ -324,13 +369,22 @@ fn bagging_date_is_the_export_date_and_honours_source_date_epoch() {
             .expect("Bagging-Date")
             .to_owned()
     };
-    let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    let today = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
     let bag = env.path().join("bag-today");
     env.evarc(&["export", DOCUMENT, "-f", "bagit", "-o", path_str(&bag)])
         .ok();
     let date = bagging_date(&bag);
-    let after = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
-    assert!(date == today || date == after, "Bagging-Date {date}, today {today}");
+    let after = chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        date == today || date == after,
+        "Bagging-Date {date}, today {today}"
+    );
 
     let export = |name: &str, epoch: &str| {
         let bag = env.path().join(name);
@@ -346,7 +400,11 @@ fn bagging_date_is_the_export_date_and_honours_source_date_epoch() {
     let (run, b) = export("bag-b", "1780000000");
     run.ok();
     assert_eq!(bagging_date(&a), "2026-05-28");
-    for name in ["bag-info.txt", "tagmanifest-sha256.txt", "manifest-sha256.txt"] {
+    for name in [
+        "bag-info.txt",
+        "tagmanifest-sha256.txt",
+        "manifest-sha256.txt",
+    ] {
         assert_eq!(
             std::fs::read(a.join(name)).expect("a"),
             std::fs::read(b.join(name)).expect("b"),
@@ -363,10 +421,21 @@ fn bagging_date_is_the_export_date_and_honours_source_date_epoch() {
 #[test]
 fn capture_of_an_http_500_page_cites_its_status() {
     use crate::http_server::{Reply, TestServer};
-    let server = TestServer::start([(
-        "/broken",
-        Reply::status(500, "Internal Server Error", &[("Content-Type", "text/html")], "<p>oops</p>"),
-    ), ("/fine", Reply::ok(&[("Content-Type", "text/html")], "<p>fine</p>"))]);
+    let server = TestServer::start([
+        (
+            "/broken",
+            Reply::status(
+                500,
+                "Internal Server Error",
+                &[("Content-Type", "text/html")],
+                "<p>oops</p>",
+            ),
+        ),
+        (
+            "/fine",
+            Reply::ok(&[("Content-Type", "text/html")], "<p>fine</p>"),
+        ),
+    ]);
     let env = crate::util::Env::new();
     for (path, title) in [("/broken", "Broken"), ("/fine", "Fine")] {
         env.evarc(&[
@@ -384,7 +453,10 @@ fn capture_of_an_http_500_page_cites_its_status() {
         .evarc(&["cite", "CA-D-00001", "-f", "provenance"])
         .ok()
         .stdout_text();
-    assert!(text.contains("\nHTTP status: 500\nEvidence: ✓ Snapshot stored ✓ Hash verified\n"), "{text}");
+    assert!(
+        text.contains("\nHTTP status: 500\nEvidence: ✓ Snapshot stored ✓ Hash verified\n"),
+        "{text}"
+    );
     let json = Json::parse(
         &env.evarc(&["cite", "CA-D-00001", "-f", "json"])
             .ok()

@@ -13,8 +13,8 @@ mod http_server;
 mod json;
 mod util;
 
-mod cite_choice;
 mod citations;
+mod cite_choice;
 mod corpus;
 mod export_log;
 mod packages;

@@ -4,7 +4,15 @@
 
 use crate::util::{path_str, Env};
 
-fn record(kind: &str, n: u32, uri: &str, date: &str, content_type: &str, block: &[u8], extra: &str) -> Vec<u8> {
+fn record(
+    kind: &str,
+    n: u32,
+    uri: &str,
+    date: &str,
+    content_type: &str,
+    block: &[u8],
+    extra: &str,
+) -> Vec<u8> {
     let mut out = format!(
         "WARC/1.1\r\nWARC-Type: {kind}\r\nWARC-Target-URI: {uri}\r\nWARC-Date: {date}\r\nWARC-Record-ID: <urn:uuid:{n:08x}-0000-4000-8000-000000000000>\r\n{extra}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         block.len()
@@ -78,7 +86,8 @@ fn empty_revisit_block_resolves_as_a_revisit_with_its_own_date() {
         )
     );
     assert!(
-        run.stderr.contains("3 imported (2 duplicates of stored bytes, 1 revisits, 2 already recorded)")
+        run.stderr
+            .contains("3 imported (2 duplicates of stored bytes, 1 revisits, 2 already recorded)")
             && run.stderr.contains(" 0 damaged, 0 failed"),
         "{}",
         run.stderr

@@ -107,7 +107,6 @@ pub fn capture(
         }),
         last_updated: NaiveDate::from_ymd_opt(2026, 5, 5),
         wayback: None,
-        withdrawn: None,
         first_tracked: at,
         last_verified: at,
         recorded_at: at,
@@ -158,6 +157,7 @@ pub fn citation(doc: &Document, cap: &Capture, provision: Option<u64>) -> Citati
             first_tracked: cap.first_tracked,
             last_verified: cap.last_verified,
             wayback: None,
+            withdrawn: None,
         },
         archive: ArchiveCitation {
             name: "Example Evidence Archive".to_owned(),

@@ -465,7 +465,10 @@ fn unrecorded_wayback_is_never_cited_as_the_archived_copy() {
         let out = render(&record, format, &options());
         match format {
             Format::Provenance => {
-                assert!(out.contains(&format!("\nWayback lookup: {lookup}\n")), "{out}");
+                assert!(
+                    out.contains(&format!("\nWayback lookup: {lookup}\n")),
+                    "{out}"
+                );
                 assert!(!out.contains("Wayback Machine"), "{out}");
             }
             Format::Markdown => {
@@ -515,10 +518,16 @@ fn markdown_markup_escapes_the_entity_and_every_field() {
     assert!(out.contains("(\"- 1. \\~\\~gone\\~\\~ \\<b\\>\")"), "{out}");
     opts.markup = Markup::Html;
     let out = render(&record, Format::Bluebook, &opts);
-    assert!(out.starts_with("_Under_ *Star*, <i>Terms [v2] &amp; `code`</i>"), "{out}");
+    assert!(
+        out.starts_with("_Under_ *Star*, <i>Terms [v2] &amp; `code`</i>"),
+        "{out}"
+    );
     assert!(out.contains("&lt;b&gt;"), "{out}");
     let md = render(&record, Format::Markdown, &options());
-    assert!(md.contains("- **Entity:** \\_Under\\_ \\*Star\\*\n"), "{md}");
+    assert!(
+        md.contains("- **Entity:** \\_Under\\_ \\*Star\\*\n"),
+        "{md}"
+    );
     assert!(md.contains("\n> \\- 1. \\~\\~gone\\~\\~ \\<b\\>\n"), "{md}");
 }
 
@@ -554,7 +563,10 @@ fn withdrawn_capture_says_so_in_every_format() {
         utc(2026, 6, 2, 0, 0, 0),
         &HashedSubject::StoredBytes,
     );
-    assert!(cert.contains("   Withdrawn: 2026-06-01 10:00:00 UTC: wrong page captured"), "{cert}");
+    assert!(
+        cert.contains("   Withdrawn: 2026-06-01 10:00:00 UTC: wrong page captured"),
+        "{cert}"
+    );
 }
 
 /// Issue 10 rough edge: a capture of an HTTP 500 page shows the status in the provenance block

@@ -66,7 +66,10 @@ pub enum ProvenanceError {
     UnknownCheckpoint { size: u64 },
     #[error(transparent)]
     Note(#[from] evarc_tlog::NoteError),
-    #[error("the stored bytes of {record} (sha256:{sha256}) did not verify: {}", crate::citing::evidence_failure(check, sha256))]
+    #[error(
+        "the stored bytes of {record} (sha256:{sha256}) did not verify: {}",
+        crate::citing::evidence_failure(check, sha256)
+    )]
     EvidenceFailed {
         record: String,
         sha256: String,

@@ -12,8 +12,8 @@ pub mod anchor;
 mod archive;
 mod capture;
 mod citation;
-mod citing;
 pub mod cite;
+mod citing;
 mod error;
 pub mod id;
 mod keys;
@@ -27,7 +27,6 @@ mod withdraw;
 pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use citing::{CaptureChoice, Citation, CiteOptions};
-pub use withdraw::{withdrawal_leaf, WithdrawTarget, Withdrawal};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use provision::ProvisionRequest;
@@ -35,3 +34,4 @@ pub use query::SearchHit;
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };
+pub use withdraw::{withdrawal_leaf, WithdrawTarget, Withdrawal};

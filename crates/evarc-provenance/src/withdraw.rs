@@ -99,7 +99,9 @@ impl Archive {
                         count,
                         list: captures
                             .iter()
-                            .map(|c| format!("{} at {}", c.document, cite::text_time(c.captured_at)))
+                            .map(|c| {
+                                format!("{} at {}", c.document, cite::text_time(c.captured_at))
+                            })
                             .collect::<Vec<_>>()
                             .join(", "),
                     }),

@@ -158,7 +158,9 @@ pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Resu
         }))?;
         return Ok(OK);
     }
-    if matches!(subject, HashedSubject::Exhibit { .. }) && matches!(id, evarc_provenance::id::RecordId::Document(_)) {
+    if matches!(subject, HashedSubject::Exhibit { .. })
+        && matches!(id, evarc_provenance::id::RecordId::Document(_))
+    {
         // Which capture the exhibit matched, on stderr: the declaration itself names it too.
         eprintln!(
             "certifying against the capture of {} captured {} (sha256:{})",

@@ -97,7 +97,8 @@ pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<u8>
             for p in &provisions {
                 out.line(format!("  {}  {}", p.id, p.title))?;
             }
-            let mut value = json!({"document": doc, "captures": captures, "provisions": provisions});
+            let mut value =
+                json!({"document": doc, "captures": captures, "provisions": provisions});
             if let Some(c) = &chosen {
                 value["capture"] = json!(c);
             }

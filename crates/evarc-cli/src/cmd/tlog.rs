@@ -128,7 +128,13 @@ pub fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Output) -> Result<u
         let old = read_text(old)?;
         let proof = archive.consistency_proof(&old)?;
         let text = proof.to_text();
-        ("consistency", text, None, Some(proof.old_size), proof.checkpoint)
+        (
+            "consistency",
+            text,
+            None,
+            Some(proof.old_size),
+            proof.checkpoint,
+        )
     } else {
         let subject = subject(&archive, args.id.as_deref(), args.capture.as_deref())?;
         let checkpoint = args.checkpoint.as_deref().map(read_text).transpose()?;

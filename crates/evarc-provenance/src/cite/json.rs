@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::dates::json_time;
 use super::{
-    archive_link, permanent_url, record_url, wayback_lookup_url, wayback_url, CaptureMethod, CitationRecord,
-    EvidenceCheck, RenderOptions,
+    archive_link, permanent_url, record_url, wayback_lookup_url, wayback_url, CaptureMethod,
+    CitationRecord, EvidenceCheck, RenderOptions,
 };
 
 /// The value of the `schema` field.

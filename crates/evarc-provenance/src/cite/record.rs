@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use super::dates::{human_date, text_time};
 use super::{
-    record_url, wayback_lookup_url, wayback_url, CheckpointCitation, CitationRecord,
-    EvidenceCheck, RenderOptions, WithdrawalCitation,
+    record_url, wayback_lookup_url, wayback_url, CheckpointCitation, CitationRecord, EvidenceCheck,
+    RenderOptions, WithdrawalCitation,
 };
 
 /// `2026-06-01 10:00:00 UTC: reason`: when and why a capture was withdrawn.
