@@ -472,3 +472,63 @@ fn capture_of_an_http_500_page_cites_its_status() {
         .stdout_text();
     assert!(!text.contains("HTTP status"), "{text}");
 }
+
+/// Issue 10 item 13: `--markup markdown` escaped the title only; the entity `_Under_ *Star*`
+/// rendered in italics. Every field is escaped now, in every markup.
+#[test]
+fn markdown_markup_escapes_the_entity() {
+    let env = crate::util::Env::new();
+    let file = env.write("page.html", b"<p>Terms & more</p>");
+    env.evarc(&[
+        "archive",
+        path_str(&file),
+        "--entity",
+        "_Under_ *Star*",
+        "--document",
+        "Terms <b>",
+        "--url",
+        "https://ex.com/t_(x)",
+        "--captured-at",
+        "2026-05-12T09:51:22Z",
+    ])
+    .ok();
+    let sha = env
+        .evarc(&["--json", "show", "CA-D-00001"])
+        .ok()
+        .stdout_text();
+    let sha = Json::parse(&sha).str("captures/0/sha256").to_owned();
+    let md = env
+        .evarc(&[
+            "cite",
+            "CA-D-00001",
+            "-f",
+            "bluebook",
+            "--markup",
+            "markdown",
+            "--accessed",
+            ACCESSED,
+        ])
+        .ok()
+        .stdout_text();
+    assert_eq!(
+        md,
+        format!("\\_Under\\_ \\*Star\\*, *Terms \\<b\\>* (last visited May 13, 2026), https://ex.com/t\\_(x) (captured May 12, 2026, 09:51:22 UTC; SHA-256: {sha}; CA-D-00001).\n")
+    );
+    let html = env
+        .evarc(&[
+            "cite",
+            "CA-D-00001",
+            "-f",
+            "bluebook",
+            "--markup",
+            "html",
+            "--accessed",
+            ACCESSED,
+        ])
+        .ok()
+        .stdout_text();
+    assert!(
+        html.starts_with("_Under_ *Star*, <i>Terms &lt;b&gt;</i> (last visited"),
+        "{html}"
+    );
+}
