@@ -309,6 +309,14 @@ fn withdrawn_capture_is_cited_as_withdrawn() {
         .one_line_error(2, &["already withdrawn", "wrong page captured"]);
     env.evarc(&["withdraw", DOCUMENT, "--reason", "  "])
         .one_line_error(2, &["needs a reason"]);
+    // By SHA-256: the only capture with those bytes.
+    env.evarc(&["withdraw", SECOND_SHA256, "--reason", "test page"])
+        .ok();
+    let latest = env
+        .evarc(&["cite", DOCUMENT, "-f", "ris", "--accessed", ACCESSED])
+        .ok()
+        .stdout_text();
+    assert!(latest.contains(": test page\r\n"), "{latest}");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
