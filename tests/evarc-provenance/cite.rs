@@ -440,8 +440,8 @@ fn certification_states_what_hashing_proves() {
     assert!(cert.ends_with("I declare under penalty of perjury that the foregoing is true and correct. Executed on ____________. ____________ (signature)\n"));
 }
 
-/// A format that does not declare it states the evidence must not print it: the CLI skips the
-/// re-hash for those formats and passes a placeholder.
+/// A format that does not declare it states the evidence must not print it (the bytes are
+/// re-hashed for every format by `Archive::cite` all the same).
 #[test]
 fn only_evidence_formats_print_the_evidence_check() {
     let record = provision_record();

@@ -150,8 +150,9 @@ impl Format {
         Format::Markdown,
     ];
 
-    /// True for the formats that print [`RenderOptions::evidence`]: the caller must re-read and
-    /// re-hash the stored bytes before rendering them. The others never print it.
+    /// True for the formats that print [`RenderOptions::evidence`]; the others never print it.
+    /// Whatever the format, [`crate::Archive::cite`] re-reads and re-hashes the cited bytes and
+    /// renders nothing unless they verify.
     pub fn states_evidence(self) -> bool {
         matches!(self, Format::Provenance | Format::Markdown | Format::Json)
     }
