@@ -179,3 +179,59 @@ fn implausible_capture_times_are_refused_unless_allowed() {
         )
         .expect("forced");
 }
+
+#[test]
+fn certify_a_document_exhibit_against_the_capture_it_matches() {
+    use evarc_provenance::Exhibit;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = Archive::init(&dir.path().join("a"), None, None).expect("init");
+    let first = capture(&archive, "<p>one</p>", utc(2026, 5, 1, 12, 0, 0));
+    capture(&archive, "<p>two</p>", utc(2026, 5, 10, 12, 0, 0));
+    let doc: RecordId = "CA-D-00001".parse().expect("id");
+    let exhibit = Exhibit {
+        path: "exhibits/one.html".into(),
+        sha256: evarc_store::Sha256::from_hex(&first).expect("sha"),
+    };
+    let cert = archive
+        .certify(
+            &doc,
+            &CaptureChoice::Latest,
+            Some(&exhibit),
+            utc(2026, 6, 1, 0, 0, 0),
+        )
+        .expect("the exhibit is the first capture");
+    assert!(cert.matched_exhibit);
+    assert_eq!(cert.record.capture.sha256, first);
+    assert_eq!(cert.exhibit_name, "one.html");
+    assert!(
+        cert.text.contains("   Captured: 2026-05-01 12:00:00 UTC\n"),
+        "{}",
+        cert.text
+    );
+    // Naming the other capture: refused, as an integrity failure.
+    let refused = archive
+        .certify(
+            &doc,
+            &CaptureChoice::at_date(date(2026, 5, 11)),
+            Some(&exhibit),
+            utc(2026, 6, 1, 0, 0, 0),
+        )
+        .expect_err("the exhibit is not the capture in force on May 11");
+    assert!(refused.is_integrity_failure(), "{refused}");
+    let other = Exhibit {
+        path: "x".into(),
+        sha256: evarc_store::Sha256::from_hex(&"ab".repeat(32)).expect("sha"),
+    };
+    let refused = archive
+        .certify(
+            &doc,
+            &CaptureChoice::Latest,
+            Some(&other),
+            utc(2026, 6, 1, 0, 0, 0),
+        )
+        .expect_err("no capture has those bytes");
+    assert!(
+        matches!(refused, ProvenanceError::ExhibitNotACapture { .. }),
+        "{refused}"
+    );
+}

@@ -10,7 +10,8 @@ use evarc_store::Sha256;
 
 use crate::archive::Archive;
 use crate::cite::{
-    self, CheckpointCitation, CitationRecord, EvidenceCheck, Format, Markup, RenderOptions,
+    self, CheckpointCitation, CitationRecord, EvidenceCheck, Format, HashedSubject, Markup,
+    RenderOptions,
 };
 use crate::error::{ProvenanceError, Result};
 use crate::id::{DocumentId, RecordId};
@@ -196,6 +197,122 @@ impl Archive {
             text,
         })
     }
+}
+
+/// An exhibit file handed in to be certified: its name as given and its SHA-256 (hashed by the
+/// caller, who reads files).
+#[derive(Clone, Debug)]
+pub struct Exhibit {
+    pub path: String,
+    pub sha256: Sha256,
+}
+
+/// A certification ready to print, and what it certifies.
+#[derive(Clone, Debug)]
+pub struct Certification {
+    pub record: CitationRecord,
+    pub subject: HashedSubject,
+    /// The exhibit file name the declaration names.
+    pub exhibit_name: String,
+    /// True when the capture was chosen because the exhibit matched it (a document ID with no
+    /// capture chosen): the front end says which capture that is.
+    pub matched_exhibit: bool,
+    pub verified_at: DateTime<Utc>,
+    pub text: String,
+}
+
+impl Archive {
+    /// Certifies `id` at the capture `choice` names: the exhibit, when given, must hash to that
+    /// capture's SHA-256 (for a document with no capture chosen: to any of its captures, which
+    /// is then the one certified); else the stored bytes are re-hashed now and must verify.
+    /// A refusal is an error ([`ProvenanceError::is_integrity_failure`]); nothing is rendered.
+    pub fn certify(
+        &self,
+        id: &RecordId,
+        choice: &CaptureChoice,
+        exhibit: Option<&Exhibit>,
+        verified_at: DateTime<Utc>,
+    ) -> Result<Certification> {
+        let Some(exhibit) = exhibit else {
+            let record = self.citation_with(id, choice)?;
+            self.require_evidence(&record)?;
+            let exhibit_name = exhibit_name(&record);
+            let text = cite::certification(
+                &record,
+                &exhibit_name,
+                verified_at,
+                &HashedSubject::StoredBytes,
+            );
+            return Ok(Certification {
+                record,
+                subject: HashedSubject::StoredBytes,
+                exhibit_name,
+                matched_exhibit: false,
+                verified_at,
+                text,
+            });
+        };
+        let matched_exhibit = matches!(id, RecordId::Document(_)) && choice.is_latest();
+        let record = match id {
+            RecordId::Document(doc) if matched_exhibit => {
+                match self.capture_by_sha(doc, &exhibit.sha256.to_hex()) {
+                    Ok(capture) => self.citation_of_capture(doc, &capture)?,
+                    Err(ProvenanceError::CaptureNotFound { .. }) => {
+                        return Err(ProvenanceError::ExhibitNotACapture {
+                            exhibit: exhibit.path.clone(),
+                            actual: exhibit.sha256.to_hex(),
+                            document: doc.to_string(),
+                        })
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+            _ => self.citation_with(id, choice)?,
+        };
+        if exhibit.sha256.to_hex() != record.capture.sha256 {
+            return Err(ProvenanceError::ExhibitMismatch {
+                exhibit: exhibit.path.clone(),
+                actual: exhibit.sha256.to_hex(),
+                record: id.to_string(),
+                expected: record.capture.sha256.clone(),
+            });
+        }
+        let exhibit_name = std::path::Path::new(&exhibit.path).file_name().map_or_else(
+            || exhibit.path.clone(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let subject = HashedSubject::Exhibit {
+            path: exhibit.path.clone(),
+        };
+        let text = cite::certification(&record, &exhibit_name, verified_at, &subject);
+        Ok(Certification {
+            record,
+            subject,
+            exhibit_name,
+            matched_exhibit,
+            verified_at,
+            text,
+        })
+    }
+}
+
+/// The file name `evarc get -o` would suggest for the stored bytes of a record.
+pub fn exhibit_name(record: &CitationRecord) -> String {
+    let media = record.capture.media_type.to_ascii_lowercase();
+    let ext = if media.starts_with("text/html") || media.starts_with("application/xhtml") {
+        "html"
+    } else if media.starts_with("application/pdf") {
+        "pdf"
+    } else if media.starts_with("text/plain") {
+        "txt"
+    } else {
+        "bin"
+    };
+    format!(
+        "{}-{}.{ext}",
+        record.record_id,
+        &record.capture.sha256[..16]
+    )
 }
 
 /// Why an evidence check failed, in words (for error messages).

@@ -92,6 +92,19 @@ pub enum ProvenanceError {
         captured_at: String,
         problem: String,
     },
+    #[error("refusing to certify: exhibit {exhibit} has SHA-256 {actual}, but {record} recorded {expected}")]
+    ExhibitMismatch {
+        exhibit: String,
+        actual: String,
+        record: String,
+        expected: String,
+    },
+    #[error("refusing to certify: exhibit {exhibit} has SHA-256 {actual}, which is no capture of {document}")]
+    ExhibitNotACapture {
+        exhibit: String,
+        actual: String,
+        document: String,
+    },
     #[error("capture {sha256} of {document} was already withdrawn at {withdrawn_at}: {reason}")]
     AlreadyWithdrawn {
         document: String,
@@ -131,7 +144,9 @@ impl ProvenanceError {
             | Self::CheckpointMismatch { .. }
             | Self::SigningKeyMismatch { .. }
             | Self::NotLogged { .. }
-            | Self::EvidenceFailed { .. } => true,
+            | Self::EvidenceFailed { .. }
+            | Self::ExhibitMismatch { .. }
+            | Self::ExhibitNotACapture { .. } => true,
             Self::Note(err) => matches!(err, evarc_tlog::NoteError::BadSignature { .. }),
             _ => false,
         }

@@ -26,7 +26,7 @@ mod withdraw;
 
 pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
-pub use citing::{CaptureChoice, Citation, CiteOptions};
+pub use citing::{exhibit_name, CaptureChoice, Certification, Citation, CiteOptions, Exhibit};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use provision::ProvisionRequest;

@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Result};
 use evarc_provenance::cite::{self, Format, HashedSubject, Markup};
-use evarc_provenance::{CaptureChoice, CiteOptions};
+use evarc_provenance::{CaptureChoice, CiteOptions, Exhibit};
 use evarc_store::OpenMode;
 use serde_json::json;
 
@@ -77,65 +77,30 @@ pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Resu
     let id = parse_record_id(&args.id)?;
     let choice = capture_choice(args.capture.as_deref(), args.at.as_deref())?;
     let exhibit = match &args.exhibit {
-        Some(path) => Some((path.clone(), super::verify::hash_file(path)?)),
+        Some(path) => Some(Exhibit {
+            path: path.display().to_string(),
+            sha256: super::verify::hash_file(path)?.0,
+        }),
         None => None,
     };
     let archive = open(global, OpenMode::ReadOnly)?;
-    let (record, subject, name) = match exhibit {
-        Some((path, (sha, _, _))) => {
-            // On a document without --capture/--at: the capture the exhibit matches.
-            let choice = match (&id, &choice) {
-                (evarc_provenance::id::RecordId::Document(_), CaptureChoice::Latest) => {
-                    CaptureChoice::Sha256(sha.to_hex())
-                }
-                _ => choice,
-            };
-            let record = match archive.citation_with(&id, &choice) {
-                Ok(record) => record,
-                Err(evarc_provenance::ProvenanceError::CaptureNotFound { .. }) => {
-                    out.flush()?;
-                    eprintln!(
-                        "error: refusing to certify: exhibit {} has SHA-256 {sha}, which is no capture of {id}",
-                        path.display()
-                    );
-                    return Ok(VERIFICATION_FAILED);
-                }
-                Err(err) => return Err(err.into()),
-            };
-            let expected = &record.capture.sha256;
-            if &sha.to_hex() != expected {
-                out.flush()?;
-                eprintln!(
-                    "error: refusing to certify: exhibit {} has SHA-256 {sha}, but {id} recorded {expected}",
-                    path.display()
-                );
-                return Ok(VERIFICATION_FAILED);
+    // Which capture, whether the bytes or the exhibit match: decided by provenance; a refusal
+    // is an error (exit 1), with nothing on stdout.
+    let cert = match archive.certify(&id, &choice, exhibit.as_ref(), now()) {
+        Ok(cert) => cert,
+        Err(err) if err.is_integrity_failure() && err.store_error().is_none() => {
+            out.flush()?;
+            let message = err.to_string();
+            if message.starts_with("refusing to certify") {
+                eprintln!("error: {message}");
+            } else {
+                eprintln!("error: refusing to certify: {message}");
             }
-            let name = path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            (
-                record,
-                HashedSubject::Exhibit {
-                    path: path.display().to_string(),
-                },
-                name,
-            )
+            return Ok(VERIFICATION_FAILED);
         }
-        None => {
-            let record = archive.citation_with(&id, &choice)?;
-            if let Err(err) = archive.require_evidence(&record) {
-                out.flush()?;
-                eprintln!("error: refusing to certify: {err}");
-                return Ok(VERIFICATION_FAILED);
-            }
-            let name = exhibit_name(&record);
-            (record, HashedSubject::StoredBytes, name)
-        }
+        Err(err) => return Err(err.into()),
     };
-    let verified_at = now();
-    let text = cite::certification(&record, &name, verified_at, &subject);
+    let record = &cert.record;
     if out.json {
         out.value(&json!({
             "record_id": record.record_id.to_string(),
@@ -144,23 +109,21 @@ pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Resu
                 "sha256": record.capture.sha256,
                 "captured_at": cite::json_time(record.capture.captured_at),
             },
-            "hashed": match &subject {
+            "hashed": match &cert.subject {
                 HashedSubject::StoredBytes => json!({"kind": "stored-bytes"}),
                 HashedSubject::Exhibit { path } => json!({"kind": "exhibit", "path": path}),
             },
-            "exhibit_name": name,
-            "verified_at": cite::json_time(verified_at),
+            "exhibit_name": cert.exhibit_name,
+            "verified_at": cite::json_time(cert.verified_at),
             "withdrawn": record.capture.withdrawn.as_ref().map(|w| json!({
                 "at": cite::json_time(w.withdrawn_at),
                 "reason": w.reason,
             })),
-            "text": text,
+            "text": cert.text,
         }))?;
         return Ok(OK);
     }
-    if matches!(subject, HashedSubject::Exhibit { .. })
-        && matches!(id, evarc_provenance::id::RecordId::Document(_))
-    {
+    if cert.matched_exhibit {
         // Which capture the exhibit matched, on stderr: the declaration itself names it too.
         eprintln!(
             "certifying against the capture of {} captured {} (sha256:{})",
@@ -169,25 +132,6 @@ pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Resu
             record.capture.sha256
         );
     }
-    out.raw(text.as_bytes())?;
+    out.raw(cert.text.as_bytes())?;
     Ok(OK)
-}
-
-/// The file name `evarc get -o` would suggest for the stored bytes of a record.
-fn exhibit_name(record: &cite::CitationRecord) -> String {
-    let media = record.capture.media_type.to_ascii_lowercase();
-    let ext = if media.starts_with("text/html") || media.starts_with("application/xhtml") {
-        "html"
-    } else if media.starts_with("application/pdf") {
-        "pdf"
-    } else if media.starts_with("text/plain") {
-        "txt"
-    } else {
-        "bin"
-    };
-    format!(
-        "{}-{}.{ext}",
-        record.record_id,
-        &record.capture.sha256[..16]
-    )
 }
