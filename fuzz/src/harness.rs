@@ -176,6 +176,7 @@ fn render_all(data: &[u8], every_option: bool) {
             first_tracked: at,
             last_verified: instant(number(9) as i64),
             wayback: Some(field(5)).filter(|s| !s.is_empty()),
+            withdrawn: None,
         },
         archive: ArchiveCitation {
             name: field(9),

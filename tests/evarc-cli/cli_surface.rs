@@ -628,6 +628,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["checkpoint"],
     &["prove"],
     &["text"],
+    &["withdraw"],
 ];
 
 #[test]

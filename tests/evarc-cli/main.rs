@@ -14,6 +14,7 @@ mod json;
 mod util;
 
 mod citations;
+mod cite_choice;
 mod cli_surface;
 mod corpus;
 mod export_log;
@@ -24,3 +25,4 @@ mod store_cli;
 mod text_cli;
 mod tlog;
 mod url_capture;
+mod warc_revisit;

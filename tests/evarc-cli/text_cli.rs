@@ -210,7 +210,7 @@ fn text_prints_the_extracted_text_of_a_document_provision_or_hash() {
         latest
     );
     env.evarc(&["text", DOCUMENT, "--at", "2026-05-01"])
-        .one_line_error(2, &["CA-D-00648 has no capture in force at 2026-05-01"]);
+        .one_line_error(2, &["CA-D-00648 has no capture at or before 2026-05-01"]);
     env.evarc(&["text", DOCUMENT, "--at", "May 1"])
         .one_line_error(2, &["invalid date \"May 1\""]);
     env.evarc(&["text", "CA-P-011417", "--at", "2026-05-19"])

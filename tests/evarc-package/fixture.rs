@@ -26,6 +26,7 @@ pub fn options() -> ExportOptions {
         software: "evarc 0.1.0".to_owned(),
         archive_name: "Example Evidence Archive".to_owned(),
         operator: Some("Jane Doe, paralegal".to_owned()),
+        bagging_date: None,
     }
 }
 
@@ -156,6 +157,7 @@ pub fn citation(doc: &Document, cap: &Capture, provision: Option<u64>) -> Citati
             first_tracked: cap.first_tracked,
             last_verified: cap.last_verified,
             wayback: None,
+            withdrawn: None,
         },
         archive: ArchiveCitation {
             name: "Example Evidence Archive".to_owned(),

@@ -440,8 +440,8 @@ fn certification_states_what_hashing_proves() {
     assert!(cert.ends_with("I declare under penalty of perjury that the foregoing is true and correct. Executed on ____________. ____________ (signature)\n"));
 }
 
-/// A format that does not declare it states the evidence must not print it: the CLI skips the
-/// re-hash for those formats and passes a placeholder.
+/// A format that does not declare it states the evidence must not print it (the bytes are
+/// re-hashed for every format by `Archive::cite` all the same).
 #[test]
 fn only_evidence_formats_print_the_evidence_check() {
     let record = provision_record();
@@ -452,4 +452,136 @@ fn only_evidence_formats_print_the_evidence_check() {
         let printed = text.contains("Snapshot missing") || text.contains("\"missing\"");
         assert_eq!(printed, format.states_evidence(), "{format:?}");
     }
+}
+
+/// Issue 10 item 5: without a recorded Wayback address and without a base URL, no format names
+/// a computed Wayback link as the archived copy; the provenance block labels it as a lookup.
+#[test]
+fn unrecorded_wayback_is_never_cited_as_the_archived_copy() {
+    let lookup = "https://web.archive.org/web/20260512095122/https://aws.amazon.com/service-terms/";
+    let mut record = provision_record();
+    record.capture.wayback = None;
+    for format in Format::ALL {
+        let out = render(&record, format, &options());
+        match format {
+            Format::Provenance => {
+                assert!(
+                    out.contains(&format!("\nWayback lookup: {lookup}\n")),
+                    "{out}"
+                );
+                assert!(!out.contains("Wayback Machine"), "{out}");
+            }
+            Format::Markdown => {
+                assert!(
+                    out.contains(&format!("- **Wayback lookup:** <{lookup}>\n")),
+                    "{out}"
+                );
+                assert!(!out.contains("Wayback Machine"), "{out}");
+            }
+            Format::Json => {
+                let v: Value = serde_json::from_str(&out).expect("json");
+                assert_eq!(v["urls"]["wayback"], Value::Null);
+                assert_eq!(v["urls"]["archived_copy"], Value::Null);
+                assert_eq!(v["urls"]["wayback_lookup"], lookup);
+            }
+            _ => assert!(!out.contains("web.archive.org"), "{format:?}: {out}"),
+        }
+    }
+    let bluebook = render(&record, Format::Bluebook, &options());
+    assert!(
+        bluebook.contains("https://aws.amazon.com/service-terms/ (\"As between"),
+        "{bluebook}"
+    );
+    // A base URL is the archived copy, whatever is recorded.
+    record.archive.base_url = Some("https://evidence.example.org/".to_owned());
+    let ris = render(&record, Format::Ris, &options());
+    assert!(
+        ris.contains("N1  - Archived at https://evidence.example.org/CA-P-011417\r\n"),
+        "{ris}"
+    );
+}
+
+/// Issue 10 item 13: Markdown markup escapes every field, HTML markup every field too.
+#[test]
+fn markdown_markup_escapes_the_entity_and_every_field() {
+    let mut record = provision_record();
+    record.entity = "_Under_ *Star*".to_owned();
+    record.document_title = "Terms [v2] & `code`".to_owned();
+    record.provision.as_mut().expect("provision").quote = "- 1. ~~gone~~ <b>".to_owned();
+    let mut opts = options();
+    opts.markup = Markup::Markdown;
+    let out = render(&record, Format::Bluebook, &opts);
+    assert!(
+        out.starts_with("\\_Under\\_ \\*Star\\*, *Terms \\[v2\\] \\& \\`code\\`* (last updated"),
+        "{out}"
+    );
+    assert!(out.contains("(\"- 1. \\~\\~gone\\~\\~ \\<b\\>\")"), "{out}");
+    opts.markup = Markup::Html;
+    let out = render(&record, Format::Bluebook, &opts);
+    assert!(
+        out.starts_with("_Under_ *Star*, <i>Terms [v2] &amp; `code`</i>"),
+        "{out}"
+    );
+    assert!(out.contains("&lt;b&gt;"), "{out}");
+    let md = render(&record, Format::Markdown, &options());
+    assert!(
+        md.contains("- **Entity:** \\_Under\\_ \\*Star\\*\n"),
+        "{md}"
+    );
+    assert!(md.contains("\n> \\- 1. \\~\\~gone\\~\\~ \\<b\\>\n"), "{md}");
+}
+
+/// Issue 10 withdrawal: every format says the capture was withdrawn, when and why.
+#[test]
+fn withdrawn_capture_says_so_in_every_format() {
+    let mut record = provision_record();
+    record.capture.withdrawn = Some(evarc_provenance::cite::WithdrawalCitation {
+        withdrawn_at: utc(2026, 6, 1, 10, 0, 0),
+        reason: "wrong page captured".to_owned(),
+    });
+    for format in Format::ALL {
+        let out = render(&record, format, &options());
+        assert!(out.contains("wrong page captured"), "{format:?}: {out}");
+        assert!(
+            out.contains("2026-06-01") || out.contains("June 1, 2026"),
+            "{format:?}: {out}"
+        );
+    }
+    let out = render(&record, Format::Record, &options());
+    assert!(
+        out.contains("\nWithdrawn: 2026-06-01 10:00:00 UTC: wrong page captured\n"),
+        "{out}"
+    );
+    let out = render(&record, Format::Bluebook, &options());
+    assert!(
+        out.ends_with("; CA-P-011417; withdrawn June 1, 2026: wrong page captured).\n"),
+        "{out}"
+    );
+    let cert = certification(
+        &record,
+        "x.html",
+        utc(2026, 6, 2, 0, 0, 0),
+        &HashedSubject::StoredBytes,
+    );
+    assert!(
+        cert.contains("   Withdrawn: 2026-06-01 10:00:00 UTC: wrong page captured"),
+        "{cert}"
+    );
+}
+
+/// Issue 10 rough edge: a capture of an HTTP 500 page shows the status in the provenance block
+/// and the JSON; a 2xx capture does not.
+#[test]
+fn non_2xx_http_status_is_shown() {
+    let mut record = provision_record();
+    let out = render(&record, Format::Provenance, &options());
+    assert!(!out.contains("HTTP status"), "{out}");
+    record.capture.method = CaptureMethod::HttpFetch {
+        status: 500,
+        final_url: "https://aws.amazon.com/service-terms/".to_owned(),
+    };
+    let out = render(&record, Format::Provenance, &options());
+    assert!(out.contains("\nHTTP status: 500\n"), "{out}");
+    let v: Value = serde_json::from_str(&render(&record, Format::Json, &options())).expect("json");
+    assert_eq!(v["capture"]["http_status"], 500);
 }

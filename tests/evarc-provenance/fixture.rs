@@ -77,7 +77,13 @@ pub fn document_record() -> CitationRecord {
             },
             first_tracked: utc(2026, 3, 1, 0, 0, 0),
             last_verified: utc(2026, 5, 12, 9, 51, 22),
-            wayback: None,
+            // The seed layouts (../shared/reference/citations.md) show a Wayback link in the
+            // archived-copy place: only a recorded one may stand there.
+            wayback: Some(
+                "https://web.archive.org/web/20260512095122/https://aws.amazon.com/service-terms/"
+                    .to_owned(),
+            ),
+            withdrawn: None,
         },
         archive: ArchiveCitation {
             name: ARCHIVE_NAME.to_owned(),

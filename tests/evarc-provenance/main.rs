@@ -2,6 +2,7 @@
 
 mod anchor;
 mod cite;
+mod citing;
 mod csl_schema;
 mod documents;
 mod fixture;

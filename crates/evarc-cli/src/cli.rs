@@ -114,6 +114,11 @@ pub enum Command {
     ///
     /// Exit codes: 0 printed; 2 unknown record or hash, no capture at that date, no text could be extracted; 3 I/O or storage failure.
     Text(TextArgs),
+    /// Mark a mistaken capture as withdrawn (append-only, logged): its bytes and log leaf stay,
+    /// and every citation and export says it was withdrawn, when and why.
+    ///
+    /// Exit codes: 0 withdrawn; 2 unknown capture or record, already withdrawn, no reason given; 3 I/O or storage failure.
+    Withdraw(WithdrawArgs),
 }
 
 #[derive(Args, Debug)]
@@ -124,6 +129,19 @@ pub struct TextArgs {
     /// (RFC 3339).
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct WithdrawArgs {
+    /// The capture: its SHA-256 (when only one capture has those bytes), a document ID (its
+    /// latest capture, or the one given by --capture) or a provision ID (its capture).
+    pub target: String,
+    /// With a document ID: the capture with this SHA-256.
+    #[arg(long, value_name = "SHA256")]
+    pub capture: Option<String>,
+    /// Why the capture is withdrawn (printed in every citation of it).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
 }
 
 #[derive(Args, Debug)]
@@ -243,6 +261,9 @@ pub struct ArchiveArgs {
     /// URL capture: archive a non-2xx response instead of refusing it.
     #[arg(long)]
     pub allow_http_errors: bool,
+    /// Record a --captured-at before 1991 or more than a day in the future (refused otherwise).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -268,6 +289,13 @@ pub struct GetArgs {
     /// Replace the file given by --output when it exists (refused otherwise).
     #[arg(long, requires = "output")]
     pub force: bool,
+    /// With a document ID instead of a hash: the capture in force at this instant, YYYY-MM-DD
+    /// (end of that day, UTC) or RFC 3339 [default: the latest capture].
+    #[arg(long, value_name = "DATE|DATETIME")]
+    pub at: Option<String>,
+    /// With a document ID: the capture with this SHA-256.
+    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
+    pub capture: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -325,15 +353,28 @@ pub struct CiteArgs {
     /// plain, markdown or html (italics in Bluebook).
     #[arg(long, default_value = "plain")]
     pub markup: String,
+    /// Cite the capture with this SHA-256 (of a document; a provision's own capture only).
+    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
+    pub capture: Option<String>,
+    /// Cite the capture in force at this instant: YYYY-MM-DD (end of that day, UTC) or RFC 3339.
+    #[arg(long, value_name = "DATE|DATETIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct CertifyArgs {
     /// The record (CA-D-… or CA-P-…).
     pub id: String,
-    /// Certify this exhibit file instead of the stored bytes: it must hash identically.
+    /// Certify this exhibit file instead of the stored bytes: it must hash identically (for a
+    /// document: to one of its captures, which the certification names).
     #[arg(long, value_name = "FILE")]
     pub exhibit: Option<PathBuf>,
+    /// Certify the capture with this SHA-256 (of a document; a provision's own capture only).
+    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
+    pub capture: Option<String>,
+    /// Certify the capture in force at this instant: YYYY-MM-DD (end of that day, UTC) or RFC 3339.
+    #[arg(long, value_name = "DATE|DATETIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -362,6 +403,12 @@ pub struct DiffArgs {
 pub struct ShowArgs {
     /// A document or provision ID, or a snapshot hash.
     pub id: String,
+    /// Show the capture with this SHA-256 (of a document; a provision's own capture only).
+    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
+    pub capture: Option<String>,
+    /// Show the capture in force at this instant: YYYY-MM-DD (end of that day, UTC) or RFC 3339.
+    #[arg(long, value_name = "DATE|DATETIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -477,8 +524,12 @@ pub struct ExportArgs {
     #[arg(long, short, value_name = "PATH")]
     pub output: PathBuf,
     /// Export only this capture of each document ID (its SHA-256).
-    #[arg(long, value_name = "SHA256")]
+    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
     pub capture: Option<String>,
+    /// Export only the capture of each document ID in force at this instant: YYYY-MM-DD (end of
+    /// that day, UTC) or RFC 3339.
+    #[arg(long, value_name = "DATE|DATETIME")]
+    pub at: Option<String>,
     /// The access date printed in the citation texts (YYYY-MM-DD) [default: the date of the
     /// latest capture exported, so the package holds no clock-derived value].
     #[arg(long, value_name = "DATE")]

@@ -299,10 +299,10 @@ fn bag_info(
     for id in &ids {
         field("External-Identifier", id);
     }
-    field(
-        "Bagging-Date",
-        &package_date(items).format("%Y-%m-%d").to_string(),
-    );
+    let bagging_date = opts
+        .bagging_date
+        .unwrap_or_else(|| package_date(items).date_naive());
+    field("Bagging-Date", &bagging_date.format("%Y-%m-%d").to_string());
     field("Bag-Software-Agent", &opts.software);
     field("Payload-Oxum", &format!("{payload_bytes}.{payload_files}"));
     info

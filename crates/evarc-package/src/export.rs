@@ -44,6 +44,10 @@ pub struct ExportOptions {
     pub archive_name: String,
     /// Who exported (warcinfo `operator`, BagIt `Contact-Name`), when the caller knows.
     pub operator: Option<String>,
+    /// The day of the export: BagIt `Bagging-Date` (RFC 8493: the date the bag was made). The
+    /// caller decides it (the CLI: `SOURCE_DATE_EPOCH` when set, else today); None: the date of
+    /// the latest capture exported.
+    pub bagging_date: Option<NaiveDate>,
 }
 
 /// Merges repeated captures and sorts them: by capture time, then document ID, then SHA-256.

@@ -25,6 +25,8 @@ pub struct Archive {
     writer: Mutex<()>,
     /// The settings as last read; cleared when they change.
     config: std::sync::RwLock<Option<Config>>,
+    /// Set by [`Archive::allow_any_capture_time`]: implausible capture times are recorded.
+    any_capture_time: std::sync::atomic::AtomicBool,
 }
 
 impl Archive {
@@ -59,12 +61,25 @@ impl Archive {
             store,
             writer: Mutex::new(()),
             config: std::sync::RwLock::new(None),
+            any_capture_time: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     /// The snapshot store underneath.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// From now on, record capture times before 1991 or in the future too (the operator
+    /// insists they are right).
+    pub fn allow_any_capture_time(&self) {
+        self.any_capture_time
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn any_capture_time(&self) -> bool {
+        self.any_capture_time
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn write_lock(&self) -> MutexGuard<'_, ()> {

@@ -124,6 +124,7 @@ impl Archive {
         now: DateTime<Utc>,
         durability: Durability,
     ) -> Result<CaptureOutcome> {
+        self.check_capture_time(request.captured_at, now)?;
         self.check_request(&request)?;
         let base_hint = self.base_hint(&request)?;
         let mut head = Vec::new();
@@ -157,11 +158,38 @@ impl Archive {
         request: CaptureRequest,
         now: DateTime<Utc>,
     ) -> Result<CaptureOutcome> {
+        self.check_capture_time(request.captured_at, now)?;
         self.check_request(&request)?;
         let _guard = self.write_lock();
         let (planned, batch) = self.plan_capture(snapshot.info, media_type, request, now)?;
         self.store().commit_records(batch)?;
         Ok(planned.with_snapshot(snapshot))
+    }
+
+    /// Refuses a capture time before 1991 (before the Web) or more than a day after `now`,
+    /// unless [`Archive::allow_any_capture_time`] was called.
+    pub fn check_capture_time(&self, captured_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+        if self.any_capture_time() {
+            return Ok(());
+        }
+        let earliest = chrono::NaiveDate::from_ymd_opt(1991, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("1991-01-01 is a valid date")
+            .and_utc();
+        let problem = if captured_at < earliest {
+            "before 1991".to_owned()
+        } else if captured_at > now + chrono::Duration::days(1) {
+            format!(
+                "more than a day in the future (now: {})",
+                crate::cite::text_time(now)
+            )
+        } else {
+            return Ok(());
+        };
+        Err(ProvenanceError::ImplausibleCaptureTime {
+            captured_at: crate::cite::text_time(captured_at),
+            problem,
+        })
     }
 
     /// Makes every capture so far durable.

@@ -37,10 +37,12 @@ impl Archive {
             }
         };
         let archive = self.archive_citation()?;
+        let withdrawn = self.withdrawal(&capture)?.map(|w| w.citation());
         Ok(citation_record(
             id.clone(),
             &document,
             &capture,
+            withdrawn,
             provision.map(|p| ProvisionCitation {
                 title: p.title,
                 quote: p.quote,
@@ -66,10 +68,12 @@ impl Archive {
             )));
         }
         let document = self.document(id)?;
+        let withdrawn = self.withdrawal(capture)?.map(|w| w.citation());
         Ok(citation_record(
             RecordId::Document(id.clone()),
             &document,
             capture,
+            withdrawn,
             None,
             self.archive_citation()?,
         ))
@@ -118,6 +122,7 @@ fn citation_record(
     record_id: RecordId,
     document: &Document,
     capture: &Capture,
+    withdrawn: Option<crate::cite::WithdrawalCitation>,
     provision: Option<ProvisionCitation>,
     archive: ArchiveCitation,
 ) -> CitationRecord {
@@ -139,6 +144,7 @@ fn citation_record(
             first_tracked: capture.first_tracked,
             last_verified: capture.last_verified,
             wayback: capture.wayback.clone(),
+            withdrawn,
         },
         archive,
     }

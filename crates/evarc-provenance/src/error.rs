@@ -42,8 +42,6 @@ pub enum ProvenanceError {
         sha256: String,
         media_type: String,
     },
-    #[error("{document} has no capture in force at {at} (its first capture is later)")]
-    NoCaptureAt { document: String, at: String },
     #[error("{document} has no captures yet")]
     NoCaptures { document: String },
     #[error("{0}")]
@@ -76,6 +74,58 @@ pub enum ProvenanceError {
     UnknownCheckpoint { size: u64 },
     #[error(transparent)]
     Note(#[from] evarc_tlog::NoteError),
+    #[error(
+        "the stored bytes of {record} (sha256:{sha256}) did not verify: {}",
+        crate::citing::evidence_failure(check, sha256)
+    )]
+    EvidenceFailed {
+        record: String,
+        sha256: String,
+        check: crate::cite::EvidenceCheck,
+    },
+    #[error("{document} has no capture at or before {at}{}", first.as_ref().map(|f| format!(" (its first capture is {f})")).unwrap_or_default())]
+    NoCaptureAt {
+        document: String,
+        at: String,
+        first: Option<String>,
+    },
+    #[error("{provision} is pinned to capture {sha256} of {captured_at}; cite its document for another capture")]
+    ProvisionPinned {
+        provision: String,
+        sha256: String,
+        captured_at: String,
+    },
+    #[error("capture time {captured_at} is {problem}: refused as implausible")]
+    ImplausibleCaptureTime {
+        captured_at: String,
+        problem: String,
+    },
+    #[error("refusing to certify: exhibit {exhibit} has SHA-256 {actual}, but {record} recorded {expected}")]
+    ExhibitMismatch {
+        exhibit: String,
+        actual: String,
+        record: String,
+        expected: String,
+    },
+    #[error("refusing to certify: exhibit {exhibit} has SHA-256 {actual}, which is no capture of {document}")]
+    ExhibitNotACapture {
+        exhibit: String,
+        actual: String,
+        document: String,
+    },
+    #[error("capture {sha256} of {document} was already withdrawn at {withdrawn_at}: {reason}")]
+    AlreadyWithdrawn {
+        document: String,
+        sha256: String,
+        withdrawn_at: String,
+        reason: String,
+    },
+    #[error("{sha256} is the bytes of {count} captures ({list}): name the one to withdraw by its document ID and capture")]
+    AmbiguousCapture {
+        sha256: String,
+        count: usize,
+        list: String,
+    },
     #[error("writing the signing key {path}")]
     KeyFile {
         path: String,
@@ -101,7 +151,10 @@ impl ProvenanceError {
             | Self::LeafMismatch { .. }
             | Self::CheckpointMismatch { .. }
             | Self::SigningKeyMismatch { .. }
-            | Self::NotLogged { .. } => true,
+            | Self::NotLogged { .. }
+            | Self::EvidenceFailed { .. }
+            | Self::ExhibitMismatch { .. }
+            | Self::ExhibitNotACapture { .. } => true,
             Self::Note(err) => matches!(err, evarc_tlog::NoteError::BadSignature { .. }),
             _ => false,
         }

@@ -18,6 +18,7 @@ pub const CAPTURE_BY_SHA: &str = "capsha/";
 pub const PROVISION: &str = "prov/";
 pub const PROVISION_BY_KEY: &str = "provkey/";
 pub const PROVISION_BY_DOCUMENT: &str = "provdoc/";
+pub const WITHDRAWAL: &str = "wd/";
 
 fn key(prefix: &str, parts: &[&[u8]]) -> Vec<u8> {
     let mut out = prefix.as_bytes().to_vec();
@@ -69,6 +70,11 @@ pub fn captures_of(doc: u64) -> Vec<u8> {
 
 pub fn capture(doc: u64, at: DateTime<Utc>, sha256: &[u8; 32]) -> Vec<u8> {
     key(CAPTURE, &[&doc.to_be_bytes(), &time(at), sha256])
+}
+
+/// The withdrawal of the capture keyed `capture(doc, at, sha256)`.
+pub fn withdrawal(doc: u64, at: DateTime<Utc>, sha256: &[u8; 32]) -> Vec<u8> {
+    key(WITHDRAWAL, &[&doc.to_be_bytes(), &time(at), sha256])
 }
 
 pub fn captures_by_sha(sha256: &[u8; 32]) -> Vec<u8> {

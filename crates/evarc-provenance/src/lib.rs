@@ -13,6 +13,7 @@ mod archive;
 mod capture;
 mod citation;
 pub mod cite;
+mod citing;
 pub mod compare;
 mod error;
 pub mod id;
@@ -27,9 +28,11 @@ pub mod text;
 pub mod text_diff;
 mod tlog;
 mod url_norm;
+mod withdraw;
 
 pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
+pub use citing::{exhibit_name, CaptureChoice, Certification, Citation, CiteOptions, Exhibit};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use provision::ProvisionRequest;
@@ -38,3 +41,4 @@ pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };
 pub use url_norm::normalise_url;
+pub use withdraw::{withdrawal_leaf, WithdrawTarget, Withdrawal};

@@ -169,17 +169,10 @@ impl Archive {
             .transpose()
     }
 
-    /// The capture of the document in force at `at`: the last one taken at or before it.
+    /// The capture of the document in force at `at`: the last one taken at or before it (a
+    /// date: at or before the end of that day). [`Archive::as_of`] decides.
     pub fn capture_in_force_at(&self, id: &DocumentId, at: At) -> Result<Capture> {
-        self.document(id)?;
-        self.previous_capture(id, at.upper_bound())?
-            .ok_or_else(|| match self.latest_capture(id) {
-                Err(err) => err,
-                Ok(_) => ProvenanceError::NoCaptureAt {
-                    document: id.to_string(),
-                    at: at.to_string(),
-                },
-            })
+        self.as_of(id, at.upper_bound())
     }
 
     /// The capture whose text a record's quotes are anchored in: a document's latest capture

@@ -47,11 +47,15 @@ pub fn run(global: &GlobalArgs, args: ArchiveArgs, out: &mut Output) -> Result<u
     }
     let (reader, len) = open_input(&args.input, args.allow_empty)?;
     let archive = open(global, OpenMode::ReadWrite)?;
+    if args.force {
+        archive.allow_any_capture_time();
+    }
+    // Provenance refuses an implausible capture time (before 1991, more than a day ahead).
     let captured_at = match &args.captured_at {
         Some(text) => {
             let at = parse_time("--captured-at", text)?;
-            if at > now() + chrono::Duration::minutes(5) {
-                bail!("invalid --captured-at {text:?}: it is in the future");
+            if let Err(err) = archive.check_capture_time(at, now()) {
+                bail!("invalid --captured-at {text:?}: {err}; pass --force to record it anyway");
             }
             at
         }

@@ -1,8 +1,11 @@
-//! `evarc cite` and `evarc certify`.
+//! `evarc cite` and `evarc certify`: argument parsing and printing only. Which capture is cited,
+//! the evidence check and the checkpoint are decided by `Archive::cite` (evarc-provenance).
 
-use anyhow::{bail, Result};
-use evarc_provenance::cite::{self, EvidenceCheck, Format, HashedSubject, Markup, RenderOptions};
+use anyhow::Result;
+use evarc_provenance::cite::{self, Format, HashedSubject, Markup};
+use evarc_provenance::{CaptureChoice, CiteOptions, Exhibit};
 use evarc_store::OpenMode;
+use serde_json::json;
 
 use super::{now, parse_date, parse_record_id};
 use crate::cli::{CertifyArgs, CiteArgs, GlobalArgs};
@@ -10,127 +13,121 @@ use crate::context::open;
 use crate::exit::{OK, VERIFICATION_FAILED};
 use crate::output::Output;
 
+/// `--capture SHA256` / `--at DATE|DATETIME` as a capture choice (clap keeps them exclusive).
+pub(crate) fn capture_choice(capture: Option<&str>, at: Option<&str>) -> Result<CaptureChoice> {
+    if let Some(sha) = capture {
+        return Ok(CaptureChoice::Sha256(sha.to_owned()));
+    }
+    let Some(at) = at else {
+        return Ok(CaptureChoice::Latest);
+    };
+    let at = evarc_provenance::At::parse(at).map_err(|_| {
+        anyhow::anyhow!(
+            "invalid --at {at:?}: expected a date (YYYY-MM-DD) or an RFC 3339 instant (2026-05-12T09:51:22Z)"
+        )
+    })?;
+    Ok(CaptureChoice::at(at))
+}
+
 pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<u8> {
     let id = parse_record_id(&args.id)?;
     let format: Format = args.format.parse()?;
     let markup: Markup = args.markup.parse()?;
+    let choice = capture_choice(args.capture.as_deref(), args.at.as_deref())?;
     let accessed = match &args.accessed {
         Some(date) => parse_date("--accessed", date)?,
         None => now().date_naive(),
     };
     let archive = open(global, OpenMode::ReadOnly)?;
-    let record = archive.citation(&id)?;
-    // Formats that state the evidence check re-read and re-hash the bytes now; the others do
-    // not print it, so nothing is claimed for them.
-    let evidence = if format.states_evidence() {
-        archive.check_evidence(&record.capture)?
-    } else {
-        EvidenceCheck::Verified
-    };
-    let failed = !evidence.is_verified();
-    // The provenance block names the latest checkpoint proving the record's log leaf.
-    let checkpoint = if matches!(format, Format::Provenance | Format::Markdown) {
-        archive.proven_checkpoint(&archive.log_subject(&id)?)?
-    } else {
-        None
-    };
-    let text = cite::render_with_checkpoint(
-        &record,
-        format,
-        &RenderOptions {
-            accessed,
-            markup,
-            evidence,
-        },
-        checkpoint.as_ref(),
-    );
-    out.raw(text.as_bytes())?;
-    if !text.ends_with('\n') {
-        out.raw(b"\n")?;
+    // Bytes that do not verify are an error here: nothing reaches stdout, exit 1.
+    let citation = archive.cite(&id, &choice, format, &CiteOptions { accessed, markup })?;
+    if out.json {
+        let capture = &citation.record.capture;
+        out.value(&json!({
+            "record_id": citation.record.record_id.to_string(),
+            "document_id": citation.record.document_id.to_string(),
+            "format": format.name(),
+            "markup": markup.to_string(),
+            "capture": {
+                "sha256": capture.sha256,
+                "captured_at": cite::json_time(capture.captured_at),
+            },
+            "evidence": "verified",
+            "withdrawn": capture.withdrawn.as_ref().map(|w| json!({
+                "at": cite::json_time(w.withdrawn_at),
+                "reason": w.reason,
+            })),
+            "accessed": accessed.format("%Y-%m-%d").to_string(),
+            "text": citation.text,
+        }))?;
+        return Ok(OK);
     }
-    if failed {
-        out.flush()?;
-        eprintln!(
-            "error: the stored bytes of {id} (sha256:{}) did not verify",
-            record.capture.sha256
-        );
-        return Ok(VERIFICATION_FAILED);
+    out.raw(citation.text.as_bytes())?;
+    if !citation.text.ends_with('\n') {
+        out.raw(b"\n")?;
     }
     Ok(OK)
 }
 
 pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Result<u8> {
-    if out.json {
-        bail!("certify prints a text declaration; --json is not supported for it");
-    }
     let id = parse_record_id(&args.id)?;
+    let choice = capture_choice(args.capture.as_deref(), args.at.as_deref())?;
     let exhibit = match &args.exhibit {
-        Some(path) => Some((path.clone(), super::verify::hash_file(path)?)),
+        Some(path) => Some(Exhibit {
+            path: path.display().to_string(),
+            sha256: super::verify::hash_file(path)?.0,
+        }),
         None => None,
     };
     let archive = open(global, OpenMode::ReadOnly)?;
-    let record = archive.citation(&id)?;
-    let expected = &record.capture.sha256;
-    let (subject, name) = match exhibit {
-        Some((path, (sha, _, _))) => {
-            if &sha.to_hex() != expected {
-                out.flush()?;
-                eprintln!(
-                    "error: refusing to certify: exhibit {} has SHA-256 {sha}, but {id} recorded {expected}",
-                    path.display()
-                );
-                return Ok(VERIFICATION_FAILED);
+    // Which capture, whether the bytes or the exhibit match: decided by provenance; a refusal
+    // is an error (exit 1), with nothing on stdout.
+    let cert = match archive.certify(&id, &choice, exhibit.as_ref(), now()) {
+        Ok(cert) => cert,
+        Err(err) if err.is_integrity_failure() && err.store_error().is_none() => {
+            out.flush()?;
+            let message = err.to_string();
+            if message.starts_with("refusing to certify") {
+                eprintln!("error: {message}");
+            } else {
+                eprintln!("error: refusing to certify: {message}");
             }
-            let name = path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            (
-                HashedSubject::Exhibit {
-                    path: path.display().to_string(),
-                },
-                name,
-            )
+            return Ok(VERIFICATION_FAILED);
         }
-        None => {
-            match archive.check_evidence(&record.capture)? {
-                EvidenceCheck::Verified => {}
-                EvidenceCheck::Missing => {
-                    eprintln!("error: refusing to certify: the stored bytes of {id} (sha256:{expected}) are missing");
-                    return Ok(VERIFICATION_FAILED);
-                }
-                EvidenceCheck::Damaged { reason } => {
-                    eprintln!("error: refusing to certify: the stored bytes of {id} cannot be read back: {reason}");
-                    return Ok(VERIFICATION_FAILED);
-                }
-                EvidenceCheck::Mismatch { actual_sha256 } => {
-                    eprintln!("error: refusing to certify: the stored bytes of {id} hash to {actual_sha256}, but {expected} was recorded");
-                    return Ok(VERIFICATION_FAILED);
-                }
-            }
-            (HashedSubject::StoredBytes, exhibit_name(&record))
-        }
+        Err(err) => return Err(err.into()),
     };
-    let text = cite::certification(&record, &name, now(), &subject);
-    out.raw(text.as_bytes())?;
+    let record = &cert.record;
+    if out.json {
+        out.value(&json!({
+            "record_id": record.record_id.to_string(),
+            "document_id": record.document_id.to_string(),
+            "capture": {
+                "sha256": record.capture.sha256,
+                "captured_at": cite::json_time(record.capture.captured_at),
+            },
+            "hashed": match &cert.subject {
+                HashedSubject::StoredBytes => json!({"kind": "stored-bytes"}),
+                HashedSubject::Exhibit { path } => json!({"kind": "exhibit", "path": path}),
+            },
+            "exhibit_name": cert.exhibit_name,
+            "verified_at": cite::json_time(cert.verified_at),
+            "withdrawn": record.capture.withdrawn.as_ref().map(|w| json!({
+                "at": cite::json_time(w.withdrawn_at),
+                "reason": w.reason,
+            })),
+            "text": cert.text,
+        }))?;
+        return Ok(OK);
+    }
+    if cert.matched_exhibit {
+        // Which capture the exhibit matched, on stderr: the declaration itself names it too.
+        eprintln!(
+            "certifying against the capture of {} captured {} (sha256:{})",
+            record.document_id,
+            cite::text_time(record.capture.captured_at),
+            record.capture.sha256
+        );
+    }
+    out.raw(cert.text.as_bytes())?;
     Ok(OK)
-}
-
-/// The file name `evarc get -o` would suggest for the stored bytes of a record.
-fn exhibit_name(record: &cite::CitationRecord) -> String {
-    let media = record.capture.media_type.to_ascii_lowercase();
-    let ext = if media.starts_with("text/html") || media.starts_with("application/xhtml") {
-        "html"
-    } else if media.starts_with("application/pdf") {
-        "pdf"
-    } else if media.starts_with("text/plain") {
-        "txt"
-    } else {
-        "bin"
-    };
-    format!(
-        "{}-{}.{ext}",
-        record.record_id,
-        &record.capture.sha256[..16]
-    )
 }

@@ -67,8 +67,11 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
         .map(|s| Sha256::from_hex(s.trim().trim_start_matches("sha256:")))
         .transpose()
         .context("invalid --capture: expected a SHA-256 (64 hex digits)")?;
-    if only.is_some() && !ids.iter().any(|id| matches!(id, RecordId::Document(_))) {
-        bail!("--capture selects captures of document IDs, and no document ID was given");
+    let at = super::cite::capture_choice(None, args.at.as_deref())?;
+    if (only.is_some() || !at.is_latest())
+        && !ids.iter().any(|id| matches!(id, RecordId::Document(_)))
+    {
+        bail!("--capture and --at select captures of document IDs, and no document ID was given");
     }
     let accessed = args
         .accessed
@@ -78,7 +81,7 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
     refuse_existing(&args.output, args.format)?;
 
     let archive = open(global, OpenMode::ReadOnly)?;
-    let items = export_items(&archive, &ids, only)?;
+    let items = export_items(&archive, &ids, only, &at)?;
     let accessed = accessed.unwrap_or_else(|| latest_capture_date(&items));
     let (log, log_summary) = log_evidence(&archive, &items)?;
     let opts = ExportOptions {
@@ -87,6 +90,7 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
         software: format!("evarc {}", env!("CARGO_PKG_VERSION")),
         archive_name: archive.config()?.name,
         operator: None,
+        bagging_date: Some(export_date()?),
     };
     let bar = progress::bytes(None, "exporting");
     let bytes = StoreBytes {
@@ -121,6 +125,24 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
     };
     print_summary(out, &summary)?;
     Ok(OK)
+}
+
+/// The day of the export (BagIt `Bagging-Date`): `SOURCE_DATE_EPOCH` (seconds since the Unix
+/// epoch, the reproducible-builds convention) when set, so that re-exports are byte-identical;
+/// else today (UTC).
+fn export_date() -> Result<NaiveDate> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(text) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+            .map(|t| t.date_naive())
+            .with_context(|| {
+                format!("invalid SOURCE_DATE_EPOCH {text:?}: expected seconds since 1970-01-01 UTC")
+            }),
+        Err(_) => Ok(super::now().date_naive()),
+    }
 }
 
 /// The IDs asked for, in order, each once.
@@ -165,13 +187,19 @@ fn export_items(
     archive: &Archive,
     ids: &[RecordId],
     only: Option<Sha256>,
+    at: &evarc_provenance::CaptureChoice,
 ) -> Result<Vec<ExportCapture>> {
     let mut items = Vec::new();
     for id in ids {
         match id {
             RecordId::Document(doc) => {
                 let document = archive.document(doc)?;
-                let mut captures = archive.captures(doc)?;
+                let mut captures = if at.is_latest() {
+                    archive.captures(doc)?
+                } else {
+                    // The capture in force at the instant asked for.
+                    vec![archive.choose_capture(doc, at)?]
+                };
                 if let Some(sha) = only {
                     captures.retain(|c| c.sha256 == sha.to_hex());
                     if captures.is_empty() {

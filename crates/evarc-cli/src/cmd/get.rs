@@ -12,7 +12,7 @@ use crate::context::open;
 use crate::output::Output;
 
 pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
-    let query: DigestQuery = args.hash.parse()?;
+    let choice = super::cite::capture_choice(args.capture.as_deref(), args.at.as_deref())?;
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.exists()) {
         bail!(
             "{} already exists: pass --force to replace it",
@@ -20,6 +20,19 @@ pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
         );
     }
     let archive = open(global, OpenMode::ReadOnly)?;
+    // A record ID names a capture (a document's latest or the one chosen, a provision's own);
+    // a hash names the bytes themselves.
+    let query: DigestQuery = match args.hash.trim().parse::<evarc_provenance::id::RecordId>() {
+        Ok(id) => {
+            let record = archive.citation_with(&id, &choice)?;
+            format!("sha256:{}", record.capture.sha256).parse()?
+        }
+        Err(_) if !choice.is_latest() => anyhow::bail!(
+            "--at and --capture choose a capture of a document: give a document ID (CA-D-…), not {:?}",
+            args.hash
+        ),
+        Err(_) => args.hash.parse()?,
+    };
     let store = archive.store();
     let info = store.resolve(query)?;
     let mut reader = store.reader(info.blake3)?;

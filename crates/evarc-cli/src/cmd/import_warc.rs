@@ -263,7 +263,7 @@ impl Run<'_> {
         self.seen
             .by_uri_date
             .insert((record.target_uri.clone(), record.date), original);
-        self.imported(at, &url, &outcome, false)
+        self.imported(at, &url, &outcome, record.date, false)
     }
 
     fn revisit(&mut self, at: &At<'_>, revisit: &Revisit) -> Result<()> {
@@ -320,7 +320,7 @@ impl Run<'_> {
             Ok(outcome) => outcome,
             Err(err) => return self.refused(at, err),
         };
-        self.imported(at, &url, &outcome, true)
+        self.imported(at, &url, &outcome, revisit.date, true)
     }
 
     /// The earlier payload a revisit repeats.
@@ -411,6 +411,7 @@ impl Run<'_> {
         at: &At<'_>,
         url: &str,
         outcome: &CaptureOutcome,
+        record_date: chrono::DateTime<chrono::Utc>,
         revisit: bool,
     ) -> Result<()> {
         self.seen
@@ -434,7 +435,7 @@ impl Run<'_> {
                 "file": at.file.display().to_string(), "offset": at.offset, "status": "imported",
                 "revisit": revisit, "document": document, "new_document": outcome.document_created,
                 "capture_new": outcome.capture_created, "snapshot_new": outcome.snapshot.new,
-                "sha256": sha256, "captured_at": captured,
+                "sha256": sha256, "captured_at": captured, "warc_date": record_date,
             }));
         }
         let what = match (outcome.capture_created, outcome.snapshot.new) {
@@ -443,16 +444,21 @@ impl Run<'_> {
             (false, _) => "already recorded, or identical to the previous capture",
         };
         let kind = if revisit { " (revisit)" } else { "" };
+        // The record's own WARC-Date: a revisit or a re-capture folded into an earlier capture
+        // (whose time is `captured`) was still seen at this date.
         self.out.line_flushed(&format!(
             "{document} {} sha256:{sha256} {what}{kind}",
-            text_time(captured)
+            text_time(record_date)
         ))
     }
 
     /// A record the archive refused: input problems are counted and reported, anything else
     /// (storage, disk) stops the run.
     fn refused(&mut self, at: &At<'_>, err: ProvenanceError) -> Result<()> {
-        if matches!(err, ProvenanceError::InvalidInput(_)) {
+        if matches!(
+            err,
+            ProvenanceError::InvalidInput(_) | ProvenanceError::ImplausibleCaptureTime { .. }
+        ) {
             self.counts.failed += 1;
             return self.report(at, "failed", &err.to_string());
         }

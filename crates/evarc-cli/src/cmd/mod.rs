@@ -16,6 +16,7 @@ mod text;
 mod text_diff;
 mod tlog;
 mod verify;
+mod withdraw;
 
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
         Command::Text(args) => text::run(g, args, &mut out),
+        Command::Withdraw(args) => withdraw::run(g, args, &mut out),
     }?;
     out.flush()?;
     Ok(code)

@@ -12,8 +12,14 @@ use crate::context::open;
 use crate::output::Output;
 
 pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<u8> {
+    let choice = super::cite::capture_choice(args.capture.as_deref(), args.at.as_deref())?;
     let archive = open(global, OpenMode::ReadOnly)?;
     let text = args.id.trim();
+    if !choice.is_latest() && !matches!(text.parse::<RecordId>(), Ok(RecordId::Document(_))) {
+        anyhow::bail!(
+            "--at and --capture choose a capture of a document: give a document ID (CA-D-…), not {text:?}"
+        );
+    }
     let id = match text.parse::<RecordId>() {
         Ok(id) => id,
         Err(id_err) => {
@@ -57,11 +63,49 @@ pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<u8>
                 ))?;
                 out.line(format!("Last verified: {}", text_time(last.last_verified)))?;
             }
+            let chosen = if choice.is_latest() {
+                None
+            } else {
+                let c = archive.choose_capture(doc_id, &choice)?;
+                out.line(format!(
+                    "Chosen:        {} sha256:{} ({} bytes, {})",
+                    text_time(c.captured_at),
+                    c.sha256,
+                    thousands(c.byte_len),
+                    c.media_type
+                ))?;
+                Some(c)
+            };
+            let shown = chosen.as_ref().or(captures.last());
+            let withdrawn = match shown {
+                Some(c) => archive.withdrawal(c)?,
+                None => None,
+            };
+            if let Some(w) = &withdrawn {
+                out.line(format!(
+                    "Withdrawn:     {}: {}",
+                    text_time(w.withdrawn_at),
+                    w.reason
+                ))?;
+            }
+            if let Some(status) = shown.and_then(|c| c.http.as_ref()).map(|h| h.status) {
+                if !(200..300).contains(&status) {
+                    out.line(format!("HTTP status:   {status}"))?;
+                }
+            }
             out.line(format!("Provisions:    {}", provisions.len()))?;
             for p in &provisions {
                 out.line(format!("  {}  {}", p.id, p.title))?;
             }
-            out.value(&json!({"document": doc, "captures": captures, "provisions": provisions}))?;
+            let mut value =
+                json!({"document": doc, "captures": captures, "provisions": provisions});
+            if let Some(c) = &chosen {
+                value["capture"] = json!(c);
+            }
+            if let Some(w) = &withdrawn {
+                value["withdrawn"] = json!(w);
+            }
+            out.value(&value)?;
         }
         RecordId::Provision(prov_id) => {
             let p = archive.provision(prov_id)?;

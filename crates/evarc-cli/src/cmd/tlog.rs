@@ -123,22 +123,43 @@ fn request_timestamp(url: &str, data: &[u8], timeout: u64) -> Result<Vec<u8>> {
 
 pub fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Output) -> Result<u8> {
     let archive = open(global, OpenMode::ReadOnly)?;
-    let text = if let Some(old) = &args.consistency {
+    // (kind, proof text, leaf index, old size, checkpoint) for the --json shape.
+    let (kind, text, index, old_size, checkpoint_text) = if let Some(old) = &args.consistency {
         let old = read_text(old)?;
-        archive.consistency_proof(&old)?.to_text()
+        let proof = archive.consistency_proof(&old)?;
+        let text = proof.to_text();
+        (
+            "consistency",
+            text,
+            None,
+            Some(proof.old_size),
+            proof.checkpoint,
+        )
     } else {
         let subject = subject(&archive, args.id.as_deref(), args.capture.as_deref())?;
         let checkpoint = args.checkpoint.as_deref().map(read_text).transpose()?;
-        archive
-            .inclusion_proof(&subject, checkpoint.as_deref())?
-            .to_text()
+        let proof = archive.inclusion_proof(&subject, checkpoint.as_deref())?;
+        let text = proof.to_text();
+        ("inclusion", text, Some(proof.index), None, proof.checkpoint)
     };
+    let tree_size = evarc_provenance::evarc_tlog::Checkpoint::parse_unverified(&checkpoint_text)
+        .ok()
+        .map(|c| c.size);
+    let value = serde_json::json!({
+        "kind": kind,
+        "path": args.output.as_ref().map(|p| p.display().to_string()),
+        "index": index,
+        "old_size": old_size,
+        "tree_size": tree_size,
+        "proof": text,
+    });
     match &args.output {
         Some(path) => {
             fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
             out.line(format!("wrote {}", path.display()))?;
-            out.value(&serde_json::json!({ "path": path, "proof": text }))?;
+            out.value(&value)?;
         }
+        None if out.json => out.value(&value)?,
         None => out.raw(text.as_bytes())?,
     }
     Ok(OK)
@@ -263,7 +284,7 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<u8> {
     let record: serde_json::Value = serde_json::from_slice(&leaf).unwrap_or_default();
     let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
     let sha = match field("kind") {
-        "provision" => field("capture_sha256"),
+        "provision" | "withdrawal" => field("capture_sha256"),
         _ => field("sha256"),
     };
     if let Some(path) = &args.bytes {
@@ -278,6 +299,7 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<u8> {
     }
     let what = match field("kind") {
         "provision" => format!("provision {} of {}", field("id"), field("document")),
+        "withdrawal" => format!("withdrawal of a capture of {}", field("document")),
         _ => format!("capture of {}", field("document")),
     };
     out.line(format!(

@@ -507,7 +507,10 @@ fn read_capture<B: BufRead>(
     let is_http = fields
         .get("Content-Type")
         .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/http"));
-    let (status, headers) = if is_http && record_type != "resource" {
+    // A revisit may carry no HTTP head at all (warcio's `create_revisit_record` without HTTP
+    // headers writes an empty block): it is still a revisit, with no status.
+    let empty_revisit = record_type == "revisit" && block.fill_buf().map_err(io_damage)?.is_empty();
+    let (status, headers) = if is_http && record_type != "resource" && !empty_revisit {
         let (status, headers) = read_http_head(block)?;
         (Some(status), headers)
     } else {

@@ -58,11 +58,25 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
     }
     fields.push(("url", escape_url(&record.source_url)));
     fields.push(("urldate", opts.accessed.format("%Y-%m-%d").to_string()));
+    let archived = archive_link(record)
+        .map(|link| format!("Archived at \\url{{{}}}; ", escape_url(&link)))
+        .unwrap_or_default();
+    let withdrawn = record
+        .capture
+        .withdrawn
+        .as_ref()
+        .map(|w| {
+            format!(
+                "; withdrawn {}: {}",
+                json_time(w.withdrawn_at),
+                escape_text(&w.reason)
+            )
+        })
+        .unwrap_or_default();
     fields.push((
         "addendum",
         format!(
-            "Archived at \\url{{{}}}; captured {}; SHA-256 {}; {}",
-            escape_url(&archive_link(record)),
+            "{archived}captured {}; SHA-256 {}; {}{withdrawn}",
             json_time(record.capture.captured_at),
             record.capture.sha256,
             record.document_id

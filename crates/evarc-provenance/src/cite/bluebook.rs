@@ -12,13 +12,15 @@ fn escape_html(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
     }
     out
 }
 
-/// Text as the markup needs it: HTML-escaped for HTML, as is otherwise.
+/// Text as the markup needs it: HTML-escaped for HTML, Markdown-escaped for Markdown (so
+/// `_Under_ *Star*` stays literal), as is for plain text.
 fn text(markup: Markup, value: &str) -> String {
     let value: String = value
         .chars()
@@ -26,7 +28,8 @@ fn text(markup: Markup, value: &str) -> String {
         .collect();
     match markup {
         Markup::Html => escape_html(&value),
-        Markup::Plain | Markup::Markdown => value,
+        Markup::Markdown => escape_markdown(&value),
+        Markup::Plain => value,
     }
 }
 
@@ -53,13 +56,28 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
         Some(p) => format!(" (\"{}\")", text(m, &p.quote)),
         None => String::new(),
     };
+    // The bracketed archived copy only when one is recorded: nothing invented.
+    let archived = archive_link(record)
+        .map(|link| format!(" [{}]", text(m, &link)))
+        .unwrap_or_default();
+    let withdrawn = record
+        .capture
+        .withdrawn
+        .as_ref()
+        .map(|w| {
+            format!(
+                "; withdrawn {}: {}",
+                bluebook_date(w.withdrawn_at.date_naive()),
+                text(m, &w.reason)
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "{}, {} ({}), {} [{}]{} (captured {}, {}; SHA-256: {}; {}).\n",
+        "{}, {} ({}), {}{archived}{} (captured {}, {}; SHA-256: {}; {}{withdrawn}).\n",
         text(m, &record.entity),
         italic(m, &record.document_title),
         dated,
         text(m, &record.source_url),
-        text(m, &archive_link(record)),
         quote,
         bluebook_date(captured.date_naive()),
         clock,

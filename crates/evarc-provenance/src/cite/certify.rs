@@ -75,6 +75,14 @@ pub fn certification(
     let _ = writeln!(w, "   Tool: {}", one_line(&record.archive.tool));
     let _ = writeln!(w, "   Method: {}", method_text(&capture.method));
     let _ = writeln!(w, "   Captured: {}", text_time(capture.captured_at));
+    if let Some(wd) = &capture.withdrawn {
+        let _ = writeln!(
+            w,
+            "   Withdrawn: {}: {} (the archive marks this capture as withdrawn; its bytes are kept)",
+            text_time(wd.withdrawn_at),
+            one_line(&wd.reason)
+        );
+    }
     let _ = writeln!(w);
     let _ = writeln!(w, "4. Digital identification.");
     let _ = writeln!(w, "   Algorithm: SHA-256 (FIPS 180-4)");

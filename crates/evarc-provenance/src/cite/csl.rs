@@ -23,7 +23,8 @@ struct Item<'a> {
     issued: Option<DateParts>,
     accessed: DateParts,
     archive: &'a str,
-    archive_location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archive_location: Option<String>,
     note: String,
     custom: Custom,
 }
@@ -74,8 +75,15 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
         archive: &record.archive.name,
         archive_location: archive_link(record),
         note: format!(
-            "Captured: {captured}\nSHA-256: {}\nDocument ID: {}",
-            record.capture.sha256, record.document_id
+            "Captured: {captured}\nSHA-256: {}\nDocument ID: {}{}",
+            record.capture.sha256,
+            record.document_id,
+            record
+                .capture
+                .withdrawn
+                .as_ref()
+                .map(|w| format!("\nWithdrawn: {}: {}", json_time(w.withdrawn_at), w.reason))
+                .unwrap_or_default()
         ),
         custom: Custom {
             sha256: record.capture.sha256.clone(),

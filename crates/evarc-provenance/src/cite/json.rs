@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::dates::json_time;
 use super::{
-    archive_link, permanent_url, record_url, wayback_url, CaptureMethod, CitationRecord,
-    EvidenceCheck, RenderOptions,
+    archive_link, permanent_url, record_url, wayback_lookup_url, wayback_url, CaptureMethod,
+    CitationRecord, EvidenceCheck, RenderOptions,
 };
 
 /// The value of the `schema` field.
@@ -75,6 +75,16 @@ struct Capture<'a> {
     first_tracked: String,
     last_verified: String,
     wayback_recorded: Option<&'a str>,
+    /// Present only for an HTTP capture whose status was not 2xx.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_status: Option<u16>,
+    withdrawn: Option<Withdrawn>,
+}
+
+#[derive(Serialize)]
+struct Withdrawn {
+    at: String,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -88,8 +98,12 @@ struct Archive<'a> {
 struct Urls {
     record: String,
     permanent: Option<String>,
-    wayback: String,
-    archived_copy: String,
+    /// The recorded Wayback/Perma.cc address, else null.
+    wayback: Option<String>,
+    /// The computed Wayback lookup link (may find nothing; never the archived copy).
+    wayback_lookup: String,
+    /// The permanent address, else the recorded Wayback address, else null.
+    archived_copy: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -158,6 +172,11 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
             first_tracked: json_time(capture.first_tracked),
             last_verified: json_time(capture.last_verified),
             wayback_recorded: capture.wayback.as_deref(),
+            http_status: capture.unusual_http_status(),
+            withdrawn: capture.withdrawn.as_ref().map(|w| Withdrawn {
+                at: json_time(w.withdrawn_at),
+                reason: w.reason.clone(),
+            }),
         },
         archive: Archive {
             name: &record.archive.name,
@@ -168,6 +187,7 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
             record: record_url(record),
             permanent: permanent_url(record),
             wayback: wayback_url(record),
+            wayback_lookup: wayback_lookup_url(record),
             archived_copy: archive_link(record),
         },
         accessed: opts.accessed.format("%Y-%m-%d").to_string(),

@@ -69,8 +69,30 @@ pub struct CaptureCitation {
     pub method: CaptureMethod,
     pub first_tracked: DateTime<Utc>,
     pub last_verified: DateTime<Utc>,
-    /// Operator-recorded Wayback/Perma.cc URL; `None` → computed Wayback link.
+    /// Operator-recorded Wayback/Perma.cc URL; `None`: no archived copy elsewhere is recorded
+    /// (a computed Wayback link is printed only as a lookup, never as the archived copy).
     pub wayback: Option<String>,
+    /// The capture's withdrawal record, when the capture was withdrawn as a mistake.
+    pub withdrawn: Option<WithdrawalCitation>,
+}
+
+/// A capture's withdrawal: when it was recorded and why (the bytes and the log stay).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WithdrawalCitation {
+    pub withdrawn_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl CaptureCitation {
+    /// The recorded HTTP status when it was not 2xx (an error page archived on purpose).
+    pub fn unusual_http_status(&self) -> Option<u16> {
+        match &self.method {
+            CaptureMethod::HttpFetch { status, .. } if !(200..300).contains(status) => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// How the bytes of a capture were obtained.
@@ -128,8 +150,9 @@ impl Format {
         Format::Markdown,
     ];
 
-    /// True for the formats that print [`RenderOptions::evidence`]: the caller must re-read and
-    /// re-hash the stored bytes before rendering them. The others never print it.
+    /// True for the formats that print [`RenderOptions::evidence`]; the others never print it.
+    /// Whatever the format, [`crate::Archive::cite`] re-reads and re-hashes the cited bytes and
+    /// renders nothing unless they verify.
     pub fn states_evidence(self) -> bool {
         matches!(self, Format::Provenance | Format::Markdown | Format::Json)
     }
@@ -276,13 +299,15 @@ pub fn computed_wayback_url(source_url: &str, captured_at: DateTime<Utc>) -> Str
     )
 }
 
-/// The operator-recorded Wayback/Perma.cc address, else the computed Wayback link.
-pub fn wayback_url(record: &CitationRecord) -> String {
-    record
-        .capture
-        .wayback
-        .clone()
-        .unwrap_or_else(|| computed_wayback_url(&record.source_url, record.capture.captured_at))
+/// The operator-recorded Wayback/Perma.cc address, if any.
+pub fn wayback_url(record: &CitationRecord) -> Option<String> {
+    record.capture.wayback.clone()
+}
+
+/// The computed Wayback *lookup* link: it asks the Wayback Machine for the capture nearest the
+/// capture time, which may not exist. Printed only labelled as a lookup.
+pub fn wayback_lookup_url(record: &CitationRecord) -> String {
+    computed_wayback_url(&record.source_url, record.capture.captured_at)
 }
 
 /// The record's permanent address (base URL joined with the ID), when the archive has a base URL.
@@ -304,9 +329,10 @@ pub fn record_url(record: &CitationRecord) -> String {
 }
 
 /// The archived-copy link (Bluebook brackets, CSL `archive_location`, RIS/BibLaTeX "Archived
-/// at"): the permanent address, else the Wayback link.
-pub fn archive_link(record: &CitationRecord) -> String {
-    permanent_url(record).unwrap_or_else(|| wayback_url(record))
+/// at"): the permanent address, else the recorded Wayback/Perma.cc address, else none (nothing
+/// is invented).
+pub fn archive_link(record: &CitationRecord) -> Option<String> {
+    permanent_url(record).or_else(|| wayback_url(record))
 }
 
 /// The title of what is cited: the provision's title, else the document's.

@@ -4,8 +4,14 @@ use std::fmt::Write as _;
 
 use super::dates::{human_date, text_time};
 use super::{
-    record_url, wayback_url, CheckpointCitation, CitationRecord, EvidenceCheck, RenderOptions,
+    record_url, wayback_lookup_url, wayback_url, CheckpointCitation, CitationRecord, EvidenceCheck,
+    RenderOptions, WithdrawalCitation,
 };
+
+/// `2026-06-01 10:00:00 UTC: reason`: when and why a capture was withdrawn.
+pub(crate) fn withdrawal_text(w: &WithdrawalCitation) -> String {
+    format!("{}: {}", text_time(w.withdrawn_at), w.reason)
+}
 
 /// The closing sentence of the `record` block.
 pub(crate) const RECORD_FOOTER: &str = "Permanent archival reference. Stable identifier suitable for legal filings, compliance documentation, and research citation.";
@@ -28,7 +34,7 @@ pub(crate) fn evidence_text(check: &EvidenceCheck) -> &'static str {
 
 /// (label, value) lines of the `record` block.
 fn record_lines(record: &CitationRecord, opts: &RenderOptions) -> Vec<(&'static str, String)> {
-    vec![
+    let mut lines = vec![
         ("Entity", record.entity.clone()),
         ("Document", record.document_title.clone()),
         ("Record ID", record.record_id.to_string()),
@@ -36,7 +42,11 @@ fn record_lines(record: &CitationRecord, opts: &RenderOptions) -> Vec<(&'static 
         ("SHA-256", short_sha(&record.capture.sha256)),
         ("URL", record_url(record)),
         ("Accessed", human_date(opts.accessed)),
-    ]
+    ];
+    if let Some(w) = &record.capture.withdrawn {
+        lines.push(("Withdrawn", withdrawal_text(w)));
+    }
+    lines
 }
 
 /// (label, value) lines of the `provenance` block.
@@ -45,14 +55,26 @@ fn provenance_lines(
     opts: &RenderOptions,
     checkpoint: Option<&CheckpointCitation>,
 ) -> Vec<(&'static str, String)> {
+    // Only a recorded Wayback/Perma.cc address is named as the Wayback Machine's copy; otherwise
+    // the computed link is labelled as what it is: a lookup that may find nothing.
+    let wayback = match wayback_url(record) {
+        Some(url) => ("Wayback Machine", url),
+        None => ("Wayback lookup", wayback_lookup_url(record)),
+    };
     let mut lines = vec![
         ("Source URL", record.source_url.clone()),
-        ("Wayback Machine", wayback_url(record)),
+        wayback,
         ("Content hash (SHA-256)", record.capture.sha256.clone()),
         ("Record ID", record.record_id.to_string()),
         ("Document ID", record.document_id.to_string()),
         ("Captured", text_time(record.capture.captured_at)),
     ];
+    if let Some(status) = record.capture.unusual_http_status() {
+        lines.push(("HTTP status", status.to_string()));
+    }
+    if let Some(w) = &record.capture.withdrawn {
+        lines.push(("Withdrawn", withdrawal_text(w)));
+    }
     if let Some(cp) = checkpoint {
         lines.push((
             "Checkpoint",
@@ -111,19 +133,40 @@ pub(crate) fn provenance_block(
     )
 }
 
-/// Escapes Markdown's inline special characters in text.
+/// Escapes Markdown's inline special characters in text: emphasis, code, links, images,
+/// HTML and entities, strikethrough, tables, headings.
 pub(crate) fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in one_line(text).chars() {
         if matches!(
             c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '!' | '&'
         ) {
             out.push('\\');
         }
         out.push(c);
     }
     out
+}
+
+/// [`escape_markdown`] for a whole line: a leading list or heading marker (`-`, `+`, `=`,
+/// `1.`, `1)`) is escaped too, so a quoted line stays a paragraph.
+fn escape_markdown_line(line: &str) -> String {
+    let escaped = escape_markdown(line);
+    let trimmed = escaped.trim_start();
+    let indent = &escaped[..escaped.len() - trimmed.len()];
+    let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
+    let marker = if trimmed.starts_with(['-', '+', '=']) {
+        Some(0)
+    } else if digits > 0 && trimmed[digits..].starts_with(['.', ')']) {
+        Some(digits)
+    } else {
+        None
+    };
+    match marker {
+        Some(at) => format!("{indent}{}\\{}", &trimmed[..at], &trimmed[at..]),
+        None => escaped,
+    }
 }
 
 /// A URL as a Markdown autolink; characters that would end it are percent-encoded.
@@ -143,7 +186,7 @@ fn markdown_url(url: &str) -> String {
 
 fn markdown_value(label: &str, value: &str) -> String {
     match label {
-        "URL" | "Source URL" | "Wayback Machine" => markdown_url(value),
+        "URL" | "Source URL" | "Wayback Machine" | "Wayback lookup" => markdown_url(value),
         "SHA-256" | "Content hash (SHA-256)" | "Record ID" | "Document ID" | "Checkpoint" => {
             format!("`{value}`")
         }
@@ -169,7 +212,7 @@ pub(crate) fn markdown(
     if let Some(provision) = &record.provision {
         out.push_str("\n### Quoted provision\n\n");
         for line in provision.quote.lines() {
-            let _ = writeln!(out, "> {}", escape_markdown(line));
+            let _ = writeln!(out, "> {}", escape_markdown_line(line));
         }
     }
     out.push_str("\n### Evidence Provenance\n\n");

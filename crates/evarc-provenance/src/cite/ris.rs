@@ -37,10 +37,9 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
     }
     lines.push(("UR", ris_value(&record.source_url)));
     lines.push(("Y2", opts.accessed.format("%Y/%m/%d/").to_string()));
-    lines.push((
-        "N1",
-        format!("Archived at {}", ris_value(&archive_link(record))),
-    ));
+    if let Some(link) = archive_link(record) {
+        lines.push(("N1", format!("Archived at {}", ris_value(&link))));
+    }
     let mut ids = record.document_id.to_string();
     if record.provision.is_some() {
         ids = format!("{ids}; {}", record.record_id);
@@ -53,6 +52,16 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
             record.capture.sha256
         ),
     ));
+    if let Some(w) = &record.capture.withdrawn {
+        lines.push((
+            "N1",
+            format!(
+                "Withdrawn {}: {}",
+                json_time(w.withdrawn_at),
+                ris_value(&w.reason)
+            ),
+        ));
+    }
     let mut out = String::new();
     for (tag, value) in lines {
         out.push_str(&format!("{tag}  - {value}\r\n"));
