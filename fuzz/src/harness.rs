@@ -8,12 +8,12 @@
 use std::io::Cursor;
 
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
-use evarc_provenance::anchor::{anchor as anchor_quote, relocate, QuoteSelector};
-use evarc_provenance::cite::{
+use evarc_record::anchor::{anchor as anchor_quote, relocate, QuoteSelector};
+use evarc_record::cite::{
     self, ArchiveCitation, CaptureCitation, CaptureMethod, CitationRecord, EvidenceCheck, Format,
     Markup, ProvisionCitation, RenderOptions,
 };
-use evarc_provenance::id::{DocumentId, Prefix, ProvisionId, RecordId};
+use evarc_record::id::{DocumentId, Prefix, ProvisionId, RecordId};
 
 /// ID parsing: whatever parses prints back to itself.
 pub fn id(data: &[u8]) {
@@ -46,10 +46,10 @@ pub fn text(data: &[u8]) {
         return;
     };
     let media_type = MEDIA_TYPES[usize::from(selector) % MEDIA_TYPES.len()];
-    let text = evarc_provenance::text::extract_text(body, media_type);
+    let text = evarc_record::text::extract_text(body, media_type);
     // Extraction is deterministic (quotes anchored today must anchor tomorrow).
-    assert_eq!(text, evarc_provenance::text::extract_text(body, media_type));
-    let _ = evarc_provenance::text::sniff_media_type(body, Some("x.html"));
+    assert_eq!(text, evarc_record::text::extract_text(body, media_type));
+    let _ = evarc_record::text::sniff_media_type(body, Some("x.html"));
 }
 
 /// Quote anchoring and relocation: `text ‖ 0xff ‖ quote ‖ 0xff ‖ new text`.

@@ -5,12 +5,12 @@ use std::io::{self, Read};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use evarc_package::{CaptureBytes, ExportCapture, ExportOptions};
-use evarc_provenance::anchor::QuoteSelector;
-use evarc_provenance::cite::{
+use evarc_record::anchor::QuoteSelector;
+use evarc_record::cite::{
     ArchiveCitation, CaptureCitation, CaptureMethod, CitationRecord, ProvisionCitation,
 };
-use evarc_provenance::id::{DocumentId, Prefix, ProvisionId, RecordId};
-use evarc_provenance::model::{Capture, Document, HttpExchange};
+use evarc_record::id::{DocumentId, Prefix, ProvisionId, RecordId};
+use evarc_record::model::{Capture, Document, HttpExchange};
 use sha2::{Digest, Sha256};
 
 pub fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {

@@ -29,11 +29,13 @@ fn named(entity: &str, title: &str, url: Option<&str>) -> DocumentRef {
 fn entity_and_title_in_another_letter_case_resolve_to_the_first_spelling() {
     let (_dir, archive) = archive();
     let at = utc(2026, 1, 1, 0, 0, 0);
+    // When the records are written: after every capture time used below.
+    let now = utc(2026, 2, 1, 0, 0, 0);
     let first = archive
         .capture(
             &b"one"[..],
             CaptureRequest::file_import(named("Acme", "Terms", Some(URL)), at),
-            at,
+            now,
         )
         .expect("first capture");
     assert!(first.document_created);
@@ -44,7 +46,7 @@ fn entity_and_title_in_another_letter_case_resolve_to_the_first_spelling() {
                 named("ACME", "terms", Some(URL)),
                 utc(2026, 1, 2, 0, 0, 0),
             ),
-            at,
+            now,
         )
         .expect("second capture");
     assert!(!again.document_created);
@@ -61,7 +63,7 @@ fn entity_and_title_in_another_letter_case_resolve_to_the_first_spelling() {
         .capture(
             &b"three"[..],
             CaptureRequest::file_import(named("acme", "TERMS", None), utc(2026, 1, 3, 0, 0, 0)),
-            at,
+            now,
         )
         .expect("third capture");
     assert_eq!(third.document.id, first.document.id);
@@ -80,7 +82,7 @@ fn entity_and_title_in_another_letter_case_resolve_to_the_first_spelling() {
                 named("acme", "terms", Some("https://acme.example/other")),
                 at,
             ),
-            at,
+            now,
         )
         .expect("other document");
     assert!(other.document_created);
@@ -91,11 +93,13 @@ fn entity_and_title_in_another_letter_case_resolve_to_the_first_spelling() {
 fn a_captures_own_source_url_is_recorded_and_never_folded_away() {
     let (_dir, archive) = archive();
     let at = utc(2026, 1, 1, 0, 0, 0);
+    // When the records are written: after every capture time used below.
+    let now = utc(2026, 2, 1, 0, 0, 0);
     let first = archive
         .capture(
             &b"same"[..],
             CaptureRequest::file_import(named("Acme", "Terms", Some(URL)), at),
-            at,
+            now,
         )
         .expect("first capture");
     let id = first.document.id.clone();
@@ -115,7 +119,7 @@ fn a_captures_own_source_url_is_recorded_and_never_folded_away() {
         .capture(
             &b"same"[..],
             CaptureRequest::file_import(DocumentRef::Id(id.clone()), utc(2026, 1, 3, 0, 0, 0)),
-            at,
+            now,
         )
         .expect("folded capture");
     assert_eq!(
@@ -135,7 +139,7 @@ fn a_captures_own_source_url_is_recorded_and_never_folded_away() {
         headers: Vec::new(),
         redirects: Vec::new(),
     });
-    match archive.capture(&b"x"[..], fetched, at) {
+    match archive.capture(&b"x"[..], fetched, now) {
         Err(ProvenanceError::InvalidInput(message)) => assert_eq!(
             message,
             "the bytes were fetched from https://acme.example/terms: a capture's source URL cannot be https://elsewhere.example/"

@@ -16,7 +16,7 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use evarc_provenance::cite::{render, Format};
+use evarc_record::cite::{render, Format};
 use sha2::{Digest, Sha256};
 
 use crate::error::PackageError;

@@ -19,7 +19,7 @@ pub fn html_title(html: &[u8]) -> Option<String> {
     let end = find(&lower, b"</title", open_end).unwrap_or(html.len());
     let raw = String::from_utf8_lossy(&html[open_end..end]);
     let decoded = decode_entities(&raw);
-    let title: String = evarc_provenance::safe_text::neutralise(&decoded)
+    let title: String = evarc_record::safe_text::neutralise(&decoded)
         .chars()
         .take(MAX_TITLE_CHARS)
         .collect();
@@ -28,10 +28,10 @@ pub fn html_title(html: &[u8]) -> Option<String> {
 
 /// A title taken from another tool's data (a WARC's page title or target URI), made acceptable
 /// as a document title: control, bidirectional and invisible format characters (U+202E,
-/// U+200B…: `evarc_provenance::safe_text::hidden_kind`) become spaces, whitespace runs one
+/// U+200B…: `evarc_record::safe_text::hidden_kind`) become spaces, whitespace runs one
 /// space, and it is cut to `max_chars` characters (`…` appended).
 pub fn sanitize_title(raw: &str, max_chars: usize) -> String {
-    let joined = evarc_provenance::safe_text::neutralise(raw);
+    let joined = evarc_record::safe_text::neutralise(raw);
     match joined.char_indices().nth(max_chars) {
         Some((cut, _)) => format!("{}…", joined[..cut].trim_end()),
         None => joined,

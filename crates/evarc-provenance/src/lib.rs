@@ -8,27 +8,22 @@
 //! is handed `now` by its caller; capture times come from the caller too. It does no network or
 //! terminal I/O either: the CLI fetches URLs and prints.
 
-pub mod anchor;
 mod archive;
 mod capture;
 mod citation;
-pub mod cite;
 mod citing;
 pub mod compare;
 mod error;
-pub mod id;
 mod index;
 mod keys;
-pub mod model;
 mod pair;
 mod provision;
 mod query;
-pub mod safe_text;
-pub mod text;
-pub mod text_diff;
 mod tlog;
-mod url_norm;
 mod withdraw;
+
+// The pure record crate, under the names these modules always had here.
+pub use evarc_record::{anchor, cite, id, model, normalise_url, safe_text, text, text_diff};
 
 pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
@@ -40,5 +35,4 @@ pub use query::{At, CaptureOf, SearchHit, SearchQuery};
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };
-pub use url_norm::normalise_url;
 pub use withdraw::{withdrawal_leaf, WithdrawTarget, Withdrawal};

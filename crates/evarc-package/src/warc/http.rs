@@ -1,6 +1,6 @@
 //! The HTTP message block of a WARC `response` record, rebuilt from a recorded exchange.
 
-use evarc_provenance::model::HttpExchange;
+use evarc_record::model::HttpExchange;
 
 /// Headers that describe the transfer, not the stored payload: the stored bytes are the
 /// payload after transfer decoding, so these are dropped and a correct `Content-Length` is
