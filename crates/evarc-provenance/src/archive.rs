@@ -48,6 +48,12 @@ impl Archive {
         Ok(Self::from_store(Store::open(path, mode)?))
     }
 
+    /// Opens an existing archive; a writer waits up to `wait` for another process to finish
+    /// writing (see [`Store::open_waiting`]).
+    pub fn open_waiting(path: &Path, mode: OpenMode, wait: std::time::Duration) -> Result<Self> {
+        Ok(Self::from_store(Store::open_waiting(path, mode, wait)?))
+    }
+
     /// Wraps an open store.
     pub fn from_store(store: Store) -> Self {
         Self {

@@ -17,6 +17,7 @@ mod error;
 pub mod id;
 mod keys;
 pub mod model;
+mod order;
 mod provision;
 mod query;
 pub mod text;
@@ -27,6 +28,7 @@ pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use provision::ProvisionRequest;
+pub use order::RegistrationTurns;
 pub use query::SearchHit;
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
-use evarc_provenance::{Archive, CaptureRequest, DocumentRef};
+use evarc_provenance::{Archive, CaptureRequest, DocumentRef, RegistrationTurns};
 use evarc_store::{Durability, OpenMode, Sha256};
 use serde::Deserialize;
 use serde_json::json;
@@ -86,7 +86,7 @@ fn read_rows(path: &Path) -> Result<Vec<(usize, Result<Row>)>> {
             .filter(|(_, line)| !line.trim().is_empty())
             .map(|(i, line)| {
                 let row = serde_json::from_str::<Row>(line)
-                    .with_context(|| format!("line {}: not a manifest row", i + 1));
+                    .context("not a manifest row");
                 (i + 1, row)
             })
             .collect());
@@ -115,7 +115,7 @@ fn read_rows(path: &Path) -> Result<Vec<(usize, Result<Row>)>> {
         .map(|(i, row)| {
             (
                 i + 2,
-                row.with_context(|| format!("line {}: not a manifest row", i + 2)),
+                row.context("not a manifest row"),
             )
         })
         .collect())
@@ -147,9 +147,11 @@ const SYNC_INTERVAL: Duration = Duration::from_millis(50);
 
 pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output) -> Result<u8> {
     let rows = read_rows(&args.manifest)?;
+    // A bare file name ("m.tsv") has an empty parent: its folder is the working directory.
     let base = args
         .manifest
         .parent()
+        .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let archive = open(global, OpenMode::ReadWrite)?;
     let bar = progress::items(rows.len() as u64, "importing");
@@ -174,30 +176,50 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
             }
             Err(e) => {
                 bar.inc(1);
-                tally.report(out, line, Fate::Failed(format!("{e:#}")))?;
+                tally.report(out, line, Fate::Failed(crate::error_line::render(&e)))?;
             }
         }
     }
-    lanes.sort_by_key(|lane| std::cmp::Reverse(lane.len()));
-    let queue = Mutex::new(lanes.into_iter().collect::<VecDeque<_>>());
+    // Lanes are taken in manifest order (of their first rows), and each lane's new document is
+    // registered in that order: the same manifest gives the same document IDs whatever the
+    // parallelism (the first row's document is the first registered).
+    let turns = RegistrationTurns::new();
+    let queue = Mutex::new(lanes.into_iter().enumerate().collect::<VecDeque<_>>());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let (tx, rx) = mpsc::channel::<(usize, Fate)>();
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
             let tx = tx.clone();
-            let (archive, base, queue) = (&archive, &base, &queue);
+            let (archive, base, queue, turns) = (&archive, &base, &queue, &turns);
             scope.spawn(move || loop {
                 let lane = queue
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .pop_front();
-                let Some(lane) = lane else { break };
+                let Some((turn, lane)) = lane else { break };
+                let mut registered = false;
+                let mut receiver_gone = false;
                 for (line, row) in lane {
-                    let fate = import_row(archive, base, &row)
-                        .unwrap_or_else(|e| Fate::Failed(format!("{e:#}")));
-                    if tx.send((line, fate)).is_err() {
-                        return;
+                    if !registered {
+                        turns.wait(turn);
                     }
+                    let fate = import_row(archive, base, &row)
+                        .unwrap_or_else(|e| Fate::Failed(crate::error_line::render(&e)));
+                    if !registered && matches!(fate, Fate::Archived { .. } | Fate::Skipped { .. })
+                    {
+                        // The document exists now: later lanes may register theirs.
+                        turns.pass(turn);
+                        registered = true;
+                    }
+                    if tx.send((line, fate)).is_err() {
+                        receiver_gone = true;
+                        break;
+                    }
+                }
+                // A lane whose every row failed registered nothing: its turn is over too.
+                turns.pass(turn);
+                if receiver_gone {
+                    return;
                 }
             });
         }
