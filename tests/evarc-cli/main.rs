@@ -17,6 +17,7 @@ mod citations;
 mod corpus;
 mod export_log;
 mod packages;
+mod process;
 mod provenance_cli;
 mod store_cli;
 mod tlog;

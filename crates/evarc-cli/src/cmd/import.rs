@@ -6,10 +6,11 @@
 //! durable: documents are imported in parallel, each document's rows in manifest order. A rerun
 //! skips captures already recorded without reading their files.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
@@ -156,8 +157,14 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
     let archive = open(global, OpenMode::ReadWrite)?;
     let bar = progress::items(rows.len() as u64, "importing");
     let mut tally = Tally::default();
+    // Ctrl-C stops taking rows: what is in flight is finished, synced and reported, then the
+    // import says how far it got. Registered for this command only.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))
+        .context("cannot install the Ctrl-C handler")?;
+    let lines: Vec<usize> = rows.iter().map(|(line, _)| *line).collect();
     // Rows of one document keep their order (a capture folds into the one before it); documents
-    // are imported in parallel, largest first.
+    // are imported in parallel.
     let mut lanes: Vec<Vec<(usize, Row)>> = Vec::new();
     let mut lane_of: HashMap<(String, String, String), usize> = HashMap::new();
     for (line, row) in rows {
@@ -176,7 +183,8 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
             }
             Err(e) => {
                 bar.inc(1);
-                tally.report(out, line, Fate::Failed(crate::error_line::render(&e)))?;
+                let fate = Fate::Failed(crate::error_line::render(&e));
+                bar.suspend(|| tally.report(out, line, fate))?;
             }
         }
     }
@@ -191,6 +199,7 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
         for _ in 0..workers {
             let tx = tx.clone();
             let (archive, base, queue, turns) = (&archive, &base, &queue, &turns);
+            let interrupted = &interrupted;
             scope.spawn(move || loop {
                 let lane = queue
                     .lock()
@@ -200,6 +209,9 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
                 let mut registered = false;
                 let mut receiver_gone = false;
                 for (line, row) in lane {
+                    if interrupted.load(Ordering::SeqCst) {
+                        break;
+                    }
                     if !registered {
                         turns.wait(turn);
                     }
@@ -233,7 +245,7 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
             if let Ok((line, fate)) = received {
                 bar.inc(1);
                 if matches!(fate, Fate::Failed(_) | Fate::Mismatch(_)) {
-                    tally.report(out, line, fate)?;
+                    bar.suspend(|| tally.report(out, line, fate))?;
                 } else {
                     if pending.is_empty() {
                         oldest = Instant::now();
@@ -244,9 +256,13 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
             let due = pending.len() >= SYNC_GROUP || oldest.elapsed() >= SYNC_INTERVAL || finished;
             if due && !pending.is_empty() {
                 archive.sync()?;
-                for (line, fate) in pending.drain(..) {
-                    tally.report(out, line, fate)?;
-                }
+                // Lines are printed above the bar, which stays at the bottom of the terminal.
+                bar.suspend(|| -> Result<()> {
+                    for (line, fate) in pending.drain(..) {
+                        tally.report(out, line, fate)?;
+                    }
+                    Ok(())
+                })?;
             }
             if finished {
                 return Ok(());
@@ -254,6 +270,11 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
         }
     })?;
     bar.finish_and_clear();
+    if interrupted.load(Ordering::SeqCst) {
+        if let Some(resume) = lines.iter().copied().find(|l| !tally.done.contains(l)) {
+            return report_interrupted(out, &args.manifest, &tally, resume);
+        }
+    }
     let summary = format!(
         "{} archived, {} already there, {} hash mismatches, {} failed",
         tally.archived, tally.skipped, tally.mismatched, tally.failed
@@ -279,10 +300,33 @@ struct Tally {
     skipped: u64,
     mismatched: u64,
     failed: u64,
+    /// The manifest lines reported (each done: durable, skipped or refused).
+    done: HashSet<usize>,
+}
+
+/// Exit code of an import stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
+/// What an interrupted import made durable, and where to resume.
+fn report_interrupted(out: &mut Output, manifest: &Path, tally: &Tally, resume: usize) -> Result<u8> {
+    if out.json {
+        out.json_line(&json!({"status": "interrupted", "durable": tally.archived, "skipped": tally.skipped, "mismatched": tally.mismatched, "failed": tally.failed, "resume_line": resume}))?;
+    } else {
+        eprintln!(
+            "interrupted: {} captures made durable ({} already there, {} hash mismatches, {} failed); every row before manifest line {resume} is done: resume from line {resume} (`evarc import manifest {}` again skips what is already recorded)",
+            tally.archived,
+            tally.skipped,
+            tally.mismatched,
+            tally.failed,
+            manifest.display()
+        );
+    }
+    Ok(INTERRUPTED)
 }
 
 impl Tally {
     fn report(&mut self, out: &mut Output, line: usize, fate: Fate) -> Result<()> {
+        self.done.insert(line);
         match fate {
             Fate::Archived {
                 document,
