@@ -282,7 +282,10 @@ fn same_manifest_gives_the_same_ids_in_manifest_order() {
         for k in 0..docs {
             if version < 3 + k % 11 && rows < 300 {
                 let path = format!("d{k}/v{version}.html");
-                source.write(&path, format!("<p>doc {k} version {version}</p>\n").as_bytes());
+                source.write(
+                    &path,
+                    format!("<p>doc {k} version {version}</p>\n").as_bytes(),
+                );
                 let at = format!("2026-03-{:02}T{:02}:{:02}:00Z", 1 + version, k % 24, k);
                 manifest.push_str(&row(
                     &at,
@@ -337,7 +340,11 @@ fn manifest_row_error_names_its_line_once() {
     let path = env.write("m.tsv", manifest.as_bytes());
     let run = env.evarc(&["import", "manifest", path_str(&path)]).code(2);
     let first = run.stderr.lines().next().unwrap_or_default().to_owned();
-    assert!(first.starts_with("line 3: not a manifest row: "), "{}", run.stderr);
+    assert!(
+        first.starts_with("line 3: not a manifest row: "),
+        "{}",
+        run.stderr
+    );
     assert_eq!(first.matches("line 3").count(), 1, "{first}");
 }
 
@@ -387,7 +394,10 @@ fn a_cause_is_printed_once() {
     let message = run.stderr.trim_end().to_owned();
     assert!(!message.contains('\n'), "{message}");
     let os_errors = message.matches("(os error").count();
-    assert_eq!(os_errors, 1, "the cause is printed {os_errors} times: {message}");
+    assert_eq!(
+        os_errors, 1,
+        "the cause is printed {os_errors} times: {message}"
+    );
 }
 
 /// Issue 10 rough edges: `export -o /nonexistent/dir/x.warc` exited 3; a missing output folder
@@ -490,11 +500,12 @@ fn ctrl_c_during_import_says_what_is_durable_and_where_to_resume() {
         .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no resume line in {stderr}"));
-    assert!(resume >= 2 && resume <= printed + 1, "resume line {resume}, {printed} printed");
+    assert!(
+        resume >= 2 && resume <= printed + 1,
+        "resume line {resume}, {printed} printed"
+    );
     // Every capture printed is recorded: the rerun makes only the others new.
-    let rerun = env
-        .evarc(&["import", "manifest", path_str(&path)])
-        .ok();
+    let rerun = env.evarc(&["import", "manifest", path_str(&path)]).ok();
     let text = rerun.stdout_text();
     assert_eq!(text.lines().count(), 1500, "{}", rerun.stderr);
     assert_eq!(

@@ -46,10 +46,7 @@ mod tests {
     fn a_cause_printed_by_its_outer_error_is_not_repeated() {
         let io = std::io::Error::from_raw_os_error(13);
         let err = anyhow::Error::new(Reading { source: io });
-        assert_eq!(
-            render(&err),
-            "reading x: Permission denied (os error 13)"
-        );
+        assert_eq!(render(&err), "reading x: Permission denied (os error 13)");
     }
 
     #[test]

@@ -27,8 +27,8 @@ pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
-pub use provision::ProvisionRequest;
 pub use order::RegistrationTurns;
+pub use provision::ProvisionRequest;
 pub use query::SearchHit;
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,

@@ -86,8 +86,7 @@ fn read_rows(path: &Path) -> Result<Vec<(usize, Result<Row>)>> {
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
             .map(|(i, line)| {
-                let row = serde_json::from_str::<Row>(line)
-                    .context("not a manifest row");
+                let row = serde_json::from_str::<Row>(line).context("not a manifest row");
                 (i + 1, row)
             })
             .collect());
@@ -113,12 +112,7 @@ fn read_rows(path: &Path) -> Result<Vec<(usize, Result<Row>)>> {
     Ok(reader
         .deserialize::<Row>()
         .enumerate()
-        .map(|(i, row)| {
-            (
-                i + 2,
-                row.context("not a manifest row"),
-            )
-        })
+        .map(|(i, row)| (i + 2, row.context("not a manifest row")))
         .collect())
 }
 
@@ -217,8 +211,7 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
                     }
                     let fate = import_row(archive, base, &row)
                         .unwrap_or_else(|e| Fate::Failed(crate::error_line::render(&e)));
-                    if !registered && matches!(fate, Fate::Archived { .. } | Fate::Skipped { .. })
-                    {
+                    if !registered && matches!(fate, Fate::Archived { .. } | Fate::Skipped { .. }) {
                         // The document exists now: later lanes may register theirs.
                         turns.pass(turn);
                         registered = true;
@@ -308,7 +301,12 @@ struct Tally {
 const INTERRUPTED: u8 = 130;
 
 /// What an interrupted import made durable, and where to resume.
-fn report_interrupted(out: &mut Output, manifest: &Path, tally: &Tally, resume: usize) -> Result<u8> {
+fn report_interrupted(
+    out: &mut Output,
+    manifest: &Path,
+    tally: &Tally,
+    resume: usize,
+) -> Result<u8> {
     if out.json {
         out.json_line(&json!({"status": "interrupted", "durable": tally.archived, "skipped": tally.skipped, "mismatched": tally.mismatched, "failed": tally.failed, "resume_line": resume}))?;
     } else {
