@@ -139,8 +139,10 @@ fn parse_ids(texts: &[String]) -> Result<Vec<RecordId>> {
 /// before the archive is opened.
 fn refuse_existing(path: &Path, format: PackageFormat) -> Result<()> {
     let Ok(meta) = fs::symlink_metadata(path) else {
-        // A missing output folder is the request's fault (exit 2), not the environment's.
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // A missing output folder of a package file is the request's fault (exit 2), not the
+        // environment's. (A bag's directory is created with its parents.)
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent.filter(|_| format != PackageFormat::Bagit) {
             if !parent.is_dir() {
                 bail!(
                     "the output folder {} does not exist; create it first or choose another output path",
