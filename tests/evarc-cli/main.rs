@@ -20,6 +20,7 @@ mod corpus;
 mod export_log;
 mod format_v2;
 mod packages;
+mod process;
 mod provenance_cli;
 mod store_cli;
 mod text_cli;

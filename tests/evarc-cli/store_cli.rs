@@ -420,7 +420,7 @@ fn second_writer_is_refused_while_readers_work() {
     wait_for_lock(&env, &mut writer);
 
     let other = env.write("other.txt", b"second writer\n");
-    let run = env.evarc(&["archive", path_str(&other)]);
+    let run = env.evarc(&["--wait", "0", "archive", path_str(&other)]);
     let message = run.one_line_error(2, &["[TMP]/archive", "in use"]);
     assert!(message.contains("another evarc process"), "{message}");
 
@@ -451,7 +451,7 @@ fn second_writer_is_refused_while_readers_work() {
 
 /// Waits (without a time assertion: a generous bound only against hanging) until the child
 /// holds a lock on the archive's `evarc.lock`, as listed in /proc/locks.
-fn wait_for_lock(env: &Env, child: &mut std::process::Child) {
+pub(crate) fn wait_for_lock(env: &Env, child: &mut std::process::Child) {
     use std::os::unix::fs::MetadataExt;
     let lock = env.archive().join("evarc.lock");
     let ino = std::fs::metadata(&lock)

@@ -117,3 +117,30 @@ fn records_commit_and_scan_by_prefix() {
     );
     assert_eq!(store.record(b"doz").expect("get"), Some(b"other".to_vec()));
 }
+
+/// Issue 10 (writers queue): a second writer waits for the lock, up to its limit.
+#[test]
+fn a_second_writer_waits_for_the_lock() {
+    let (dir, store) = fresh();
+    let path = dir.path().join("archive");
+    let wait = std::time::Duration::from_millis(300);
+    let err = Store::open_waiting(&path, OpenMode::ReadWrite, wait).expect_err("still held");
+    assert!(
+        matches!(err, StoreError::InUse { waited_secs: 0, .. }),
+        "{err}"
+    );
+    let released = std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| {
+            Store::open_waiting(
+                &path,
+                OpenMode::ReadWrite,
+                std::time::Duration::from_secs(60),
+            )
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(store);
+        waiter.join().expect("waiting thread")
+    });
+    let store = released.expect("the lock was released within the wait");
+    assert_eq!(store.mode(), OpenMode::ReadWrite);
+}

@@ -26,6 +26,10 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// A command that writes waits up to this many seconds for another evarc process writing
+    /// to the same archive to finish (0: fail at once). Readers never wait.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
 }
 
 #[derive(Subcommand, Debug)]

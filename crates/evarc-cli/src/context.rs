@@ -37,19 +37,20 @@ pub fn archive_path(global: &GlobalArgs) -> Result<(PathBuf, PathSource)> {
 /// named explicitly must exist (`evarc init` creates it).
 pub fn open(global: &GlobalArgs, mode: OpenMode) -> Result<Archive> {
     let (path, source) = archive_path(global)?;
-    match Archive::open(&path, mode) {
+    let wait = std::time::Duration::from_secs(global.wait);
+    match Archive::open_waiting(&path, mode, wait) {
         Err(err)
             if source == PathSource::Default
                 && matches!(err.store_error(), Some(StoreError::NotFound { .. })) =>
         {
             Archive::init(&path, None, None)
                 .with_context(|| format!("creating the default archive at {}", path.display()))?;
-            Ok(Archive::open(&path, mode)?)
+            Ok(Archive::open_waiting(&path, mode, wait)?)
         }
-        Err(err) if matches!(err.store_error(), Some(StoreError::NotFound { .. })) => {
-            Err(anyhow::Error::new(err)
-                .context(format!("create it with `evarc init {}`", path.display())))
-        }
+        // The problem first, then the hint: "no archive at X: …; create it with `evarc init X`".
+        Err(err) if matches!(err.store_error(), Some(StoreError::NotFound { .. })) => Err(
+            anyhow::anyhow!("{err}; create it with `evarc init {}`", path.display()),
+        ),
         other => Ok(other?),
     }
 }

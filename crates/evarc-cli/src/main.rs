@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod context;
+mod error_line;
 mod exit;
 mod fetch;
 mod output;
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::from(exit::OK),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_line::render(&err));
             ExitCode::from(exit::code_for(&err))
         }
     }

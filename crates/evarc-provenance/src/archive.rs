@@ -55,6 +55,12 @@ impl Archive {
         Ok(archive)
     }
 
+    /// Opens an existing archive; a writer waits up to `wait` for another process to finish
+    /// writing (see [`Store::open_waiting`]).
+    pub fn open_waiting(path: &Path, mode: OpenMode, wait: std::time::Duration) -> Result<Self> {
+        Ok(Self::from_store(Store::open_waiting(path, mode, wait)?))
+    }
+
     /// Wraps an open store.
     pub fn from_store(store: Store) -> Self {
         Self {

@@ -16,6 +16,7 @@ pub mod compare;
 mod error;
 mod index;
 mod keys;
+mod order;
 mod pair;
 mod provision;
 mod query;
@@ -30,6 +31,7 @@ pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use citing::{exhibit_name, CaptureChoice, Certification, Citation, CiteOptions, Exhibit};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
+pub use order::RegistrationTurns;
 pub use provision::ProvisionRequest;
 pub use query::{At, CaptureOf, SearchHit, SearchQuery};
 pub use tlog::{

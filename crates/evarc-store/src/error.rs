@@ -26,8 +26,13 @@ pub enum StoreError {
     #[error("cannot create an archive at {}: {reason}", path.display())]
     AlreadyExists { path: PathBuf, reason: String },
     /// Another process holds the archive open for writing.
-    #[error("archive {} is in use by another evarc process (it holds {}); wait for it to finish", path.display(), lock.display())]
-    InUse { path: PathBuf, lock: PathBuf },
+    #[error("archive {} is in use by another evarc process (it holds {}){}; wait for it to finish", path.display(), lock.display(), waited_note(*waited_secs))]
+    InUse {
+        path: PathBuf,
+        lock: PathBuf,
+        /// How long this process waited for the lock before giving up (0: it did not wait).
+        waited_secs: u64,
+    },
     /// The archive was written by a format this version cannot read.
     #[error("archive {} has format version {found}; this evarc reads versions 1 to {supported}", path.display())]
     UnsupportedFormat {
@@ -115,6 +120,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// " after waiting N s" when a writer waited for the lock.
+fn waited_note(secs: u64) -> String {
+    if secs == 0 {
+        String::new()
+    } else {
+        format!(" after waiting {secs} s")
+    }
 }
 
 impl StoreError {

@@ -59,6 +59,9 @@ fn db_options() -> Options {
     opts.set_keep_log_file_num(2);
     opts.set_log_level(rocksdb::LogLevel::Warn);
     opts.set_max_total_wal_size(256 << 20);
+    // Every table file is opened at open and held: a reader beside a writer keeps reading the
+    // files the writer compacts away (see `open_read_only`).
+    opts.set_max_open_files(-1);
     opts
 }
 
@@ -169,8 +172,15 @@ impl Store {
             .map_err(|e| self.db_err(e))
     }
 
-    /// Opens an existing archive.
+    /// Opens an existing archive; a writer fails at once with [`StoreError::InUse`] when
+    /// another process writes.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
+        Self::open_waiting(path, mode, std::time::Duration::ZERO)
+    }
+
+    /// Opens an existing archive; a writer waits up to `wait` for another process's writer lock
+    /// to be released before failing with [`StoreError::InUse`]. Readers never wait.
+    pub fn open_waiting(path: &Path, mode: OpenMode, wait: std::time::Duration) -> Result<Self> {
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => {
@@ -200,7 +210,7 @@ impl Store {
             });
         }
         let lock = match mode {
-            OpenMode::ReadWrite => Some(acquire_lock(path)?),
+            OpenMode::ReadWrite => Some(acquire_lock_waiting(path, wait)?),
             OpenMode::ReadOnly => None,
         };
         let mut opts = db_options();
@@ -210,13 +220,7 @@ impl Store {
                 opts.create_missing_column_families(true);
                 DB::open_cf_descriptors(&opts, path, descriptors())
             }
-            OpenMode::ReadOnly => {
-                let present = DB::list_cf(&opts, path).map_err(|e| StoreError::db(path, e))?;
-                let wanted = descriptors()
-                    .into_iter()
-                    .filter(|d| present.iter().any(|p| p == d.name()));
-                DB::open_cf_descriptors_read_only(&opts, path, wanted, false)
-            }
+            OpenMode::ReadOnly => open_read_only(&opts, path),
         }
         .map_err(|e| StoreError::db(path, e))?;
         let store = Self {
@@ -424,6 +428,52 @@ impl Drop for Store {
     }
 }
 
+/// How many times a reader re-opens an archive whose files a writer removed during the open.
+const VANISHED_RETRIES: u32 = 100;
+/// The pause between those attempts.
+const VANISHED_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Opens the database read-only beside a writer that may be running.
+///
+/// A read-only open reads the MANIFEST's list of table and log files, then opens each. A writer
+/// that compacts (or closes, flushing and dropping its logs) between the two has deleted some of
+/// them: the open fails with "No such file or directory" although nothing is damaged. The open
+/// is then retried against the current state, which no longer lists those files. A file that is
+/// missing twice in a row with the same error is really missing: that error is returned (the
+/// archive is damaged). Once open, every table file is held open (`max_open_files` = -1), so
+/// later reads see the state as it was at open, whatever the writer removes.
+fn open_read_only(opts: &Options, path: &Path) -> std::result::Result<DB, rocksdb::Error> {
+    let mut previous: Option<String> = None;
+    let mut attempt = 0;
+    loop {
+        let result = DB::list_cf(opts, path).and_then(|present| {
+            let wanted = descriptors()
+                .into_iter()
+                .filter(|d| present.iter().any(|p| p == d.name()));
+            DB::open_cf_descriptors_read_only(opts, path, wanted, false)
+        });
+        match result {
+            Ok(db) => return Ok(db),
+            Err(err) => {
+                let message = err.to_string();
+                attempt += 1;
+                let repeated = previous.as_deref() == Some(message.as_str());
+                if !is_vanished_file(&message) || repeated || attempt >= VANISHED_RETRIES {
+                    return Err(err);
+                }
+                previous = Some(message);
+                std::thread::sleep(VANISHED_PAUSE);
+            }
+        }
+    }
+}
+
+/// True when a RocksDB error says a file it was told about does not exist (any error kind:
+/// RocksDB reports a vanished table file as corruption, a vanished log as an I/O error).
+pub(crate) fn is_vanished_file(message: &str) -> bool {
+    message.contains("No such file or directory")
+}
+
 /// True when `path` holds RocksDB files (a MANIFEST or table files): an archive, if damaged.
 fn has_rocksdb_files(path: &Path) -> bool {
     std::fs::read_dir(path).is_ok_and(|entries| {
@@ -433,6 +483,30 @@ fn has_rocksdb_files(path: &Path) -> bool {
             name.starts_with("MANIFEST-") || name.ends_with(".sst")
         })
     })
+}
+
+/// How often a waiting writer tries the lock again.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Takes the writer lock, trying again until `wait` has passed while another process holds it.
+fn acquire_lock_waiting(path: &Path, wait: std::time::Duration) -> Result<File> {
+    let start = std::time::Instant::now();
+    loop {
+        match acquire_lock(path) {
+            Err(StoreError::InUse { path, lock, .. }) => {
+                let waited = start.elapsed();
+                if waited >= wait {
+                    return Err(StoreError::InUse {
+                        path,
+                        lock,
+                        waited_secs: wait.as_secs(),
+                    });
+                }
+                std::thread::sleep(LOCK_POLL.min(wait - waited));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn acquire_lock(path: &Path) -> Result<File> {
@@ -448,6 +522,7 @@ fn acquire_lock(path: &Path) -> Result<File> {
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse {
             path: path.to_owned(),
             lock: lock_path,
+            waited_secs: 0,
         }),
         Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(
             format!("locking {}", lock_path.display()),

@@ -65,7 +65,7 @@ pub fn run(opts: &ConcurrencyOptions, log: &mut dyn FnMut(&str)) -> Result<Concu
     // A second writer is refused with the "in use" error (exit 2) while this process writes.
     let other = opts.work.join("other.txt");
     std::fs::write(&other, b"a second writer's bytes")?;
-    let second = evarc.run(&["archive", &other.to_string_lossy()])?;
+    let second = evarc.run(&["--wait", "0", "archive", &other.to_string_lossy()])?;
     report.second_writer_refused = second.code == 2 && second.stderr.contains("in use");
     if !report.second_writer_refused {
         report.problems.push(format!(

@@ -218,7 +218,17 @@ fn open_input(input: &std::ffi::OsStr, allow_empty: bool) -> Result<(Box<dyn Rea
     }
     let path = Path::new(input);
     let input = path.display();
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {input}"))?;
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        // `ftp://…`, `file://…`: a URL whose scheme evarc does not fetch, not a missing file.
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(scheme) = url_scheme(&path.to_string_lossy()) {
+                bail!("unsupported URL scheme {scheme:?} in {input}: evarc captures http:// and https:// URLs (or give a file path)");
+            }
+            return Err(anyhow::Error::new(err).context(format!("cannot read {input}")));
+        }
+        Err(err) => return Err(anyhow::Error::new(err).context(format!("cannot read {input}"))),
+    };
     if meta.is_dir() {
         bail!(
             "{input} is a directory: archive files one at a time (or use `evarc import manifest`)"
@@ -328,4 +338,13 @@ fn print_capture(outcome: &CaptureOutcome, out: &mut Output) -> Result<()> {
         ))?;
     }
     print_snapshot(&outcome.snapshot, out)
+}
+
+/// The scheme of something shaped like a URL (`ftp://host/…`), if it is one.
+fn url_scheme(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once("://")?;
+    let mut chars = scheme.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+    (first_ok && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .then_some(scheme)
 }

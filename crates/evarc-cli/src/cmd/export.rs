@@ -161,6 +161,17 @@ fn parse_ids(texts: &[String]) -> Result<Vec<RecordId>> {
 /// before the archive is opened.
 fn refuse_existing(path: &Path, format: PackageFormat) -> Result<()> {
     let Ok(meta) = fs::symlink_metadata(path) else {
+        // A missing output folder of a package file is the request's fault (exit 2), not the
+        // environment's. (A bag's directory is created with its parents.)
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent.filter(|_| format != PackageFormat::Bagit) {
+            if !parent.is_dir() {
+                bail!(
+                    "the output folder {} does not exist; create it first or choose another output path",
+                    parent.display()
+                );
+            }
+        }
         return Ok(());
     };
     if format == PackageFormat::Bagit && meta.is_dir() {
@@ -358,10 +369,14 @@ fn classify(err: PackageError, path: &Path) -> anyhow::Error {
     let err = anyhow::Error::new(err);
     if damaged {
         anyhow::Error::new(VerificationFailed(format!(
-            "{what}: stored bytes do not verify: {err:#}"
+            "{what}: stored bytes do not verify: {}",
+            crate::error_line::render(&err)
         )))
     } else if environment {
-        anyhow::Error::new(EnvironmentFailure(format!("{what}: {err:#}")))
+        anyhow::Error::new(EnvironmentFailure(format!(
+            "{what}: {}",
+            crate::error_line::render(&err)
+        )))
     } else {
         err.context(what)
     }

@@ -6,15 +6,16 @@
 //! durable: documents are imported in parallel, each document's rows in manifest order. A rerun
 //! skips captures already recorded without reading their files.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
-use evarc_provenance::{Archive, CaptureRequest, DocumentRef};
+use evarc_provenance::{Archive, CaptureRequest, DocumentRef, RegistrationTurns};
 use evarc_store::{Durability, OpenMode, Sha256};
 use serde::Deserialize;
 use serde_json::json;
@@ -85,8 +86,7 @@ fn read_rows(path: &Path) -> Result<Vec<(usize, Result<Row>)>> {
             .enumerate()
             .filter(|(_, line)| !line.trim().is_empty())
             .map(|(i, line)| {
-                let row = serde_json::from_str::<Row>(line)
-                    .with_context(|| format!("line {}: not a manifest row", i + 1));
+                let row = serde_json::from_str::<Row>(line).context("not a manifest row");
                 (i + 1, row)
             })
             .collect());
@@ -112,12 +112,7 @@ fn read_rows(path: &Path) -> Result<Vec<(usize, Result<Row>)>> {
     Ok(reader
         .deserialize::<Row>()
         .enumerate()
-        .map(|(i, row)| {
-            (
-                i + 2,
-                row.with_context(|| format!("line {}: not a manifest row", i + 2)),
-            )
-        })
+        .map(|(i, row)| (i + 2, row.context("not a manifest row")))
         .collect())
 }
 
@@ -147,15 +142,23 @@ const SYNC_INTERVAL: Duration = Duration::from_millis(50);
 
 pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output) -> Result<u8> {
     let rows = read_rows(&args.manifest)?;
+    // A bare file name ("m.tsv") has an empty parent: its folder is the working directory.
     let base = args
         .manifest
         .parent()
+        .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let archive = open(global, OpenMode::ReadWrite)?;
     let bar = progress::items(rows.len() as u64, "importing");
     let mut tally = Tally::default();
+    // Ctrl-C stops taking rows: what is in flight is finished, synced and reported, then the
+    // import says how far it got. Registered for this command only.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))
+        .context("cannot install the Ctrl-C handler")?;
+    let lines: Vec<usize> = rows.iter().map(|(line, _)| *line).collect();
     // Rows of one document keep their order (a capture folds into the one before it); documents
-    // are imported in parallel, largest first.
+    // are imported in parallel.
     let mut lanes: Vec<Vec<(usize, Row)>> = Vec::new();
     let mut lane_of: HashMap<(String, String, String), usize> = HashMap::new();
     for (line, row) in rows {
@@ -174,30 +177,54 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
             }
             Err(e) => {
                 bar.inc(1);
-                tally.report(out, line, Fate::Failed(format!("{e:#}")))?;
+                let fate = Fate::Failed(crate::error_line::render(&e));
+                bar.suspend(|| tally.report(out, line, fate))?;
             }
         }
     }
-    lanes.sort_by_key(|lane| std::cmp::Reverse(lane.len()));
-    let queue = Mutex::new(lanes.into_iter().collect::<VecDeque<_>>());
+    // Lanes are taken in manifest order (of their first rows), and each lane's new document is
+    // registered in that order: the same manifest gives the same document IDs whatever the
+    // parallelism (the first row's document is the first registered).
+    let turns = RegistrationTurns::new();
+    let queue = Mutex::new(lanes.into_iter().enumerate().collect::<VecDeque<_>>());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let (tx, rx) = mpsc::channel::<(usize, Fate)>();
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
             let tx = tx.clone();
-            let (archive, base, queue) = (&archive, &base, &queue);
+            let (archive, base, queue, turns) = (&archive, &base, &queue, &turns);
+            let interrupted = &interrupted;
             scope.spawn(move || loop {
                 let lane = queue
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .pop_front();
-                let Some(lane) = lane else { break };
+                let Some((turn, lane)) = lane else { break };
+                let mut registered = false;
+                let mut receiver_gone = false;
                 for (line, row) in lane {
-                    let fate = import_row(archive, base, &row)
-                        .unwrap_or_else(|e| Fate::Failed(format!("{e:#}")));
-                    if tx.send((line, fate)).is_err() {
-                        return;
+                    if interrupted.load(Ordering::SeqCst) {
+                        break;
                     }
+                    if !registered {
+                        turns.wait(turn);
+                    }
+                    let fate = import_row(archive, base, &row)
+                        .unwrap_or_else(|e| Fate::Failed(crate::error_line::render(&e)));
+                    if !registered && matches!(fate, Fate::Archived { .. } | Fate::Skipped { .. }) {
+                        // The document exists now: later lanes may register theirs.
+                        turns.pass(turn);
+                        registered = true;
+                    }
+                    if tx.send((line, fate)).is_err() {
+                        receiver_gone = true;
+                        break;
+                    }
+                }
+                // A lane whose every row failed registered nothing: its turn is over too.
+                turns.pass(turn);
+                if receiver_gone {
+                    return;
                 }
             });
         }
@@ -211,7 +238,7 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
             if let Ok((line, fate)) = received {
                 bar.inc(1);
                 if matches!(fate, Fate::Failed(_) | Fate::Mismatch(_)) {
-                    tally.report(out, line, fate)?;
+                    bar.suspend(|| tally.report(out, line, fate))?;
                 } else {
                     if pending.is_empty() {
                         oldest = Instant::now();
@@ -222,9 +249,13 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
             let due = pending.len() >= SYNC_GROUP || oldest.elapsed() >= SYNC_INTERVAL || finished;
             if due && !pending.is_empty() {
                 archive.sync()?;
-                for (line, fate) in pending.drain(..) {
-                    tally.report(out, line, fate)?;
-                }
+                // Lines are printed above the bar, which stays at the bottom of the terminal.
+                bar.suspend(|| -> Result<()> {
+                    for (line, fate) in pending.drain(..) {
+                        tally.report(out, line, fate)?;
+                    }
+                    Ok(())
+                })?;
             }
             if finished {
                 return Ok(());
@@ -232,6 +263,11 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
         }
     })?;
     bar.finish_and_clear();
+    if interrupted.load(Ordering::SeqCst) {
+        if let Some(resume) = lines.iter().copied().find(|l| !tally.done.contains(l)) {
+            return report_interrupted(out, &args.manifest, &tally, resume);
+        }
+    }
     let summary = format!(
         "{} archived, {} already there, {} hash mismatches, {} failed",
         tally.archived, tally.skipped, tally.mismatched, tally.failed
@@ -257,10 +293,38 @@ struct Tally {
     skipped: u64,
     mismatched: u64,
     failed: u64,
+    /// The manifest lines reported (each done: durable, skipped or refused).
+    done: HashSet<usize>,
+}
+
+/// Exit code of an import stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
+/// What an interrupted import made durable, and where to resume.
+fn report_interrupted(
+    out: &mut Output,
+    manifest: &Path,
+    tally: &Tally,
+    resume: usize,
+) -> Result<u8> {
+    if out.json {
+        out.json_line(&json!({"status": "interrupted", "durable": tally.archived, "skipped": tally.skipped, "mismatched": tally.mismatched, "failed": tally.failed, "resume_line": resume}))?;
+    } else {
+        eprintln!(
+            "interrupted: {} captures made durable ({} already there, {} hash mismatches, {} failed); every row before manifest line {resume} is done: resume from line {resume} (`evarc import manifest {}` again skips what is already recorded)",
+            tally.archived,
+            tally.skipped,
+            tally.mismatched,
+            tally.failed,
+            manifest.display()
+        );
+    }
+    Ok(INTERRUPTED)
 }
 
 impl Tally {
     fn report(&mut self, out: &mut Output, line: usize, fate: Fate) -> Result<()> {
+        self.done.insert(line);
         match fate {
             Fate::Archived {
                 document,

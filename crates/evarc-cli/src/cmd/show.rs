@@ -25,7 +25,14 @@ pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<u8>
         Err(id_err) => {
             // Not an ID: perhaps a snapshot hash.
             let Ok(query) = text.parse::<DigestQuery>() else {
-                return Err(id_err.into());
+                // Something shaped like an ID keeps the ID's own error (e.g. a zero sequence).
+                if text.contains('-') {
+                    return Err(id_err.into());
+                }
+                let prefix = archive.config()?.prefix;
+                anyhow::bail!(
+                    "{text:?} is neither a record ID nor a snapshot hash: expected a document or provision ID ({prefix}-D-<digits>, {prefix}-P-<digits>) or a SHA-256 or BLAKE3 (64 hex digits, optionally sha256: or blake3: before them)"
+                );
             };
             let info = archive.store().resolve(query)?;
             let captures = archive.captures_with_sha(info.sha256)?;

@@ -109,7 +109,16 @@ fn request_timestamp(url: &str, data: &[u8], timeout: u64) -> Result<Vec<u8>> {
         .set("Content-Type", "application/timestamp-query")
         .set("Accept", "application/timestamp-reply")
         .send_bytes(&request)
-        .map_err(|e| EnvironmentFailure(format!("time-stamp request to {url} failed: {e}")))?;
+        .map_err(|e| match e {
+            // A remote refusal is a usage error (exit 2), as for URL capture.
+            ureq::Error::Status(status, response) => anyhow::anyhow!(
+                "the time-stamp authority {url} refused the request: HTTP {status} {}",
+                response.status_text()
+            ),
+            ureq::Error::Transport(t) => anyhow::Error::new(EnvironmentFailure(format!(
+                "time-stamp request to {url} failed: {t}"
+            ))),
+        })?;
     let mut body = Vec::new();
     response
         .into_reader()
