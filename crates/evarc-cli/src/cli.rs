@@ -71,6 +71,15 @@ pub enum Command {
     Prove(ProveArgs),
     /// Check a proof offline, with a checkpoint and a public key: no archive needed.
     VerifyProof(VerifyProofArgs),
+    /// Serve the archive over HTTP: a page per record ID, raw bytes, Memento, JSON API, log.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address bound is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }
 
 #[derive(Args, Debug)]

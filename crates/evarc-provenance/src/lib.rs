@@ -21,6 +21,7 @@ mod provision;
 mod query;
 pub mod text;
 mod tlog;
+pub mod web;
 
 pub use archive::{Archive, DEFAULT_NAME};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};

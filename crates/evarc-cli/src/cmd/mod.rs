@@ -11,6 +11,7 @@ mod import;
 mod import_warc;
 mod init;
 mod provision;
+mod serve;
 mod show;
 mod tlog;
 mod verify;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Checkpoint(args) => tlog::checkpoint(g, args, &mut out),
         Command::Prove(args) => tlog::prove(g, args, &mut out),
         Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
+        Command::Serve(args) => serve::run(g, args, &mut out),
     }?;
     out.flush()?;
     Ok(code)
