@@ -11,6 +11,7 @@
 mod aws_fixture;
 mod http_server;
 mod json;
+mod serve_util;
 mod util;
 
 mod citations;
@@ -18,6 +19,7 @@ mod corpus;
 mod export_log;
 mod packages;
 mod provenance_cli;
+mod serve;
 mod store_cli;
 mod tlog;
 mod url_capture;

@@ -189,8 +189,12 @@ pub async fn memento(State(state): State<AppState>, uri: Uri, headers: HeaderMap
             not_verified_page(&config.name, &capture, &check)
         }
     };
+    let is_memento = response.status() != StatusCode::FOUND;
     let h = response.headers_mut();
-    insert(h, MEMENTO_DATETIME, &http_date(capture.captured_at));
+    // Only the memento itself carries Memento-Datetime; the redirect to it does not.
+    if is_memento {
+        insert(h, MEMENTO_DATETIME, &http_date(capture.captured_at));
+    }
     insert(h, LINK, &link);
     response
 }

@@ -1,0 +1,378 @@
+//! Issue 12: `evarc serve` on the AWS fixture: pages, raw bytes and their headers, Memento, the
+//! JSON API, the log, hostile input, damage, and writes beside a running server.
+
+use std::time::{Duration, Instant};
+
+use crate::aws_fixture::{self, FIRST_SHA256, SECOND_SHA256, SOURCE_URL};
+use crate::serve_util::{citation_block, unescape, Server};
+use crate::util::{path_str, Env};
+
+const PROVISION: &str = "CA-P-011417";
+
+#[test]
+fn serve_provision_page_shows_the_seed_layout_and_the_cite_block_byte_for_byte() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let before = chrono::Utc::now();
+    let page = server.get(&format!("/{PROVISION}"));
+    let after = chrono::Utc::now();
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    let cite = fixture.env.evarc(&["cite", PROVISION]).ok();
+    assert_eq!(citation_block(&html), cite.stdout_text());
+    for needle in [
+        "<h1>Intellectual Property in Fine-Tuned Models and Custom Model Outputs</h1>",
+        "AWS Bedrock · <a href=\"/CA-D-00648\">AWS Service Terms</a>",
+        &format!("<a href=\"/raw/{FIRST_SHA256}\">View original document</a>"),
+        "<blockquote>As between you and AWS, you own the custom models that you create using the Services.</blockquote>",
+        "— Excerpt from AWS Bedrock’s AWS Service Terms",
+        "<dt>Document last updated</dt><dd>May 5, 2026</dd>",
+        "<dt>First tracked</dt><dd>2026-05-12 09:51:22 UTC</dd>",
+        "<dt>Record ID</dt><dd><code>CA-P-011417</code></dd>",
+        "https://web.archive.org/web/20260512095122/https://aws.amazon.com/service-terms/",
+        "/web/20260512095122/https://aws.amazon.com/service-terms/",
+        &format!("<dd class=\"hash\">{FIRST_SHA256}</dd>"),
+        "<mark>As between you and AWS, you own the custom models that you create using the Services.</mark>",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?} in\n{html}");
+    }
+    // The evidence check was made during this request: its time lies between before and after.
+    let marker = "✓ Snapshot stored ✓ Hash verified ";
+    let at = html
+        .split(marker)
+        .nth(1)
+        .and_then(|rest| rest.get(..23))
+        .expect("the page states the evidence check");
+    let at = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S UTC")
+        .expect("the check's time")
+        .and_utc();
+    assert!(
+        at >= before - chrono::Duration::seconds(1) && at <= after,
+        "check time {at} not within the request ({before}..{after})"
+    );
+}
+
+#[test]
+fn serve_citation_downloads_equal_evarc_cite_in_every_format() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    for format in [
+        "record",
+        "provenance",
+        "bluebook",
+        "csl-json",
+        "biblatex",
+        "ris",
+        "json",
+        "markdown",
+    ] {
+        let served = server.get(&format!(
+            "/api/v1/citations/{PROVISION}?format={format}&accessed=2026-05-13&download=1"
+        ));
+        assert_eq!(served.status, 200, "{format}");
+        assert!(served
+            .header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment")));
+        let cite = fixture
+            .env
+            .evarc(&[
+                "cite",
+                PROVISION,
+                "--format",
+                format,
+                "--accessed",
+                "2026-05-13",
+            ])
+            .ok();
+        assert_eq!(served.text(), cite.stdout_text(), "format {format}");
+    }
+}
+
+#[test]
+fn serve_raw_bytes_are_exact_with_safety_headers() {
+    let fixture = aws_fixture::build();
+    let env = &fixture.env;
+    let bin = env.write("blob.bin", &[0u8, 159, 146, 150, 1, 2, 3, 255]);
+    env.evarc(&[
+        "archive",
+        path_str(&bin),
+        "--entity",
+        "Example",
+        "--document",
+        "Binary",
+        "--url",
+        "https://example.org/blob.bin",
+        "--media-type",
+        "application/octet-stream",
+        "--captured-at",
+        "2026-06-01T00:00:00Z",
+    ])
+    .ok();
+    let server = Server::start(env);
+    let raw = server.get(&format!("/raw/{FIRST_SHA256}"));
+    assert_eq!(raw.status, 200);
+    assert_eq!(
+        raw.body,
+        std::fs::read(aws_fixture::fixture_path(aws_fixture::FIRST_FILE)).expect("fixture")
+    );
+    assert_eq!(raw.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        raw.header("etag"),
+        Some(format!("\"{FIRST_SHA256}\"").as_str())
+    );
+    assert_eq!(
+        raw.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(raw.header("content-security-policy"), Some("sandbox"));
+    assert_eq!(raw.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(raw.header("content-disposition"), None);
+    let again = server.get_with(
+        &format!("/raw/{FIRST_SHA256}"),
+        &[("If-None-Match", &format!("\"{FIRST_SHA256}\""))],
+    );
+    assert_eq!(again.status, 304);
+
+    let sha = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest([0u8, 159, 146, 150, 1, 2, 3, 255]))
+    };
+    let blob = server.get(&format!("/raw/{sha}"));
+    assert_eq!(blob.status, 200);
+    assert_eq!(blob.body, [0u8, 159, 146, 150, 1, 2, 3, 255]);
+    assert_eq!(blob.header("content-security-policy"), Some("sandbox"));
+    assert_eq!(
+        blob.header("content-disposition"),
+        Some(format!("attachment; filename=\"{sha}.bin\"").as_str())
+    );
+}
+
+#[test]
+fn serve_escapes_a_script_title_and_neutralises_bidi_controls() {
+    let env = Env::new();
+    let page = env.write(
+        "page.html",
+        b"<html><body><p>Terms of use apply here.</p></body></html>",
+    );
+    env.evarc(&[
+        "archive",
+        path_str(&page),
+        "--entity",
+        "Evil <script>alert(1)</script> Corp",
+        "--document",
+        "Terms \u{202E}gnp.exe",
+        "--url",
+        "https://example.org/terms",
+        "--captured-at",
+        "2026-06-01T00:00:00Z",
+    ])
+    .ok();
+    let server = Server::start(&env);
+    let html = server.get("/CA-D-00001").text();
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(
+        html.contains("Evil &lt;script&gt;alert(1)&lt;/script&gt; Corp"),
+        "{html}"
+    );
+    assert!(html.contains("Terms [U+202E]gnp.exe"), "{html}");
+    let search = server.get("/search?q=%3Cscript%3E").text();
+    assert!(!search.contains("<script>alert(1)"), "{search}");
+    assert!(search.contains("&lt;script&gt;"), "{search}");
+}
+
+#[test]
+fn serve_refuses_path_traversal_and_unknown_ids_with_404() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    for path in [
+        "/raw/../../../../etc/passwd",
+        "/raw/..%2f..%2f..%2fetc%2fpasswd",
+        "/raw/%2e%2e/%2e%2e/etc/passwd",
+        "/web/20260512095122/../../../../etc/passwd",
+        "/web/20260512095122/file:///etc/passwd",
+        "/timegate/..%2f..%2fetc%2fpasswd",
+        "/timemap/link/file:///etc/passwd",
+        "/assets/..%2f..%2fCargo.toml",
+        "/CA-P-999999",
+        "/CA-D-99999",
+        "/XX-P-011417",
+        "/not-an-id",
+        "/log/proof/CA-P-999999",
+        "/feed/CA-D-99999",
+    ] {
+        let r = server.get(path);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert!(!r.text().contains("root:"), "{path}");
+    }
+    let api = server.get("/api/v1/records/CA-P-999999");
+    assert_eq!(api.status, 404);
+    assert_eq!(
+        api.text(),
+        "{\"error\":\"no record CA-P-999999 in this archive\"}"
+    );
+}
+
+#[test]
+fn serve_damaged_snapshot_is_never_served_as_good() {
+    let fixture = aws_fixture::build();
+    fixture.damage_first_capture();
+    let server = Server::start(&fixture.env);
+    let raw = server.get(&format!("/raw/{FIRST_SHA256}"));
+    assert_eq!(raw.status, 500);
+    let text = raw.text();
+    assert!(text.contains("✗ Hash not verified"), "{text}");
+    assert!(!text.contains("custom models that you create"), "{text}");
+    assert_eq!(raw.header("etag"), None);
+    let memento = server.get(&format!("/web/20260512095122/{SOURCE_URL}"));
+    assert_eq!(memento.status, 500);
+    assert!(memento.text().contains("✗ Hash not verified"));
+    let page = server.get(&format!("/{PROVISION}")).text();
+    assert!(page.contains("✗ Hash not verified"), "{page}");
+    assert!(!page.contains("✓ Hash verified"), "{page}");
+    let audit = server.get(&format!("/api/v1/audit/{PROVISION}")).text();
+    assert!(audit.contains("\"verified\":false"), "{audit}");
+    // A provenance download states the failed check and is not a 200.
+    let prov = server.get(&format!("/api/v1/citations/{PROVISION}?format=provenance"));
+    assert_eq!(prov.status, 500);
+}
+
+#[test]
+fn serve_memento_timegate_timemap_and_redirects() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let base = &server.base;
+    // Nearest to 2026-05-19 is the second capture (2026-05-20T20:43:05Z).
+    let gate = server.get_with(
+        &format!("/timegate/{SOURCE_URL}"),
+        &[("Accept-Datetime", "Tue, 19 May 2026 00:00:00 GMT")],
+    );
+    assert_eq!(gate.status, 302);
+    assert_eq!(
+        gate.header("location"),
+        Some(format!("{base}/web/20260520204305/{SOURCE_URL}").as_str())
+    );
+    assert_eq!(gate.header("vary"), Some("accept-datetime"));
+    let early = server.get_with(
+        &format!("/timegate/{SOURCE_URL}"),
+        &[("Accept-Datetime", "Wed, 13 May 2026 00:00:00 GMT")],
+    );
+    assert_eq!(
+        early.header("location"),
+        Some(format!("{base}/web/20260512095122/{SOURCE_URL}").as_str())
+    );
+    let bad = server.get_with(
+        &format!("/timegate/{SOURCE_URL}"),
+        &[("Accept-Datetime", "yesterday")],
+    );
+    assert_eq!(bad.status, 400);
+
+    let near = server.get(&format!("/web/2026051300/{SOURCE_URL}"));
+    assert_eq!(near.status, 302);
+    assert_eq!(
+        near.header("location"),
+        Some(format!("{base}/web/20260512095122/{SOURCE_URL}").as_str())
+    );
+    let exact = server.get(&format!("/web/20260520204305/{SOURCE_URL}"));
+    assert_eq!(exact.status, 200);
+    assert_eq!(
+        exact.header("memento-datetime"),
+        Some("Wed, 20 May 2026 20:43:05 GMT")
+    );
+    let link = exact.header("link").expect("a Link header");
+    assert!(
+        link.contains(&format!("<{SOURCE_URL}>; rel=\"original\"")),
+        "{link}"
+    );
+    assert!(
+        link.contains(&format!("<{base}/timegate/{SOURCE_URL}>; rel=\"timegate\"")),
+        "{link}"
+    );
+    assert_eq!(exact.header("content-security-policy"), Some("sandbox"));
+
+    let map = server.get(&format!("/timemap/link/{SOURCE_URL}"));
+    assert_eq!(
+        map.header("content-type"),
+        Some("application/link-format; charset=utf-8")
+    );
+    assert_eq!(
+        map.text(),
+        format!(
+            "<{SOURCE_URL}>; rel=\"original\",\n\
+             <{base}/timegate/{SOURCE_URL}>; rel=\"timegate\",\n\
+             <{base}/timemap/link/{SOURCE_URL}>; rel=\"self\"; type=\"application/link-format\"; from=\"Tue, 12 May 2026 09:51:22 GMT\"; until=\"Wed, 20 May 2026 20:43:05 GMT\",\n\
+             <{base}/web/20260512095122/{SOURCE_URL}>; rel=\"first memento\"; datetime=\"Tue, 12 May 2026 09:51:22 GMT\",\n\
+             <{base}/web/20260520204305/{SOURCE_URL}>; rel=\"last memento\"; datetime=\"Wed, 20 May 2026 20:43:05 GMT\"\n"
+        )
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&server.get(&format!("/timemap/json/{SOURCE_URL}")).body)
+            .expect("JSON TimeMap");
+    assert_eq!(json["mementos"]["list"][1]["sha256"], SECOND_SHA256);
+    assert_eq!(
+        server.get("/timegate/https://example.org/never").status,
+        404
+    );
+}
+
+#[test]
+fn serve_hands_out_log_proofs_that_verify_offline() {
+    let fixture = aws_fixture::build();
+    let env = &fixture.env;
+    env.evarc(&["checkpoint"]).ok();
+    let server = Server::start(env);
+    let checkpoint = server.get("/log/checkpoint");
+    assert_eq!(checkpoint.status, 200);
+    let key = server.get("/log/key").text();
+    let proof = server.get(&format!("/log/proof/{PROVISION}"));
+    assert_eq!(proof.status, 200);
+    let cp = env.write("checkpoint.txt", &checkpoint.body);
+    let pf = env.write("proof.txt", &proof.body);
+    let run = env
+        .raw(&[
+            "verify-proof",
+            "--proof",
+            path_str(&pf),
+            "--checkpoint",
+            path_str(&cp),
+            "--key",
+            key.trim(),
+        ])
+        .ok();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn serve_shows_new_records_written_by_the_cli_while_it_runs() {
+    let fixture = aws_fixture::build();
+    let env = &fixture.env;
+    let server = Server::start(env);
+    assert_eq!(server.get("/CA-D-00649").status, 404);
+    let page = env.write(
+        "other.html",
+        b"<html><body><p>Other terms.</p></body></html>",
+    );
+    // A CLI write while the server has the archive open read-only.
+    env.evarc(&[
+        "archive",
+        path_str(&page),
+        "--entity",
+        "Other",
+        "--document",
+        "Other Terms",
+        "--url",
+        "https://example.org/other",
+    ])
+    .ok();
+    let start = Instant::now();
+    let mut status = 0;
+    while start.elapsed() < Duration::from_secs(1) {
+        status = server.get("/CA-D-00649").status;
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(status, 200, "the new record did not appear within a second");
+    let home = unescape(&server.get("/").text());
+    assert!(home.contains("2 documents"), "{home}");
+}
