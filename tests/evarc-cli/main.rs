@@ -14,6 +14,7 @@ mod json;
 mod serve_util;
 mod util;
 
+mod browser;
 mod citations;
 mod corpus;
 mod export_log;

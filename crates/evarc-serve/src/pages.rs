@@ -403,8 +403,8 @@ fn record_page(view: &RecordView) -> Markup {
         }
         h2 { "Evidence Provenance" }
         dl.fields {
-            dt { "Source URL" } dd { a href=(document.source_url) rel="noopener noreferrer nofollow" { (clean(&document.source_url)) } }
-            dt { "Wayback Machine" } dd { a href=(wayback) rel="noopener noreferrer nofollow" { (clean(&wayback)) } }
+            dt { "Source URL" } dd { a.url href=(document.source_url) rel="noopener noreferrer nofollow" { (clean(&document.source_url)) } }
+            dt { "Wayback Machine" } dd { a.url href=(wayback) rel="noopener noreferrer nofollow" { (clean(&wayback)) } }
             dt { "This archive's memento" } dd { a href=(memento) { (clean(&memento)) } }
             dt { "Content hash (SHA-256)" } dd.hash { (c.sha256) }
             dt { "Captured" } dd { (cite::text_time(c.captured_at)) }
