@@ -123,9 +123,12 @@ impl Driver {
         let profile = tempfile::tempdir().expect("a fresh chromium profile");
         let mut args = chromium_flags(profile.path());
         args.push(format!("--window-size={width},{height}"));
+        // Headless windows have a minimum width; device metrics emulation sets the exact viewport.
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args}
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args, "mobileEmulation": {
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}
+            }}
         }}});
         let mut driver = Driver {
             child,
