@@ -376,3 +376,66 @@ fn serve_shows_new_records_written_by_the_cli_while_it_runs() {
     let home = unescape(&server.get("/").text());
     assert!(home.contains("2 documents"), "{home}");
 }
+
+#[test]
+fn serve_openapi_document_describes_every_api_route_and_each_answers() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let doc = server.get("/api/v1/openapi.json");
+    assert_eq!(doc.status, 200);
+    let spec: serde_json::Value = serde_json::from_slice(&doc.body).expect("OpenAPI JSON");
+    assert_eq!(spec["openapi"], "3.1.0");
+    let paths: Vec<&str> = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/audit/{id}",
+            "/api/v1/captures/{sha256}",
+            "/api/v1/citations/{id}",
+            "/api/v1/history/{id}",
+            "/api/v1/records/{id}",
+            "/api/v1/search",
+        ]
+    );
+    for path in [
+        format!("/api/v1/audit/{PROVISION}"),
+        format!("/api/v1/captures/{FIRST_SHA256}"),
+        format!("/api/v1/citations/{PROVISION}"),
+        "/api/v1/history/CA-D-00648".to_owned(),
+        format!("/api/v1/records/{PROVISION}"),
+        "/api/v1/search?q=bedrock".to_owned(),
+    ] {
+        let r = server.get(&path);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+    }
+    for (path, status) in [
+        ("/api/v1/search", 400),
+        ("/api/v1/search?q=", 400),
+        ("/api/v1/citations/CA-P-011417?format=apa", 400),
+        ("/api/v1/citations/CA-P-011417?accessed=yesterday", 400),
+        ("/api/v1/history/CA-P-011417", 404),
+        ("/api/v1/captures/xyz", 404),
+    ] {
+        let r = server.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        assert!(r.text().starts_with("{\"error\":"), "{path}: {}", r.text());
+    }
+}
+
+#[test]
+fn serve_bad_listen_address_is_exit_2_and_a_taken_port_exit_3() {
+    let env = Env::new();
+    env.evarc(&["serve", "--listen", "localhost"])
+        .one_line_error(2, &["invalid --listen \"localhost\"", "127.0.0.1:8080"]);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let addr = taken.local_addr().expect("its address").to_string();
+    env.evarc(&["serve", "--listen", &addr])
+        .one_line_error(3, &[&format!("cannot listen on {addr}")]);
+    let missing = Env::empty();
+    missing.evarc(&["serve"]).one_line_error(2, &["evarc init"]);
+}

@@ -13,6 +13,7 @@ use crate::id::RecordId;
 use crate::model::{Capture, Document, Provision};
 
 /// A record found by its ID.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Resolved {
     Document(Document),
@@ -227,7 +228,7 @@ impl Archive {
                 all.push((doc.clone(), c));
             }
         }
-        all.sort_by(|a, b| b.1.captured_at.cmp(&a.1.captured_at));
+        all.sort_by_key(|(_, c)| std::cmp::Reverse(c.captured_at));
         all.truncate(limit);
         Ok(all)
     }

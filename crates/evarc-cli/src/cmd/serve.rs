@@ -8,7 +8,7 @@ use evarc_store::OpenMode;
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::context::{archive_path, open};
-use crate::exit::OK;
+use crate::exit::{EnvironmentFailure, OK};
 use crate::output::Output;
 
 pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<u8> {
@@ -33,6 +33,11 @@ pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<u8>
         // The first line tells scripts (and the tests) which port was bound.
         let _ = writeln!(stdout, "{line}");
         let _ = stdout.flush();
+    })
+    .map_err(|err| match err {
+        evarc_serve::ServeError::Archive(e) => anyhow::Error::new(e),
+        // Listening, the runtime and the socket are the environment: exit 3.
+        other => EnvironmentFailure(other.to_string()).into(),
     })?;
     Ok(OK)
 }
