@@ -439,3 +439,75 @@ fn serve_bad_listen_address_is_exit_2_and_a_taken_port_exit_3() {
     let missing = Env::empty();
     missing.evarc(&["serve"]).one_line_error(2, &["evarc init"]);
 }
+
+/// The official Python `memento-client`, pointed at the TimeGate, finds the nearest memento.
+/// It first asks the original URL itself, so the document's URL is on the test server.
+#[test]
+fn serve_memento_client_finds_the_nearest_memento_through_the_timegate() {
+    let Some(bin) = crate::packages::validators() else {
+        return;
+    };
+    let python = bin.join("python");
+    let has_client = std::process::Command::new(&python)
+        .args(["-c", "import memento_client"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_client {
+        assert!(
+            std::env::var_os("EVARC_REQUIRE_VALIDATORS").is_none_or(|v| v != "1"),
+            "EVARC_REQUIRE_VALIDATORS=1 but memento_client is missing: run tools/validators-venv.sh"
+        );
+        eprintln!("skipping: memento_client is not installed (run tools/validators-venv.sh)");
+        return;
+    }
+    let env = Env::new();
+    let server = Server::start(&env);
+    let original = format!("{}/original-page", server.base);
+    for (name, at) in [
+        ("v1.html", "2026-01-01T00:00:00Z"),
+        ("v2.html", "2026-03-01T00:00:00Z"),
+    ] {
+        let file = env.write(name, format!("<p>{name}</p>").as_bytes());
+        env.evarc(&[
+            "archive",
+            path_str(&file),
+            "--entity",
+            "Local",
+            "--document",
+            "Original",
+            "--url",
+            &original,
+            "--captured-at",
+            at,
+        ])
+        .ok();
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    let script = format!(
+        "import datetime\n\
+         from memento_client import MementoClient\n\
+         mc = MementoClient(timegate_uri='{base}/timegate/', check_native_timegate=False)\n\
+         for d in [datetime.datetime(2026, 1, 20), datetime.datetime(2026, 2, 10), datetime.datetime(2027, 1, 1)]:\n\
+         \x20   c = mc.get_memento_info('{original}', d)['mementos']['closest']\n\
+         \x20   print(d.date(), c['datetime'].isoformat(), c['uri'][0])\n",
+        base = server.base
+    );
+    let out = std::process::Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .expect("run memento_client");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base = &server.base;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "2026-01-20 2026-01-01T00:00:00 {base}/web/20260101000000/{original}\n\
+             2026-02-10 2026-03-01T00:00:00 {base}/web/20260301000000/{original}\n\
+             2027-01-01 2026-03-01T00:00:00 {base}/web/20260301000000/{original}\n"
+        )
+    );
+}
