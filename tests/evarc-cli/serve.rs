@@ -200,9 +200,9 @@ fn serve_refuses_path_traversal_and_unknown_ids_with_404() {
         "/log/proof/CA-P-999999",
         "/feed/CA-D-99999",
     ] {
-        let r = server.get(path);
-        assert_eq!(r.status, 404, "{path}: {}", r.text());
-        assert!(!r.text().contains("root:"), "{path}");
+        let (status, answer) = server.get_raw(path);
+        assert_eq!(status, 404, "{path}: {answer}");
+        assert!(!answer.contains("root:"), "{path}");
     }
     let api = server.get("/api/v1/records/CA-P-999999");
     assert_eq!(api.status, 404);
@@ -510,4 +510,101 @@ fn serve_memento_client_finds_the_nearest_memento_through_the_timegate() {
              2027-01-01 2026-03-01T00:00:00 {base}/web/20260301000000/{original}\n"
         )
     );
+}
+
+/// A small router fuzz: deterministic hostile paths and queries on every route prefix; no answer
+/// is a server error, and the server keeps answering.
+#[test]
+fn serve_hostile_paths_and_queries_never_fail_the_server() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let prefixes = [
+        "/",
+        "/raw/",
+        "/web/",
+        "/web/2026/",
+        "/web/99999999999999/",
+        "/timegate/",
+        "/timemap/link/",
+        "/timemap/json/",
+        "/feed/",
+        "/feed.atom?entity=",
+        "/log/proof/",
+        "/log/consistency/",
+        "/api/v1/records/",
+        "/api/v1/citations/CA-P-011417?format=",
+        "/api/v1/citations/CA-P-011417?accessed=",
+        "/api/v1/history/",
+        "/api/v1/captures/",
+        "/api/v1/search?q=",
+        "/search?q=",
+        "/assets/",
+    ];
+    let pieces = [
+        "..",
+        "%2e%2e",
+        "%2f",
+        "/",
+        "%00",
+        "%ff",
+        "%c0%af",
+        "CA-P-",
+        "CA-D-",
+        "011417",
+        "http:",
+        "https://",
+        "//",
+        "?",
+        "&",
+        "=",
+        "#",
+        "%",
+        "%%",
+        "%zz",
+        "é",
+        "%E2%80%AE",
+        "<script>",
+        "\u{202e}",
+        "9999999999999999999999",
+        "-1",
+        "0",
+        "sha256:",
+        "a",
+        " ",
+        "+",
+        ";",
+        "\\",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for i in 0..600 {
+        let prefix = prefixes[i % prefixes.len()];
+        let mut path = prefix.to_owned();
+        for _ in 0..(next() % 6 + 1) {
+            path.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+        }
+        // Only what a client can put on the request line: encode the rest.
+        let path: String = path
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '#' && c != '\\' {
+                    c.to_string()
+                } else {
+                    let mut buf = [0u8; 4];
+                    c.encode_utf8(&mut buf)
+                        .bytes()
+                        .map(|b| format!("%{b:02X}"))
+                        .collect()
+                }
+            })
+            .collect();
+        let (status, answer) = server.get_raw(&path);
+        assert!(status < 500, "{path}: {answer}");
+    }
+    assert_eq!(server.get("/").status, 200);
 }

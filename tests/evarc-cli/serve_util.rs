@@ -68,6 +68,31 @@ impl Server {
     pub fn get(&self, path: &str) -> Response {
         self.get_with(path, &[])
     }
+
+    /// GET with the request target sent byte for byte (no client-side `..` resolution or
+    /// encoding): the status code and the body.
+    pub fn get_raw(&self, target: &str) -> (u16, String) {
+        use std::io::{Read as _, Write as _};
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect to the server");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("set a read timeout");
+        write!(
+            stream,
+            "GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send the request");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).expect("read the answer");
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line for {target}: {answer:?}"));
+        (status, answer)
+    }
 }
 
 impl Drop for Server {
