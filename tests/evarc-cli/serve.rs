@@ -608,3 +608,25 @@ fn serve_hostile_paths_and_queries_never_fail_the_server() {
     }
     assert_eq!(server.get("/").status, 200);
 }
+
+/// schemathesis found it: a repeated query parameter was answered in plain text, not JSON.
+#[test]
+fn serve_api_answers_a_repeated_query_parameter_with_a_json_400() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    for path in [
+        "/api/v1/citations/CA-P-011417?markup=plain&markup=plain",
+        "/api/v1/search?q=a&q=b",
+    ] {
+        let r = server.get(path);
+        assert_eq!(r.status, 400, "{path}");
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+        assert!(r.text().contains("duplicate field"), "{}", r.text());
+    }
+    let page = server.get("/search?q=a&q=b");
+    assert_eq!(page.status, 400);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+}

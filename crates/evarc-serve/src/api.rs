@@ -1,5 +1,6 @@
 //! `/api/v1/…`: the same records as JSON, described by `/api/v1/openapi.json` (OpenAPI 3.1).
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -95,8 +96,12 @@ fn media_type(format: Format) -> (&'static str, &'static str) {
 pub async fn citation(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<CitationQuery>,
+    query: Result<Query<CitationQuery>, QueryRejection>,
 ) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return api_error(Failure::bad_request(e.body_text())),
+    };
     let id = match parse_id(&id) {
         Ok(id) => id,
         Err(f) => return api_error(f),
@@ -227,7 +232,14 @@ pub struct SearchQuery {
 }
 
 /// `/api/v1/search?q=…`: documents and provisions by entity, title, URL or quote.
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> Response {
+pub async fn search(
+    State(state): State<AppState>,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return api_error(Failure::bad_request(e.body_text())),
+    };
     let Some(text) = q.q.filter(|t| !t.trim().is_empty()) else {
         return api_error(Failure::bad_request("give the text to search for as ?q="));
     };

@@ -1,6 +1,7 @@
 //! Atom feeds (RFC 4287) of new captures: the whole archive (`/feed.atom`, `?entity=` for one
 //! entity) and one document (`/feed/<document ID>`).
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -110,9 +111,13 @@ pub struct FeedQuery {
 /// `/feed.atom[?entity=…]`
 pub async fn global(
     State(state): State<AppState>,
-    Query(q): Query<FeedQuery>,
+    query: Result<Query<FeedQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
+    let q = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return Failure::bad_request(e.body_text()).into_response(),
+    };
     let entity = q.entity.filter(|e| !e.trim().is_empty());
     match state
         .with(move |archive| {

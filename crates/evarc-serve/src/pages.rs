@@ -3,6 +3,7 @@
 //! Every value from a record goes through maud's escaping; bidirectional-text controls are made
 //! visible ([`clean`]) so a title cannot reorder what is shown around it.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -198,7 +199,14 @@ fn captures_table(rows: &[(Document, Capture)]) -> Markup {
     }
 }
 
-pub async fn search(State(state): State<AppState>, Query(query): Query<SearchQuery>) -> Response {
+pub async fn search(
+    State(state): State<AppState>,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> Response {
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return Failure::bad_request(e.body_text()).into_response(),
+    };
     let q = query.q.unwrap_or_default();
     let needle = q.clone();
     let result = state

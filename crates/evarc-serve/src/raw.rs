@@ -6,6 +6,7 @@
 //! that is not HTML, plain text, PDF or an image. Bytes that do not verify are never sent: the
 //! answer is a 500 page saying "✗ Hash not verified".
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -53,9 +54,13 @@ pub fn parse_sha256(text: &str) -> Option<String> {
 pub async fn raw(
     State(state): State<AppState>,
     Path(sha): Path<String>,
-    Query(query): Query<RawQuery>,
+    query: Result<Query<RawQuery>, QueryRejection>,
     request_headers: HeaderMap,
 ) -> Response {
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return Failure::bad_request(e.body_text()).into_response(),
+    };
     let Some(sha) = parse_sha256(&sha) else {
         return pages::error_page(&Failure::not_found(
             "not a capture address: /raw/ takes the 64 hex digits of a SHA-256",
