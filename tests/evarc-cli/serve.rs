@@ -630,3 +630,34 @@ fn serve_api_answers_a_repeated_query_parameter_with_a_json_400() {
         Some("text/html; charset=utf-8")
     );
 }
+
+#[test]
+fn serve_document_page_lists_captures_provisions_and_feeds() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let page = server.get("/CA-D-00648");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    for needle in [
+        "<h1>AWS Service Terms</h1>",
+        &format!("<a href=\"/raw/{SECOND_SHA256}\">{SECOND_SHA256}</a>"),
+        &format!("<a href=\"/raw/{FIRST_SHA256}\">{FIRST_SHA256}</a>"),
+        "<a href=\"/web/20260512095122/https://aws.amazon.com/service-terms/\">2026-05-12 09:51:22 UTC</a>",
+        "<a href=\"/CA-P-011417\">CA-P-011417</a> Intellectual Property in Fine-Tuned Models and Custom Model Outputs",
+        "<a href=\"/CA-P-012387\">CA-P-012387</a> Résumé of Output Rights 🔒",
+        "<dt>First tracked</dt><dd>2026-05-12 09:51:22 UTC</dd>",
+        "<dt>Captures</dt><dd>2</dd>",
+        "<a href=\"/feed/CA-D-00648\">",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?} in\n{html}");
+    }
+    // The document's citation block is `evarc cite CA-D-00648`.
+    let cite = fixture.env.evarc(&["cite", "CA-D-00648"]).ok();
+    assert_eq!(citation_block(&html), cite.stdout_text());
+    let feed = server.get("/feed/CA-D-00648").text();
+    assert_eq!(feed.matches("<entry>").count(), 2, "{feed}");
+    assert!(feed.contains(&format!("SHA-256 {SECOND_SHA256}")), "{feed}");
+    let entity = server.get("/feed.atom?entity=AWS%20Bedrock");
+    assert_eq!(entity.status, 200);
+    assert_eq!(server.get("/feed.atom?entity=Nobody").status, 404);
+}
