@@ -247,21 +247,69 @@ impl Archive {
         let VerifiedBytes::Verified(bytes) = self.verified_bytes(&capture)? else {
             return Ok(None);
         };
-        let text = crate::text::extract_text(&bytes, Some(&capture.media_type));
-        let chars: Vec<char> = text.chars().collect();
-        let sel = &provision.selector;
-        if sel.start > sel.end || sel.end > chars.len() {
-            return Ok(None);
-        }
-        let from = sel.start.saturating_sub(QUOTE_CONTEXT_CHARS);
-        let to = (sel.end + QUOTE_CONTEXT_CHARS).min(chars.len());
-        let piece = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
-        Ok(Some(QuoteContext {
-            before: piece(from, sel.start),
-            exact: piece(sel.start, sel.end),
-            after: piece(sel.end, to),
-        }))
+        Ok(quote_in_context(provision, &bytes, &capture.media_type))
     }
+
+    /// Everything a record page shows of the cited capture, with the bytes read back and
+    /// re-hashed once: the capture, the evidence check and (for a provision, from verified bytes
+    /// only) the quote in context.
+    pub fn evidence_view(&self, id: &RecordId, record: &CitationRecord) -> Result<EvidenceView> {
+        let sha = Sha256::from_hex(&record.capture.sha256)?;
+        let capture = self
+            .capture_at(&record.document_id, record.capture.captured_at, sha)?
+            .ok_or_else(|| ProvenanceError::RecordCorrupt {
+                key: id.to_string(),
+                reason: "its cited capture is not recorded".into(),
+            })?;
+        let (check, context) = match self.verified_bytes(&capture)? {
+            VerifiedBytes::Verified(bytes) => {
+                let context = match id {
+                    RecordId::Provision(p) => {
+                        quote_in_context(&self.provision(p)?, &bytes, &capture.media_type)
+                    }
+                    RecordId::Document(_) => None,
+                };
+                (EvidenceCheck::Verified, context)
+            }
+            VerifiedBytes::NotVerified(check) => (check, None),
+        };
+        Ok(EvidenceView {
+            capture,
+            check,
+            context,
+        })
+    }
+}
+
+/// See [`Archive::evidence_view`].
+#[derive(Clone, Debug)]
+pub struct EvidenceView {
+    pub capture: Capture,
+    pub check: EvidenceCheck,
+    pub context: Option<QuoteContext>,
+}
+
+/// The provision's quote in the extracted text of (verified) capture bytes, with up to
+/// [`QUOTE_CONTEXT_CHARS`] code points on each side; `None` when the selector does not fit.
+pub fn quote_in_context(
+    provision: &Provision,
+    bytes: &[u8],
+    media_type: &str,
+) -> Option<QuoteContext> {
+    let text = crate::text::extract_text(bytes, Some(media_type));
+    let chars: Vec<char> = text.chars().collect();
+    let sel = &provision.selector;
+    if sel.start > sel.end || sel.end > chars.len() {
+        return None;
+    }
+    let from = sel.start.saturating_sub(QUOTE_CONTEXT_CHARS);
+    let to = (sel.end + QUOTE_CONTEXT_CHARS).min(chars.len());
+    let piece = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
+    Some(QuoteContext {
+        before: piece(from, sel.start),
+        exact: piece(sel.start, sel.end),
+        after: piece(sel.end, to),
+    })
 }
 
 /// The capture nearest `at` among `captures`; the earlier one on a tie.

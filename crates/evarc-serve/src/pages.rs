@@ -12,7 +12,7 @@ use evarc_provenance::cite::{self, EvidenceCheck, Format, Markup as CiteMarkup};
 use evarc_provenance::id::RecordId;
 use evarc_provenance::model::{Capture, Document, Provision};
 use evarc_provenance::web::{QuoteContext, Resolved};
-use evarc_provenance::{Archive, SearchHit};
+use evarc_provenance::SearchHit;
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
@@ -285,21 +285,6 @@ struct RecordView {
     provisions: Vec<Provision>,
 }
 
-/// Which capture a record cites, from its citation record.
-fn cited_capture(archive: &Archive, id: &RecordId) -> Result<Capture, Failure> {
-    let record = archive.citation(id)?;
-    let sha = evarc_store::Sha256::from_hex(&record.capture.sha256)
-        .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    archive
-        .capture_at(&record.document_id, record.capture.captured_at, sha)?
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the capture cited by {id} is not recorded"),
-            )
-        })
-}
-
 pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Ok(id) = id.trim().parse::<RecordId>() else {
         return not_found().await;
@@ -309,31 +294,30 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
     let result = state
         .with(move |archive| {
             let resolved = archive.resolve(&id)?;
-            let capture = cited_capture(archive, &id)?;
-            let citation = archive
-                .render_citation(&id, Format::Record, CiteMarkup::Plain, now.date_naive())?
-                .text;
             let record = archive.citation(&id)?;
-            let evidence = archive.check_evidence(&record.capture)?;
+            let citation = archive
+                .render_citation_record(
+                    &id,
+                    &record,
+                    Format::Record,
+                    CiteMarkup::Plain,
+                    now.date_naive(),
+                )?
+                .text;
+            let view = archive.evidence_view(&id, &record)?;
             let checked_at = Utc::now();
-            let (context, captures, provisions) = match &resolved {
-                Resolved::Provision { provision, .. } => {
-                    (archive.quote_context(provision)?, Vec::new(), Vec::new())
-                }
-                Resolved::Document(d) => (
-                    None,
-                    archive.captures(&d.id)?,
-                    archive.provisions_of(&d.id)?,
-                ),
+            let (captures, provisions) = match &resolved {
+                Resolved::Provision { .. } => (Vec::new(), Vec::new()),
+                Resolved::Document(d) => (archive.captures(&d.id)?, archive.provisions_of(&d.id)?),
             };
             Ok(RecordView {
                 archive_name: archive.config()?.name,
                 resolved,
-                capture,
+                capture: view.capture,
                 citation,
-                evidence,
+                evidence: view.check,
                 checked_at,
-                context,
+                context: view.context,
                 captures,
                 provisions,
             })
