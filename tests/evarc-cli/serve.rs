@@ -661,3 +661,40 @@ fn serve_document_page_lists_captures_provisions_and_feeds() {
     assert_eq!(entity.status, 200);
     assert_eq!(server.get("/feed.atom?entity=Nobody").status, 404);
 }
+
+#[test]
+fn serve_cuts_off_slow_clients_and_refuses_huge_headers() {
+    use std::io::{Read as _, Write as _};
+    let env = Env::new();
+    let server = Server::start(&env);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // A client that never finishes its request head is disconnected (header timeout 5 s).
+    let mut slow = std::net::TcpStream::connect(&addr).expect("connect");
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .expect("send part of a head");
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("set a read timeout");
+    let start = Instant::now();
+    let mut answer = Vec::new();
+    let _ = slow.read_to_end(&mut answer);
+    let waited = start.elapsed();
+    assert!(
+        waited < Duration::from_secs(15),
+        "a slow client was kept for {waited:?}"
+    );
+    // A 64 KiB header is refused without reaching the routes.
+    let mut big = std::net::TcpStream::connect(&addr).expect("connect");
+    let filler = "a".repeat(64 * 1024);
+    let _ = write!(
+        big,
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Filler: {filler}\r\n\r\n"
+    );
+    let mut answer = Vec::new();
+    let _ = big.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
+    );
+    assert_eq!(server.get("/").status, 200);
+}

@@ -17,8 +17,6 @@ pub enum ServeError {
     },
     #[error("cannot start the server's runtime: {0}")]
     Runtime(std::io::Error),
-    #[error("the server stopped: {0}")]
-    Serve(std::io::Error),
 }
 
 /// What a request ran into: an HTTP status and one line saying why.

@@ -34,6 +34,10 @@ pub use state::AppState;
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// A request that takes longer than this is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client that has not sent its whole request head within this time is disconnected.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest request head (request line and headers) read; larger ones are refused.
+pub const HEADER_LIMIT: usize = 16 * 1024;
 
 /// The routes, over an archive state. docs/serve.md lists them.
 pub fn router(state: AppState) -> Router {
@@ -93,11 +97,39 @@ pub fn run(
             source,
         })?;
         on_bound(bound);
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(ServeError::Serve)
+        accept_loop(listener, router(state)).await;
+        Ok(())
     })
+}
+
+/// Accepts connections until shutdown; each is served over HTTP/1.1 with a header read timeout
+/// (slow clients are cut off) and a bounded header buffer.
+async fn accept_loop(listener: tokio::net::TcpListener, app: Router) {
+    let stop = shutdown();
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: wait a little, keep serving.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => return,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .max_buf_size(HEADER_LIMIT);
+            let io = hyper_util::rt::TokioIo::new(stream);
+            // A connection's failure (reset, timeout) concerns that client only.
+            let _ = http.serve_connection(io, service).await;
+        });
+    }
 }
 
 async fn shutdown() {
