@@ -253,7 +253,12 @@ impl Archive {
     /// Everything a record page shows of the cited capture, with the bytes read back and
     /// re-hashed once: the capture, the evidence check and (for a provision, from verified bytes
     /// only) the quote in context.
-    pub fn evidence_view(&self, id: &RecordId, record: &CitationRecord) -> Result<EvidenceView> {
+    pub fn evidence_view(
+        &self,
+        id: &RecordId,
+        record: &CitationRecord,
+        texts: &TextCache,
+    ) -> Result<EvidenceView> {
         let sha = Sha256::from_hex(&record.capture.sha256)?;
         let capture = self
             .capture_at(&record.document_id, record.capture.captured_at, sha)?
@@ -265,7 +270,8 @@ impl Archive {
             VerifiedBytes::Verified(bytes) => {
                 let context = match id {
                     RecordId::Provision(p) => {
-                        quote_in_context(&self.provision(p)?, &bytes, &capture.media_type)
+                        let text = texts.text(&capture, &bytes);
+                        context_in_text(&self.provision(p)?, &text)
                     }
                     RecordId::Document(_) => None,
                 };
@@ -296,7 +302,14 @@ pub fn quote_in_context(
     bytes: &[u8],
     media_type: &str,
 ) -> Option<QuoteContext> {
-    let text = crate::text::extract_text(bytes, Some(media_type));
+    context_in_text(
+        provision,
+        &crate::text::extract_text(bytes, Some(media_type)),
+    )
+}
+
+/// [`quote_in_context`] on text already extracted.
+pub fn context_in_text(provision: &Provision, text: &str) -> Option<QuoteContext> {
     let chars: Vec<char> = text.chars().collect();
     let sel = &provision.selector;
     if sel.start > sel.end || sel.end > chars.len() {
@@ -310,6 +323,43 @@ pub fn quote_in_context(
         exact: piece(sel.start, sel.end),
         after: piece(sel.end, to),
     })
+}
+
+/// Extracted texts of verified bytes, by SHA-256 and media type (the text is a function of
+/// both), so a front end answering many requests extracts each capture once. Bounded: when
+/// full, it is emptied. Only ever filled from bytes that were just verified.
+#[derive(Debug, Default)]
+pub struct TextCache {
+    texts: std::sync::Mutex<std::collections::HashMap<(String, String), std::sync::Arc<str>>>,
+}
+
+/// How many extracted texts a [`TextCache`] keeps.
+pub const TEXT_CACHE_ENTRIES: usize = 256;
+
+impl TextCache {
+    /// The extracted text of `bytes`, which the caller has verified to be `capture`'s.
+    pub fn text(&self, capture: &Capture, bytes: &[u8]) -> std::sync::Arc<str> {
+        let key = (capture.sha256.clone(), capture.media_type.clone());
+        let mut texts = self
+            .texts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(text) = texts.get(&key) {
+            return text.clone();
+        }
+        drop(texts);
+        let text: std::sync::Arc<str> =
+            crate::text::extract_text(bytes, Some(&capture.media_type)).into();
+        texts = self
+            .texts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if texts.len() >= TEXT_CACHE_ENTRIES {
+            texts.clear();
+        }
+        texts.insert(key, text.clone());
+        text
+    }
 }
 
 /// The capture nearest `at` among `captures`; the earlier one on a tie.

@@ -291,6 +291,7 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
     };
     // The clock is read here, by the front end, and handed in.
     let now = Utc::now();
+    let texts = state.clone();
     let result = state
         .with(move |archive| {
             let resolved = archive.resolve(&id)?;
@@ -304,7 +305,7 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
                     now.date_naive(),
                 )?
                 .text;
-            let view = archive.evidence_view(&id, &record)?;
+            let view = archive.evidence_view(&id, &record, texts.texts())?;
             let checked_at = Utc::now();
             let (captures, provisions) = match &resolved {
                 Resolved::Provision { .. } => (Vec::new(), Vec::new()),

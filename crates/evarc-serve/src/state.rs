@@ -29,6 +29,7 @@ pub struct AppState {
 
 struct Inner {
     path: PathBuf,
+    texts: evarc_provenance::web::TextCache,
     archive: RwLock<Arc<Archive>>,
     checked: Mutex<(Instant, Fingerprint)>,
 }
@@ -41,10 +42,16 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
+                texts: evarc_provenance::web::TextCache::default(),
                 archive: RwLock::new(Arc::new(archive)),
                 checked: Mutex::new((Instant::now(), fingerprint)),
             }),
         })
+    }
+
+    /// Extracted texts of verified captures, shared by all requests.
+    pub fn texts(&self) -> &evarc_provenance::web::TextCache {
+        &self.inner.texts
     }
 
     /// The current view of the archive, re-opened first when the directory changed.
