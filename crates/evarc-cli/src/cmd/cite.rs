@@ -1,7 +1,7 @@
 //! `evarc cite` and `evarc certify`.
 
 use anyhow::{bail, Result};
-use evarc_provenance::cite::{self, EvidenceCheck, Format, HashedSubject, Markup, RenderOptions};
+use evarc_provenance::cite::{self, EvidenceCheck, Format, HashedSubject, Markup};
 use evarc_store::OpenMode;
 
 use super::{now, parse_date, parse_record_id};
@@ -20,30 +20,11 @@ pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<u8>
     };
     let archive = open(global, OpenMode::ReadOnly)?;
     let record = archive.citation(&id)?;
-    // Formats that state the evidence check re-read and re-hash the bytes now; the others do
-    // not print it, so nothing is claimed for them.
-    let evidence = if format.states_evidence() {
-        archive.check_evidence(&record.capture)?
-    } else {
-        EvidenceCheck::Verified
-    };
-    let failed = !evidence.is_verified();
-    // The provenance block names the latest checkpoint proving the record's log leaf.
-    let checkpoint = if matches!(format, Format::Provenance | Format::Markdown) {
-        archive.proven_checkpoint(&archive.log_subject(&id)?)?
-    } else {
-        None
-    };
-    let text = cite::render_with_checkpoint(
-        &record,
-        format,
-        &RenderOptions {
-            accessed,
-            markup,
-            evidence,
-        },
-        checkpoint.as_ref(),
-    );
+    // The rule (which formats re-read and re-hash the bytes now, which name the checkpoint) is
+    // provenance's, shared with `evarc serve`.
+    let rendered = archive.render_citation_record(&id, &record, format, markup, accessed)?;
+    let failed = rendered.evidence.as_ref().is_some_and(|e| !e.is_verified());
+    let text = rendered.text;
     out.raw(text.as_bytes())?;
     if !text.ends_with('\n') {
         out.raw(b"\n")?;
