@@ -698,3 +698,49 @@ fn serve_cuts_off_slow_clients_and_refuses_huge_headers() {
     );
     assert_eq!(server.get("/").status, 200);
 }
+
+#[test]
+fn serve_consistency_proof_between_two_checkpoints_verifies_offline() {
+    let fixture = aws_fixture::build();
+    let env = &fixture.env;
+    let old = env.evarc(&["checkpoint"]).ok().stdout_text();
+    let size: u64 = old
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .expect("the checkpoint's size line");
+    let page = env.write(
+        "later.html",
+        b"<html><body><p>Later terms.</p></body></html>",
+    );
+    env.evarc(&[
+        "archive",
+        path_str(&page),
+        "--entity",
+        "Later",
+        "--document",
+        "Later Terms",
+        "--url",
+        "https://example.org/later",
+    ])
+    .ok();
+    env.evarc(&["checkpoint"]).ok();
+    let server = Server::start(env);
+    let proof = server.get(&format!("/log/consistency/{size}"));
+    assert_eq!(proof.status, 200, "{}", proof.text());
+    let key = server.get("/log/key").text();
+    let old_file = env.write("old-checkpoint.txt", old.as_bytes());
+    let proof_file = env.write("consistency.txt", &proof.body);
+    let run = env.raw(&[
+        "verify-proof",
+        "--proof",
+        path_str(&proof_file),
+        "--checkpoint",
+        path_str(&old_file),
+        "--key",
+        key.trim(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.get("/log/consistency/999999").status, 404);
+    assert_eq!(server.get("/log/consistency/x").status, 404);
+}
