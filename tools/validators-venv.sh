@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Creates or updates the Python venv holding the ecosystem validators that the evarc-package
 # tests run on exports: warcio (`warcio check`), bagit (`bagit.py --validate`) and wacz
-# (`wacz validate`). Idempotent: an existing venv with all three is left as it is.
+# (`wacz validate`), and memento_client (the `evarc serve` TimeGate test). Idempotent: an existing venv with all three is left as it is.
 #
 #   EVARC_VALIDATORS_VENV  where the venv lives (default $HOME/.cache/evarc/validators-venv)
 set -euo pipefail
 
 venv="${EVARC_VALIDATORS_VENV:-$HOME/.cache/evarc/validators-venv}"
-packages=(warcio bagit wacz)
+packages=(warcio bagit wacz memento_client)
 
 have_all() {
   [[ -x "$venv/bin/warcio" && -x "$venv/bin/bagit.py" && -x "$venv/bin/wacz" ]] &&
-    "$venv/bin/python" -c 'import warcio, bagit, wacz' 2>/dev/null
+    "$venv/bin/python" -c 'import warcio, bagit, wacz' 2>/dev/null &&
+    "$venv/bin/python" -c 'import memento_client' 2>/dev/null
 }
 
 if have_all; then

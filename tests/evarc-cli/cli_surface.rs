@@ -629,6 +629,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["prove"],
     &["text"],
     &["withdraw"],
+    &["serve"],
 ];
 
 #[test]

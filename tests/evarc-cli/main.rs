@@ -11,8 +11,10 @@
 mod aws_fixture;
 mod http_server;
 mod json;
+mod serve_util;
 mod util;
 
+mod browser;
 mod citations;
 mod cite_choice;
 mod cli_surface;
@@ -22,6 +24,7 @@ mod format_v2;
 mod packages;
 mod process;
 mod provenance_cli;
+mod serve;
 mod store_cli;
 mod text_cli;
 mod tlog;

@@ -123,6 +123,10 @@ pub enum Command {
     ///
     /// Exit codes: 0 withdrawn; 2 unknown capture or record, already withdrawn, no reason given; 3 I/O or storage failure.
     Withdraw(WithdrawArgs),
+    /// Serve the archive over HTTP: a page per record ID, raw bytes, Memento, JSON API, log.
+    ///
+    /// Exit codes: 0 stopped cleanly; 2 invalid --listen address or no archive; 3 the address is in use, I/O or storage failure.
+    Serve(ServeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -146,6 +150,13 @@ pub struct WithdrawArgs {
     /// Why the capture is withdrawn (printed in every citation of it).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address bound is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }
 
 #[derive(Args, Debug)]

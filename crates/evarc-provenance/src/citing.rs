@@ -170,6 +170,20 @@ impl Archive {
     ) -> Result<Citation> {
         let record = self.citation_with(id, choice)?;
         let evidence = self.require_evidence(&record)?;
+        self.render_cited(record, format, options, evidence)
+    }
+
+    /// Renders `record` in `format` with the evidence check already made (`evidence`), adding
+    /// the checkpoint proving its leaf for the formats that name one. [`Archive::cite`] calls it
+    /// only with verified evidence; a front end that shows a failed check beside the citation
+    /// (the server's record page) passes the failed check and must show it.
+    pub fn render_cited(
+        &self,
+        record: CitationRecord,
+        format: Format,
+        options: &CiteOptions,
+        evidence: EvidenceCheck,
+    ) -> Result<Citation> {
         let checkpoint = if matches!(format, Format::Provenance | Format::Markdown) {
             self.proven_checkpoint(&self.cited_subject(&record)?)?
         } else {

@@ -21,6 +21,7 @@ mod pair;
 mod provision;
 mod query;
 mod tlog;
+pub mod web;
 mod withdraw;
 
 // The pure record crate, under the names these modules always had here.

@@ -36,6 +36,9 @@ pub struct FlatArgs {
     /// Scratch directory [default: a temporary directory].
     #[arg(long)]
     pub work: Option<PathBuf>,
+    /// Reuse the big archive WORK/base of an earlier run with the same --base-documents.
+    #[arg(long)]
+    pub reuse_base: bool,
     /// Write the results as JSON here too.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -52,13 +55,21 @@ pub fn run(args: FlatArgs) -> Result<()> {
 
     let started = Instant::now();
     let base = work.join("base");
-    build_base(&base, args.base_documents)?;
+    if !(args.reuse_base && base.exists()) {
+        if base.exists() {
+            std::fs::remove_dir_all(&base)?;
+        }
+        build_base(&base, args.base_documents)?;
+    }
     eprintln!(
         "base archive: {} documents in {:.1} s",
         args.base_documents,
         started.elapsed().as_secs_f64()
     );
     let pages = work.join("new");
+    if pages.exists() {
+        std::fs::remove_dir_all(&pages)?;
+    }
     write_new_documents(&pages, args.base_documents, args.new_documents)?;
     let warc = work.join("new.warc.gz");
     make_warc(&evarc, &work, &pages, &warc)?;

@@ -11,6 +11,7 @@ mod import;
 mod import_warc;
 mod init;
 mod provision;
+mod serve;
 mod show;
 mod text;
 mod text_diff;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
         Command::Text(args) => text::run(g, args, &mut out),
         Command::Withdraw(args) => withdraw::run(g, args, &mut out),
+        Command::Serve(args) => serve::run(g, args, &mut out),
     }?;
     out.flush()?;
     Ok(code)

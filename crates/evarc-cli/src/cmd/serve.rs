@@ -1,0 +1,43 @@
+//! `evarc serve`: runs the HTTP server of `evarc-serve` on the archive, read-only.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+
+use anyhow::{Context as _, Result};
+use evarc_store::OpenMode;
+
+use crate::cli::{GlobalArgs, ServeArgs};
+use crate::context::{archive_path, open};
+use crate::exit::{EnvironmentFailure, OK};
+use crate::output::Output;
+
+pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<u8> {
+    let listen: SocketAddr = args.listen.trim().parse().with_context(|| {
+        format!(
+            "invalid --listen {:?}: expected an address and port such as 127.0.0.1:8080",
+            args.listen
+        )
+    })?;
+    // Opening once here gives the same errors as every other command (missing archive…).
+    drop(open(global, OpenMode::ReadOnly)?);
+    let (path, _) = archive_path(global)?;
+    let json = out.json;
+    out.flush()?;
+    evarc_serve::run(path.clone(), listen, move |bound| {
+        let mut stdout = std::io::stdout().lock();
+        let line = if json {
+            serde_json::json!({ "listening": format!("http://{bound}/"), "archive": path.display().to_string() }).to_string()
+        } else {
+            format!("Serving {} at http://{bound}/", path.display())
+        };
+        // The first line tells scripts (and the tests) which port was bound.
+        let _ = writeln!(stdout, "{line}");
+        let _ = stdout.flush();
+    })
+    .map_err(|err| match err {
+        evarc_serve::ServeError::Archive(e) => anyhow::Error::new(e),
+        // Listening, the runtime and the socket are the environment: exit 3.
+        other => EnvironmentFailure(other.to_string()).into(),
+    })?;
+    Ok(OK)
+}

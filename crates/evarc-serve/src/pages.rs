@@ -1,0 +1,451 @@
+//! The HTML pages: home and search, the record page of every ID, errors.
+//!
+//! Every value from a record goes through maud's escaping; bidirectional-text controls are made
+//! visible ([`clean`]) so a title cannot reorder what is shown around it.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use evarc_provenance::cite::{self, EvidenceCheck, Format, Markup as CiteMarkup};
+use evarc_provenance::id::RecordId;
+use evarc_provenance::model::{Capture, Document, Provision};
+use evarc_provenance::web::{QuoteContext, Resolved};
+use evarc_provenance::SearchHit;
+use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
+
+use crate::error::Failure;
+use crate::state::AppState;
+
+/// The Content-Security-Policy of the server's own pages: its stylesheet and script only.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// How many recent captures the home page lists.
+pub const RECENT: usize = 20;
+
+/// Replaces bidirectional-text controls with a visible `[U+XXXX]`.
+pub fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        {
+            out.push_str(&format!("[U+{:04X}]", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A page in the site's layout.
+pub fn layout(archive_name: &str, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (clean(title)) " · " (clean(archive_name)) }
+                link rel="stylesheet" href="/assets/style.css";
+                script src="/assets/app.js" defer {}
+                link rel="alternate" type="application/atom+xml" title="New captures" href="/feed.atom";
+            }
+            body {
+                header.site { a href="/" { (clean(archive_name)) } }
+                main { (body) }
+                footer.site {
+                    "Served by evarc " (env!("CARGO_PKG_VERSION")) ". "
+                    a href="/api/v1/openapi.json" { "API" } " · "
+                    a href="/log/checkpoint" { "Log checkpoint" } " · "
+                    a href="/feed.atom" { "Feed" }
+                }
+            }
+        }
+    }
+}
+
+/// An HTML response with the page security headers.
+pub fn html_response(status: StatusCode, page: Markup) -> Response {
+    let mut response = (status, page.into_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The error page of a failure.
+pub fn error_page(failure: &Failure) -> Response {
+    let title = failure
+        .status
+        .canonical_reason()
+        .unwrap_or("Error")
+        .to_owned();
+    html_response(
+        failure.status,
+        layout(
+            "evarc",
+            &title,
+            html! {
+                h1 { (failure.status.as_u16()) " " (title) }
+                p { (clean(&failure.message)) }
+            },
+        ),
+    )
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        error_page(&self)
+    }
+}
+
+pub async fn not_found() -> Response {
+    error_page(&Failure::not_found("no such page in this archive"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// The counts the home page shows, computed now.
+struct Counts {
+    documents: usize,
+    provisions: usize,
+    log_size: u64,
+}
+
+fn search_form(q: &str) -> Markup {
+    html! {
+        form.search action="/search" method="get" role="search" {
+            label for="q" { "Search entity, title, URL or quote" }
+            input #q type="search" name="q" value=(q);
+            button type="submit" { "Search" }
+        }
+    }
+}
+
+pub async fn home(State(state): State<AppState>) -> Response {
+    let result = state
+        .with(|archive| {
+            let name = archive.config()?.name;
+            let counts = Counts {
+                documents: archive.documents()?.len(),
+                provisions: archive.provisions()?.len(),
+                log_size: archive.log_size()?,
+            };
+            let recent = archive.recent_captures(RECENT)?;
+            Ok((name, counts, recent))
+        })
+        .await;
+    match result {
+        Err(f) => f.into_response(),
+        Ok((name, counts, recent)) => html_response(
+            StatusCode::OK,
+            layout(
+                &name,
+                "Home",
+                html! {
+                    h1 { (clean(&name)) }
+                    p.meta {
+                        (counts.documents) " documents · " (counts.provisions) " provisions · "
+                        (counts.log_size) " transparency-log leaves"
+                    }
+                    (search_form(""))
+                    h2 { "Recent captures" }
+                    (captures_table(&recent))
+                },
+            ),
+        ),
+    }
+}
+
+fn captures_table(rows: &[(Document, Capture)]) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p { "No captures yet." }
+        } @else {
+            table {
+                thead { tr { th { "Captured" } th { "Document" } th { "SHA-256" } } }
+                tbody {
+                    @for (doc, c) in rows {
+                        tr {
+                            td { (cite::text_time(c.captured_at)) }
+                            td { a href={ "/" (doc.id) } { (clean(&doc.entity)) " · " (clean(&doc.title)) } }
+                            td.hash { a href={ "/raw/" (c.sha256) } { (c.sha256) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> Response {
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return Failure::bad_request(e.body_text()).into_response(),
+    };
+    let q = query.q.unwrap_or_default();
+    let needle = q.clone();
+    let result = state
+        .with(move |archive| {
+            let name = archive.config()?.name;
+            let hits = if needle.trim().is_empty() {
+                Vec::new()
+            } else {
+                archive.search(&needle)?
+            };
+            let docs = archive.documents()?;
+            Ok((name, hits, docs))
+        })
+        .await;
+    match result {
+        Err(f) => f.into_response(),
+        Ok((name, hits, docs)) => html_response(
+            StatusCode::OK,
+            layout(
+                &name,
+                "Search",
+                html! {
+                    h1 { "Search" }
+                    (search_form(&q))
+                    @if !q.trim().is_empty() {
+                        p.meta { (hits.len()) " results for “" (clean(&q)) "”" }
+                        ul {
+                            @for hit in &hits {
+                                @match hit {
+                                    SearchHit::Document(d) => li {
+                                        a href={ "/" (d.id) } { (d.id) } " " (clean(&d.entity)) " · " (clean(&d.title))
+                                    },
+                                    SearchHit::Provision(p) => li {
+                                        a href={ "/" (p.id) } { (p.id) } " " (clean(&p.title))
+                                        @if let Some(d) = docs.iter().find(|d| d.id == p.document) {
+                                            " (" (clean(&d.entity)) " · " (clean(&d.title)) ")"
+                                        }
+                                    },
+                                }
+                            }
+                        }
+                    }
+                },
+            ),
+        ),
+    }
+}
+
+/// The evidence line: the check just made, with the time it was made.
+pub fn evidence_line(check: &EvidenceCheck, at: DateTime<Utc>) -> Markup {
+    let when = cite::text_time(at);
+    html! {
+        @match check {
+            EvidenceCheck::Verified => span.ok { "✓ Snapshot stored ✓ Hash verified " (when) },
+            EvidenceCheck::Missing => span.bad { "✗ Snapshot missing ✗ Hash not verified " (when) },
+            EvidenceCheck::Mismatch { actual_sha256 } => span.bad {
+                "✓ Snapshot stored ✗ Hash not verified " (when) ": the stored bytes hash to " (actual_sha256)
+            },
+            EvidenceCheck::Damaged { reason } => span.bad {
+                "✓ Snapshot stored ✗ Hash not verified " (when) ": " (reason)
+            },
+        }
+    }
+}
+
+/// Everything the record page of a provision or document shows, gathered in one go.
+struct RecordView {
+    archive_name: String,
+    resolved: Resolved,
+    capture: Capture,
+    citation: String,
+    evidence: EvidenceCheck,
+    checked_at: DateTime<Utc>,
+    context: Option<QuoteContext>,
+    captures: Vec<Capture>,
+    provisions: Vec<Provision>,
+}
+
+pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.trim().parse::<RecordId>() else {
+        return not_found().await;
+    };
+    // The clock is read here, by the front end, and handed in.
+    let now = Utc::now();
+    let texts = state.clone();
+    let result = state
+        .with(move |archive| {
+            let resolved = archive.resolve(&id)?;
+            let record = archive.citation(&id)?;
+            let citation = archive
+                .render_citation_record(
+                    &id,
+                    &record,
+                    Format::Record,
+                    CiteMarkup::Plain,
+                    now.date_naive(),
+                )?
+                .text;
+            let view = archive.evidence_view(&id, &record, texts.texts())?;
+            let checked_at = Utc::now();
+            let (captures, provisions) = match &resolved {
+                Resolved::Provision { .. } => (Vec::new(), Vec::new()),
+                Resolved::Document(d) => (archive.captures(&d.id)?, archive.provisions_of(&d.id)?),
+            };
+            Ok(RecordView {
+                archive_name: archive.config()?.name,
+                resolved,
+                capture: view.capture,
+                citation,
+                evidence: view.check,
+                checked_at,
+                context: view.context,
+                captures,
+                provisions,
+            })
+        })
+        .await;
+    match result {
+        Err(f) => f.into_response(),
+        Ok(view) => html_response(StatusCode::OK, record_page(&view)),
+    }
+}
+
+fn record_page(view: &RecordView) -> Markup {
+    let (id, title, document) = match &view.resolved {
+        Resolved::Provision {
+            provision,
+            document,
+        } => (provision.id.to_string(), provision.title.clone(), document),
+        Resolved::Document(d) => (d.id.to_string(), d.title.clone(), d),
+    };
+    let c = &view.capture;
+    let memento = format!(
+        "/web/{}/{}",
+        cite::wayback_timestamp(c.captured_at),
+        document.source_url
+    );
+    let wayback = c
+        .wayback
+        .clone()
+        .unwrap_or_else(|| cite::computed_wayback_url(&document.source_url, c.captured_at));
+    let status = match &c.method {
+        cite::CaptureMethod::HttpFetch { status, .. } if !(200..300).contains(status) => {
+            Some(*status)
+        }
+        _ => None,
+    };
+    let body = html! {
+        @if !view.evidence.is_verified() {
+            p.banner-bad role="alert" { "✗ Hash not verified: the stored bytes of this record do not match the hash recorded at capture. Do not rely on them." }
+        }
+        h1 { (clean(&title)) }
+        p.meta {
+            (clean(&document.entity)) " · "
+            @if matches!(view.resolved, Resolved::Provision { .. }) {
+                a href={ "/" (document.id) } { (clean(&document.title)) } " · "
+            } @else {
+                (clean(&document.title)) " · "
+            }
+            a href={ "/raw/" (c.sha256) } { "View original document" }
+        }
+        @if let Resolved::Provision { provision, .. } = &view.resolved {
+            blockquote { (clean(&provision.quote)) }
+            p.attribution { "— Excerpt from " (clean(&document.entity)) "’s " (clean(&document.title)) }
+            h2 { "Provision details" }
+            dl.fields {
+                dt { "Document last updated" }
+                dd { @match c.last_updated { Some(d) => (cite::human_date(d)), None => "Not stated" } }
+                dt { "First tracked" } dd { (cite::text_time(c.first_tracked)) }
+                dt { "Last verified" } dd { (cite::text_time(c.last_verified)) }
+                dt { "Record ID" } dd { code { (provision.id) } }
+                dt { "Document ID" } dd { a href={ "/" (document.id) } { code { (document.id) } } }
+                @if let Some(s) = &provision.severity { dt { "Severity" } dd { (clean(s)) } }
+                @if !provision.categories.is_empty() {
+                    dt { "Categories" } dd { (clean(&provision.categories.join(", "))) }
+                }
+            }
+        } @else {
+            h2 { "Document details" }
+            dl.fields {
+                dt { "Entity" } dd { (clean(&document.entity)) }
+                dt { "Document ID" } dd { code { (document.id) } }
+                dt { "First tracked" } dd { @if let Some(first) = view.captures.first() { (cite::text_time(first.first_tracked)) } }
+                dt { "Last verified" } dd { (cite::text_time(view.captures.iter().map(|c| c.last_verified).max().unwrap_or(c.last_verified))) }
+                dt { "Captures" } dd { (view.captures.len()) }
+            }
+        }
+        h2 { "Evidence Provenance" }
+        dl.fields {
+            dt { "Source URL" } dd { a.url href=(document.source_url) rel="noopener noreferrer nofollow" { (clean(&document.source_url)) } }
+            dt { "Wayback Machine" } dd { a.url href=(wayback) rel="noopener noreferrer nofollow" { (clean(&wayback)) } }
+            dt { "This archive's memento" } dd { a href=(memento) { (clean(&memento)) } }
+            dt { "Content hash (SHA-256)" } dd.hash { (c.sha256) }
+            dt { "Captured" } dd { (cite::text_time(c.captured_at)) }
+            @if let Some(s) = status { dt { "HTTP status" } dd { (s) } }
+            dt { "Evidence" } dd #evidence { (evidence_line(&view.evidence, view.checked_at)) }
+        }
+        h2 { "Citation Record" }
+        pre.citation #citation-record { (view.citation) }
+        button.no-print type="button" data-copy="citation-record" { "Copy citation" }
+        @if let Some(ctx) = &view.context {
+            h2 { "Quote in context" }
+            p.context { "…" (clean(&ctx.before)) mark { (clean(&ctx.exact)) } (clean(&ctx.after)) "…" }
+        }
+        @if let Resolved::Document(_) = &view.resolved {
+            h2 { "Captures" }
+            table {
+                thead { tr { th { "Captured" } th { "Last verified" } th { "SHA-256" } } }
+                tbody {
+                    @for cap in view.captures.iter().rev() {
+                        tr {
+                            td { a href={ "/web/" (cite::wayback_timestamp(cap.captured_at)) "/" (document.source_url) } { (cite::text_time(cap.captured_at)) } }
+                            td { (cite::text_time(cap.last_verified)) }
+                            td.hash { a href={ "/raw/" (cap.sha256) } { (cap.sha256) } }
+                        }
+                    }
+                }
+            }
+            h2 { "Provisions" }
+            @if view.provisions.is_empty() { p { "None registered." } }
+            ul {
+                @for p in &view.provisions {
+                    li { a href={ "/" (p.id) } { (p.id) } " " (clean(&p.title)) }
+                }
+            }
+            p { a href={ "/feed/" (document.id) } { "Atom feed of new captures" } }
+        }
+        section.no-print {
+            h2 { "Downloads" }
+            ul.downloads {
+                @for f in Format::ALL {
+                    li { a href={ "/api/v1/citations/" (id) "?format=" (f.name()) "&download=1" } { "Citation (" (f.name()) ")" } }
+                }
+                li { a href={ "/raw/" (c.sha256) "?download=1" } { "Captured bytes" } }
+                li { a href={ "/log/proof/" (id) } { "Inclusion proof" } }
+                li { a href="/log/checkpoint" { "Log checkpoint" } }
+                li { a href="/log/key" { "Log public key" } }
+            }
+        }
+    };
+    layout(&view.archive_name, &title, body)
+}

@@ -1,0 +1,167 @@
+//! `/raw/<sha256>`: the exact stored bytes of a capture, re-hashed before they are sent.
+//!
+//! Headers: the recorded media type, `ETag` = the SHA-256, immutable caching, and safety —
+//! `Content-Security-Policy: sandbox` (an archived page's scripts never run in the archive's
+//! origin), `X-Content-Type-Options: nosniff`, `Content-Disposition: attachment` for anything
+//! that is not HTML, plain text, PDF or an image. Bytes that do not verify are never sent: the
+//! answer is a 500 page saying "✗ Hash not verified".
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use evarc_provenance::model::Capture;
+use evarc_provenance::web::VerifiedBytes;
+use maud::html;
+use serde::Deserialize;
+
+use crate::error::Failure;
+use crate::pages::{self, evidence_line, html_response, layout};
+use crate::state::AppState;
+
+/// The policy of archived bytes: no script, no plugin, no same-origin access.
+pub const RAW_CSP: &str = "sandbox";
+
+#[derive(Deserialize, Default)]
+pub struct RawQuery {
+    #[serde(default)]
+    pub download: Option<String>,
+}
+
+/// True for the media types a browser may show inline: HTML, plain text, PDF, images.
+pub fn shown_inline(media_type: &str) -> bool {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "text/html"
+        || essence == "application/xhtml+xml"
+        || essence == "text/plain"
+        || essence == "application/pdf"
+        || (essence.starts_with("image/") && essence != "image/svg+xml")
+}
+
+/// A 64-hex SHA-256, lower-cased; anything else is not a capture address.
+pub fn parse_sha256(text: &str) -> Option<String> {
+    let text = text.trim().trim_start_matches("sha256:");
+    (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| text.to_ascii_lowercase())
+}
+
+pub async fn raw(
+    State(state): State<AppState>,
+    Path(sha): Path<String>,
+    query: Result<Query<RawQuery>, QueryRejection>,
+    request_headers: HeaderMap,
+) -> Response {
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return Failure::bad_request(e.body_text()).into_response(),
+    };
+    let Some(sha) = parse_sha256(&sha) else {
+        return pages::error_page(&Failure::not_found(
+            "not a capture address: /raw/ takes the 64 hex digits of a SHA-256",
+        ));
+    };
+    let etag = format!("\"{sha}\"");
+    let result = state
+        .with(move |archive| {
+            let capture = archive.capture_with_sha(&sha)?.ok_or_else(|| {
+                Failure::not_found(format!("no capture with SHA-256 {sha} in this archive"))
+            })?;
+            let bytes = archive.verified_bytes(&capture)?;
+            Ok((archive.config()?.name, capture, bytes))
+        })
+        .await;
+    let (name, capture, bytes) = match result {
+        Ok(v) => v,
+        Err(f) => return f.into_response(),
+    };
+    let download = query.download.is_some();
+    match bytes {
+        VerifiedBytes::Verified(bytes) => {
+            if !download
+                && request_headers
+                    .get(header::IF_NONE_MATCH)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+            {
+                let mut r = StatusCode::NOT_MODIFIED.into_response();
+                set_capture_headers(r.headers_mut(), &capture, download);
+                return r;
+            }
+            capture_response(&capture, bytes, download)
+        }
+        VerifiedBytes::NotVerified(check) => not_verified_page(&name, &capture, &check),
+    }
+}
+
+/// The verified bytes of a capture with the safety headers.
+pub fn capture_response(capture: &Capture, bytes: Vec<u8>, download: bool) -> Response {
+    let mut response = bytes.into_response();
+    set_capture_headers(response.headers_mut(), capture, download);
+    response
+}
+
+fn set_capture_headers(headers: &mut HeaderMap, capture: &Capture, download: bool) {
+    let media = HeaderValue::from_str(&capture.media_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, media);
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", capture.sha256)) {
+        headers.insert(header::ETAG, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(RAW_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if download || !shown_inline(&capture.media_type) {
+        if let Ok(v) =
+            HeaderValue::from_str(&format!("attachment; filename=\"{}.bin\"", capture.sha256))
+        {
+            headers.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+}
+
+/// The page answered instead of bytes that do not verify.
+pub fn not_verified_page(
+    archive_name: &str,
+    capture: &Capture,
+    check: &evarc_provenance::cite::EvidenceCheck,
+) -> Response {
+    let now = Utc::now();
+    html_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        layout(
+            archive_name,
+            "Hash not verified",
+            html! {
+                h1.bad { "✗ Hash not verified" }
+                p.banner-bad role="alert" {
+                    "The stored bytes of this capture were read back just now and do not match the SHA-256 recorded at capture. They are not served."
+                }
+                dl.fields {
+                    dt { "Document ID" } dd { a href={ "/" (capture.document) } { (capture.document) } }
+                    dt { "Recorded SHA-256" } dd.hash { (capture.sha256) }
+                    dt { "Captured" } dd { (evarc_provenance::cite::text_time(capture.captured_at)) }
+                    dt { "Evidence" } dd { (evidence_line(check, now)) }
+                }
+            },
+        ),
+    )
+}
