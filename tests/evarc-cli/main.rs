@@ -16,6 +16,8 @@ mod util;
 mod citations;
 mod corpus;
 mod export_log;
+mod interop;
+mod ota;
 mod packages;
 mod provenance_cli;
 mod store_cli;

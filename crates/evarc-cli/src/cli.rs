@@ -314,6 +314,26 @@ pub enum ImportCommand {
     Manifest(ImportManifestArgs),
     /// The response and resource records of WARC files (.warc, .warc.gz); revisits resolved.
     Warc(ImportWarcArgs),
+    /// An Open Terms Archive snapshots git repository: each commit's changed file is one
+    /// capture (entity = service folder, document = file name, time = commit date, URL = the
+    /// X-source-document-location trailer), in commit order.
+    Ota(ImportOtaArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportOtaArgs {
+    /// The snapshots repository (a clone of an OTA `*-snapshots` repository).
+    #[arg(value_name = "SNAPSHOTS_GIT_DIR")]
+    pub repository: PathBuf,
+    /// Only commits dated on or after this day (UTC), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only commits dated on or before this day (UTC), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only these services (folder names; repeat the option for several).
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -9,6 +9,7 @@ mod get;
 mod history;
 mod import;
 mod import_warc;
+mod import_ota;
 mod init;
 mod provision;
 mod show;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(args) => export::run(g, args, &mut out),
         Command::Import(ImportCommand::Manifest(args)) => import::manifest(g, args, &mut out),
         Command::Import(ImportCommand::Warc(args)) => import_warc::run(g, args, &mut out),
+        Command::Import(ImportCommand::Ota(args)) => import_ota::run(g, args, &mut out),
         Command::Config(args) => config::run(g, args, &mut out),
         Command::Key => tlog::key(g, &mut out),
         Command::Checkpoint(args) => tlog::checkpoint(g, args, &mut out),
