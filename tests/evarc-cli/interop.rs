@@ -4,7 +4,7 @@
 //! bundled style, rispy parses the RIS. When the venv is missing the tests print a SKIP line,
 //! unless `EVARC_REQUIRE_INTEROP=1` (set by `.ci/run`), which makes it a failure.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -318,7 +318,7 @@ fn csl_json_renders_with_its_last_updated_date_in_citeproc_py() {
     assert_eq!(
         python(&bin, CITEPROC, &[path_str(&file)]),
         "(AWS Bedrock, no date)\n\
-         AWS Bedrock (no date) AWS Service Terms. Available at: https://aws.amazon.com/service-terms/ \
+         AWS Bedrock (no date) AWS Service Terms, AWS Bedrock. Available at: https://aws.amazon.com/service-terms/ \
          (Accessed: May 20, 2026).\n"
     );
 }
@@ -350,5 +350,20 @@ fn ris_parses_with_rispy() {
     let file = env.write("cite.ris", &ris.stdout);
     let parsed: Value =
         serde_json::from_str(&python(&bin, RISPY, &[path_str(&file)])).expect("rispy JSON");
-    assert_eq!(parsed, serde_json::json!([]));
+    assert_eq!(
+        parsed,
+        serde_json::json!([{
+            "type_of_reference": "ELEC",
+            "title": "Intellectual Property in Fine-Tuned Models and Custom Model Outputs",
+            "secondary_title": "AWS Service Terms",
+            "authors": ["AWS Bedrock"],
+            "urls": ["https://aws.amazon.com/service-terms/"],
+            "date": "2026/05/05/",
+            "access_date": "2026/05/20/",
+            "notes": [
+                "Archived at https://web.archive.org/web/20260512095122/https://aws.amazon.com/service-terms/",
+                "Captured 2026-05-12T09:51:22Z; SHA-256 492e1601d4d5346d243101b83320edbd8bf3ced242b9b633833c99e42b0c312c; CA-D-00648; CA-P-011417"
+            ]
+        }])
+    );
 }
