@@ -162,8 +162,23 @@ fn timestamp(rfc3339: &str) -> String {
     rfc3339.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// `wb-manager ARGS…` in `root`; panics with its output unless it succeeds.
+fn wb_manager(bin: &Path, root: &Path, args: &[&str]) {
+    let output = Command::new(bin.join("wb-manager"))
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("run wb-manager");
+    assert!(
+        output.status.success(),
+        "wb-manager {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
-fn warc_export_replays_every_capture_as_the_page_in_pywb() {
+fn warc_and_wacz_exports_replay_every_capture_as_the_page_in_pywb() {
     let env = Env::new();
     let mut manifest = String::from("captured_at\tentity\tdocument\tsource_url\tpath\n");
     for (at, version) in VERSIONS {
@@ -175,78 +190,82 @@ fn warc_export_replays_every_capture_as_the_page_in_pywb() {
     }
     let manifest = env.write("manifest.tsv", manifest.as_bytes());
     env.evarc(&["import", "manifest", path_str(&manifest)]).ok();
+    // With a checkpoint, the exports carry the log evidence too (inclusion proof records).
+    env.evarc(&["checkpoint"]).ok();
     let warc = env.path().join("ev.warc.gz");
-    env.evarc(&["export", "CA-D-00001", "--format", "warc", "-o", path_str(&warc)])
-        .ok();
+    let wacz = env.path().join("ev.wacz");
+    for (format, path) in [("warc", &warc), ("wacz", &wacz)] {
+        env.evarc(&["export", "CA-D-00001", "--format", format, "-o", path_str(path)])
+            .ok();
+    }
 
     let Some(bin) = interop_bin(&["wb-manager", "wayback"]) else {
         return;
     };
     let root = env.path().join("pywb");
     std::fs::create_dir_all(&root).expect("create the pywb root");
-    for args in [vec!["init", "ev"], vec!["add", "ev", path_str(&warc)]] {
-        let output = Command::new(bin.join("wb-manager"))
-            .args(&args)
-            .current_dir(&root)
-            .output()
-            .expect("run wb-manager");
-        assert!(
-            output.status.success(),
-            "wb-manager {} failed:\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    wb_manager(&bin, &root, &["init", "ev"]);
+    wb_manager(&bin, &root, &["add", "ev", path_str(&warc)]);
+    wb_manager(&bin, &root, &["init", "evz"]);
+    wb_manager(&bin, &root, &["add", "--unpack-wacz", "evz", path_str(&wacz)]);
     let wayback = Wayback::start(&bin, &root);
 
-    for (at, version) in VERSIONS {
-        let ts = timestamp(at);
-        let expected = page(version);
-        // The exact archived bytes, unrewritten.
-        let (status, content_type, body) = wayback.get(&format!("/ev/{ts}id_/{PAGE_URL}"));
-        assert_eq!(status, 200, "id_ replay of {ts}");
-        assert!(
-            content_type.starts_with("text/html"),
-            "id_ replay of {ts} is {content_type}"
-        );
-        assert_eq!(
-            hex::encode(Sha256::digest(&body)),
-            hex::encode(Sha256::digest(expected.as_bytes())),
-            "id_ replay of {ts} is not the captured page: {}",
-            String::from_utf8_lossy(&body)
-        );
-        // The normal replay: pywb's frame, around the page itself (mp_).
-        let (status, content_type, _) = wayback.get(&format!("/ev/{ts}/{PAGE_URL}"));
-        assert_eq!(status, 200, "replay of {ts}");
-        assert!(content_type.starts_with("text/html"), "{content_type}");
-        let (status, _, body) = wayback.get(&format!("/ev/{ts}mp_/{PAGE_URL}"));
-        assert_eq!(status, 200, "mp_ replay of {ts}");
-        let text = String::from_utf8_lossy(&body);
-        assert!(
-            text.contains(&format!("This is the {version} version of the terms.")),
-            "replay of {ts} does not show the page: {text}"
-        );
-    }
+    for collection in ["ev", "evz"] {
+        for (at, version) in VERSIONS {
+            let ts = timestamp(at);
+            let expected = page(version);
+            // The exact archived bytes, unrewritten.
+            let (status, content_type, body) =
+                wayback.get(&format!("/{collection}/{ts}id_/{PAGE_URL}"));
+            assert_eq!(status, 200, "{collection}: id_ replay of {ts}");
+            assert!(
+                content_type.starts_with("text/html"),
+                "{collection}: id_ replay of {ts} is {content_type}"
+            );
+            assert_eq!(
+                hex::encode(Sha256::digest(&body)),
+                hex::encode(Sha256::digest(expected.as_bytes())),
+                "{collection}: id_ replay of {ts} is not the captured page: {}",
+                String::from_utf8_lossy(&body)
+            );
+            // The normal replay: pywb's frame, around the page itself (mp_).
+            let (status, content_type, _) =
+                wayback.get(&format!("/{collection}/{ts}/{PAGE_URL}"));
+            assert_eq!(status, 200, "{collection}: replay of {ts}");
+            assert!(content_type.starts_with("text/html"), "{content_type}");
+            let (status, _, body) = wayback.get(&format!("/{collection}/{ts}mp_/{PAGE_URL}"));
+            assert_eq!(status, 200, "{collection}: mp_ replay of {ts}");
+            let text = String::from_utf8_lossy(&body);
+            assert!(
+                text.contains(&format!("This is the {version} version of the terms.")),
+                "{collection}: replay of {ts} does not show the page: {text}"
+            );
+        }
 
-    // The TimeMap lists exactly the captures, once each.
-    let (status, _, body) = wayback.get(&format!("/ev/timemap/link/{PAGE_URL}"));
-    assert_eq!(status, 200, "timemap");
-    let timemap = String::from_utf8_lossy(&body);
-    let mementos: Vec<String> = timemap
-        .split(",\n")
-        .filter(|entry| {
-            entry
-                .split("rel=\"")
-                .nth(1)
-                .is_some_and(|rel| rel.split('"').next().unwrap_or("").contains("memento"))
-        })
-        .map(|entry| {
-            let start = entry.find("/ev/").expect("a memento URL in the collection") + 4;
-            entry[start..start + 14].to_owned()
-        })
-        .collect();
-    let expected: Vec<String> = VERSIONS.iter().map(|(at, _)| timestamp(at)).collect();
-    assert_eq!(mementos, expected, "timemap:\n{timemap}");
+        // The TimeMap lists exactly the captures, once each.
+        let (status, _, body) = wayback.get(&format!("/{collection}/timemap/link/{PAGE_URL}"));
+        assert_eq!(status, 200, "{collection}: timemap");
+        let timemap = String::from_utf8_lossy(&body);
+        let prefix = format!("/{collection}/");
+        let mementos: Vec<String> = timemap
+            .split(",\n")
+            .filter(|entry| {
+                entry
+                    .split("rel=\"")
+                    .nth(1)
+                    .is_some_and(|rel| rel.split('"').next().unwrap_or("").contains("memento"))
+            })
+            .map(|entry| {
+                let start = entry
+                    .find(&prefix)
+                    .expect("a memento URL in the collection")
+                    + prefix.len();
+                entry[start..start + 14].to_owned()
+            })
+            .collect();
+        let expected: Vec<String> = VERSIONS.iter().map(|(at, _)| timestamp(at)).collect();
+        assert_eq!(mementos, expected, "{collection}: timemap:\n{timemap}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
