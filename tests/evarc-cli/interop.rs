@@ -195,8 +195,15 @@ fn warc_and_wacz_exports_replay_every_capture_as_the_page_in_pywb() {
     let warc = env.path().join("ev.warc.gz");
     let wacz = env.path().join("ev.wacz");
     for (format, path) in [("warc", &warc), ("wacz", &wacz)] {
-        env.evarc(&["export", "CA-D-00001", "--format", format, "-o", path_str(path)])
-            .ok();
+        env.evarc(&[
+            "export",
+            "CA-D-00001",
+            "--format",
+            format,
+            "-o",
+            path_str(path),
+        ])
+        .ok();
     }
 
     let Some(bin) = interop_bin(&["wb-manager", "wayback"]) else {
@@ -207,7 +214,11 @@ fn warc_and_wacz_exports_replay_every_capture_as_the_page_in_pywb() {
     wb_manager(&bin, &root, &["init", "ev"]);
     wb_manager(&bin, &root, &["add", "ev", path_str(&warc)]);
     wb_manager(&bin, &root, &["init", "evz"]);
-    wb_manager(&bin, &root, &["add", "--unpack-wacz", "evz", path_str(&wacz)]);
+    wb_manager(
+        &bin,
+        &root,
+        &["add", "--unpack-wacz", "evz", path_str(&wacz)],
+    );
     let wayback = Wayback::start(&bin, &root);
 
     for collection in ["ev", "evz"] {
@@ -229,8 +240,7 @@ fn warc_and_wacz_exports_replay_every_capture_as_the_page_in_pywb() {
                 String::from_utf8_lossy(&body)
             );
             // The normal replay: pywb's frame, around the page itself (mp_).
-            let (status, content_type, _) =
-                wayback.get(&format!("/{collection}/{ts}/{PAGE_URL}"));
+            let (status, content_type, _) = wayback.get(&format!("/{collection}/{ts}/{PAGE_URL}"));
             assert_eq!(status, 200, "{collection}: replay of {ts}");
             assert!(content_type.starts_with("text/html"), "{content_type}");
             let (status, _, body) = wayback.get(&format!("/{collection}/{ts}mp_/{PAGE_URL}"));

@@ -203,7 +203,8 @@ fn ota_import_equals_a_manifest_import_of_the_same_captures() {
     );
     assert_eq!(run.stdout_text().lines().count(), 7);
     assert!(
-        run.stdout_text().contains(" 2026-05-05 09:15:00 UTC sha256:"),
+        run.stdout_text()
+            .contains(" 2026-05-05 09:15:00 UTC sha256:"),
         "{}",
         run.stdout_text()
     );

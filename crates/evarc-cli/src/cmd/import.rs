@@ -425,7 +425,14 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
             )));
         }
     }
-    record_capture(archive, row, at, expected, file, &path.display().to_string())
+    record_capture(
+        archive,
+        row,
+        at,
+        expected,
+        file,
+        &path.display().to_string(),
+    )
 }
 
 /// `Skipped` when the row's document already records these bytes at `at` (as a capture, or

@@ -91,13 +91,6 @@ impl RowSource for GitSnapshots<'_> {
         if let Some(skipped) = already_recorded(archive, row, at, sha)? {
             return Ok(skipped);
         }
-        record_capture(
-            archive,
-            row,
-            at,
-            Some(sha),
-            bytes.as_slice(),
-            &row.path,
-        )
+        record_capture(archive, row, at, Some(sha), bytes.as_slice(), &row.path)
     }
 }
