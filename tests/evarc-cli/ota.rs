@@ -306,3 +306,29 @@ fn ota_import_of_something_that_is_not_a_repository_is_one_clear_error() {
     // Nothing was imported by either.
     assert!(contents(&env).is_empty());
 }
+
+#[test]
+fn ota_commit_without_a_source_url_trailer_is_one_failed_capture() {
+    let env = Env::new();
+    let repo = snapshots_repository(&env);
+    let at = "2026-05-06T07:00:00Z";
+    std::fs::write(repo.join("Other Service/Terms of Service.html"), "v3\n").expect("write");
+    git(&repo, &["add", "-A"], at);
+    git(&repo, &["commit", "-q", "-m", "Manual edit, no trailer"], at);
+    let run = env.evarc(&["import", "ota", path_str(&repo)]).code(2);
+    assert_eq!(run.stdout_text().lines().count(), 7);
+    let commit = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&repo)
+        .output()
+        .expect("git rev-parse");
+    let commit = String::from_utf8_lossy(&commit.stdout).trim().to_owned();
+    assert_eq!(
+        run.stderr,
+        format!(
+            "capture 8: commit {commit} (Other Service/Terms of Service.html) has no \
+             X-source-document-location trailer: no source URL\n\
+             7 archived, 0 already there, 0 hash mismatches, 1 failed\n"
+        )
+    );
+}
