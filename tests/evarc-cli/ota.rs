@@ -314,7 +314,11 @@ fn ota_commit_without_a_source_url_trailer_is_one_failed_capture() {
     let at = "2026-05-06T07:00:00Z";
     std::fs::write(repo.join("Other Service/Terms of Service.html"), "v3\n").expect("write");
     git(&repo, &["add", "-A"], at);
-    git(&repo, &["commit", "-q", "-m", "Manual edit, no trailer"], at);
+    git(
+        &repo,
+        &["commit", "-q", "-m", "Manual edit, no trailer"],
+        at,
+    );
     let run = env.evarc(&["import", "ota", path_str(&repo)]).code(2);
     assert_eq!(run.stdout_text().lines().count(), 7);
     let commit = Command::new("git")
