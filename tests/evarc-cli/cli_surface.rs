@@ -620,6 +620,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["import"],
     &["import", "manifest"],
     &["import", "warc"],
+    &["import", "ota"],
     &["config"],
     &["config", "get"],
     &["config", "set"],

@@ -21,6 +21,8 @@ mod cli_surface;
 mod corpus;
 mod export_log;
 mod format_v2;
+mod interop;
+mod ota;
 mod packages;
 mod process;
 mod provenance_cli;

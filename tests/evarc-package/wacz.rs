@@ -36,7 +36,7 @@ fn layout_index_and_pages() {
         names,
         [
             "archive/data.warc.gz",
-            "indexes/index.cdxj",
+            "indexes/index.cdx",
             "pages/pages.jsonl",
             "datapackage.json",
             "datapackage-digest.json"
@@ -47,7 +47,7 @@ fn layout_index_and_pages() {
     assert_eq!(warc.last_modified().map(|t| t.year()), Some(1980));
     drop(warc);
 
-    let index = entry(&path, "indexes/index.cdxj");
+    let index = entry(&path, "indexes/index.cdx");
     let lines: Vec<&str> = index.lines().collect();
     assert_eq!(lines.len(), 3);
     assert!(lines.windows(2).all(|w| w[0] <= w[1]), "sorted");

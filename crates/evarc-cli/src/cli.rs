@@ -495,6 +495,28 @@ pub enum ImportCommand {
     ///
     /// Exit codes: 0 every record imported or skipped; 1 a record was damaged (the intact ones are archived); 2 unreadable file, or the archive refused a record; 3 I/O or storage failure.
     Warc(ImportWarcArgs),
+    /// An Open Terms Archive snapshots git repository: each commit's changed file is one
+    /// capture (entity = service folder, document = file name, time = commit date, URL = the
+    /// X-source-document-location trailer), in commit order.
+    ///
+    /// Exit codes: 0 every capture archived or already there; 2 not a readable git repository, or a capture refused (e.g. no source URL trailer); 3 I/O or storage failure; 130 interrupted (Ctrl-C).
+    Ota(ImportOtaArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportOtaArgs {
+    /// The snapshots repository (a clone of an OTA `*-snapshots` repository).
+    #[arg(value_name = "SNAPSHOTS_GIT_DIR")]
+    pub repository: PathBuf,
+    /// Only commits dated on or after this day (UTC), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only commits dated on or before this day (UTC), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only these services (folder names; repeat the option for several).
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -2,7 +2,8 @@
 //!
 //! Evidence leaves the archive in the formats the web-archiving and digital-preservation worlds
 //! already validate (`warcio check`, `wacz validate`, `bagit.py --validate`), and captures made
-//! elsewhere come in through [`WarcReader`]. `docs/packages.md` describes every layout as built.
+//! elsewhere come in through [`WarcReader`], or from an Open Terms Archive snapshots git repository
+//! through [`OtaSnapshots`]. `docs/packages.md` describes every layout as built.
 //!
 //! Architecture invariants:
 //! - Pure library code: no terminal I/O, no clock, no randomness. Every date written comes from
@@ -26,6 +27,7 @@ mod digest;
 mod error;
 mod export;
 mod log;
+mod ota;
 mod safe;
 mod title;
 mod wacz;
@@ -36,6 +38,7 @@ pub use digest::record_id;
 pub use error::PackageError;
 pub use export::{CaptureBytes, ExportCapture, ExportOptions};
 pub use log::{LogEvidence, LogProof, CHECKPOINT_FILE, KEY_FILE, TIMESTAMP_FILE};
+pub use ota::{OtaCapture, OtaError, OtaFilter, OtaSnapshots, OTA_SOURCE_TRAILER};
 pub use safe::{media_type_extension, safe_component};
 pub use title::{html_title, sanitize_title};
 pub use wacz::{surt_key, write_wacz, write_wacz_with_log, WaczSummary, WACZ_VERSION};

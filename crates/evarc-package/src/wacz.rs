@@ -1,6 +1,6 @@
 //! WACZ: the WARC of an export in a ZIP with a CDXJ index, a page list and a data package.
 //!
-//! Layout (docs/packages.md): `archive/data.warc.gz` (stored), `indexes/index.cdxj`,
+//! Layout (docs/packages.md): `archive/data.warc.gz` (stored), `indexes/index.cdx`,
 //! `pages/pages.jsonl`, `datapackage.json`, `datapackage-digest.json` (deflated), and with log
 //! evidence `log/checkpoint.txt`, `log/key.txt`, `log/checkpoint.tsr`,
 //! `log/<document>-<stem>.tlog-proof`, `log/<provision>.tlog-proof` (deflated). Every entry
@@ -174,7 +174,7 @@ fn write_zip(
 
     let mut files = vec![
         (
-            "indexes/index.cdxj".to_owned(),
+            "indexes/index.cdx".to_owned(),
             cdxj(&warc.records).into_bytes(),
         ),
         (

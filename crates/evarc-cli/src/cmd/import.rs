@@ -29,16 +29,48 @@ use crate::progress;
 
 /// One manifest row, with the columns of ../shared/corpus's manifest.tsv.
 #[derive(Debug, Deserialize)]
-struct Row {
-    captured_at: String,
-    entity: String,
-    document: String,
-    source_url: String,
-    path: String,
+pub(super) struct Row {
+    pub(super) captured_at: String,
+    pub(super) entity: String,
+    pub(super) document: String,
+    pub(super) source_url: String,
+    pub(super) path: String,
     #[serde(default)]
-    sha256: Option<String>,
+    pub(super) sha256: Option<String>,
     #[serde(default)]
-    bytes: Option<String>,
+    pub(super) bytes: Option<String>,
+}
+
+/// Where the bytes of the rows come from: files beside a manifest, or another collection
+/// (`import ota`). Everything else of an import (order, parallel documents, grouped syncs,
+/// reporting, summary, exit code) is [`import_rows`], the same for every source.
+pub(super) trait RowSource: Sync {
+    /// What a row number counts in messages: `line` (of a manifest) or `capture`.
+    fn unit(&self) -> &'static str;
+    /// Archives one row (or finds it already archived).
+    fn import(&self, archive: &Archive, row: &Row) -> Result<Fate>;
+    /// The command that resumes an interrupted import (it skips what is already recorded).
+    fn resume_command(&self) -> String;
+}
+
+/// The files of a manifest, relative to its folder.
+struct ManifestFiles {
+    manifest: PathBuf,
+    base: PathBuf,
+}
+
+impl RowSource for ManifestFiles {
+    fn unit(&self) -> &'static str {
+        "line"
+    }
+
+    fn import(&self, archive: &Archive, row: &Row) -> Result<Fate> {
+        import_row(archive, &self.base, row)
+    }
+
+    fn resume_command(&self) -> String {
+        format!("evarc import manifest {}", self.manifest.display())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +149,7 @@ fn read_rows(path: &Path) -> Result<Vec<(usize, Result<Row>)>> {
 }
 
 /// What happened to one row.
-enum Fate {
+pub(super) enum Fate {
     Archived {
         document: String,
         new_document: bool,
@@ -149,8 +181,26 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let archive = open(global, OpenMode::ReadWrite)?;
+    let source = ManifestFiles {
+        manifest: args.manifest.clone(),
+        base,
+    };
+    import_rows(&archive, rows, &source, out)
+}
+
+/// Imports numbered rows whose bytes come from `source`: one line per capture as it becomes
+/// durable, then the summary; returns the exit code.
+pub(super) fn import_rows(
+    archive: &Archive,
+    rows: Vec<(usize, Result<Row>)>,
+    source: &dyn RowSource,
+    out: &mut Output,
+) -> Result<u8> {
     let bar = progress::items(rows.len() as u64, "importing");
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        unit: source.unit(),
+        ..Tally::default()
+    };
     // Ctrl-C stops taking rows: what is in flight is finished, synced and reported, then the
     // import says how far it got. Registered for this command only.
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -192,7 +242,7 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
             let tx = tx.clone();
-            let (archive, base, queue, turns) = (&archive, &base, &queue, &turns);
+            let (queue, turns) = (&queue, &turns);
             let interrupted = &interrupted;
             scope.spawn(move || loop {
                 let lane = queue
@@ -209,7 +259,8 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
                     if !registered {
                         turns.wait(turn);
                     }
-                    let fate = import_row(archive, base, &row)
+                    let fate = source
+                        .import(archive, &row)
                         .unwrap_or_else(|e| Fate::Failed(crate::error_line::render(&e)));
                     if !registered && matches!(fate, Fate::Archived { .. } | Fate::Skipped { .. }) {
                         // The document exists now: later lanes may register theirs.
@@ -265,7 +316,7 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
     bar.finish_and_clear();
     if interrupted.load(Ordering::SeqCst) {
         if let Some(resume) = lines.iter().copied().find(|l| !tally.done.contains(l)) {
-            return report_interrupted(out, &args.manifest, &tally, resume);
+            return report_interrupted(out, &source.resume_command(), &tally, resume);
         }
     }
     let summary = format!(
@@ -289,6 +340,8 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
 /// Counts of what happened, and the reporting of each row.
 #[derive(Default)]
 struct Tally {
+    /// What a row number counts: `line` or `capture`.
+    unit: &'static str,
     archived: u64,
     skipped: u64,
     mismatched: u64,
@@ -303,20 +356,24 @@ const INTERRUPTED: u8 = 130;
 /// What an interrupted import made durable, and where to resume.
 fn report_interrupted(
     out: &mut Output,
-    manifest: &Path,
+    resume_command: &str,
     tally: &Tally,
     resume: usize,
 ) -> Result<u8> {
+    let unit = match tally.unit {
+        "line" => "manifest line",
+        other => other,
+    };
     if out.json {
-        out.json_line(&json!({"status": "interrupted", "durable": tally.archived, "skipped": tally.skipped, "mismatched": tally.mismatched, "failed": tally.failed, "resume_line": resume}))?;
+        out.json_line(&json!({"status": "interrupted", "durable": tally.archived, "skipped": tally.skipped, "mismatched": tally.mismatched, "failed": tally.failed, "resume_line": resume, "unit": tally.unit}))?;
     } else {
         eprintln!(
-            "interrupted: {} captures made durable ({} already there, {} hash mismatches, {} failed); every row before manifest line {resume} is done: resume from line {resume} (`evarc import manifest {}` again skips what is already recorded)",
+            "interrupted: {} captures made durable ({} already there, {} hash mismatches, {} failed); every row before {unit} {resume} is done: resume from {} {resume} (`{resume_command}` again skips what is already recorded)",
             tally.archived,
             tally.skipped,
             tally.mismatched,
             tally.failed,
-            manifest.display()
+            tally.unit,
         );
     }
     Ok(INTERRUPTED)
@@ -341,7 +398,7 @@ impl Tally {
                     (false, _) => "identical to the previous capture (last verified moved)",
                 };
                 if out.json {
-                    out.json_line(&json!({"line": line, "status": "archived", "document": document, "new_document": new_document, "capture_new": capture_new, "snapshot_new": snapshot_new, "sha256": sha256, "captured_at": at}))
+                    out.json_line(&json!({self.unit: line, "status": "archived", "document": document, "new_document": new_document, "capture_new": capture_new, "snapshot_new": snapshot_new, "sha256": sha256, "captured_at": at}))
                 } else {
                     out.line_flushed(&format!(
                         "{document} {} sha256:{sha256} {what}",
@@ -356,7 +413,7 @@ impl Tally {
             } => {
                 self.skipped += 1;
                 if out.json {
-                    out.json_line(&json!({"line": line, "status": "skipped", "document": document, "sha256": sha256, "captured_at": at}))
+                    out.json_line(&json!({self.unit: line, "status": "skipped", "document": document, "sha256": sha256, "captured_at": at}))
                 } else {
                     out.line_flushed(&format!(
                         "{document} {} sha256:{sha256} already archived",
@@ -366,21 +423,27 @@ impl Tally {
             }
             Fate::Mismatch(message) => {
                 self.mismatched += 1;
-                report_failure(out, line, "mismatch", &message)
+                report_failure(out, self.unit, line, "mismatch", &message)
             }
             Fate::Failed(message) => {
                 self.failed += 1;
-                report_failure(out, line, "failed", &message)
+                report_failure(out, self.unit, line, "failed", &message)
             }
         }
     }
 }
 
-fn report_failure(out: &mut Output, line: usize, status: &str, message: &str) -> Result<()> {
+fn report_failure(
+    out: &mut Output,
+    unit: &str,
+    line: usize,
+    status: &str,
+    message: &str,
+) -> Result<()> {
     if out.json {
-        out.json_line(&json!({"line": line, "status": status, "error": message}))
+        out.json_line(&json!({unit: line, "status": status, "error": message}))
     } else {
-        eprintln!("line {line}: {message}");
+        eprintln!("{unit} {line}: {message}");
         Ok(())
     }
 }
@@ -395,18 +458,9 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
         .transpose()
         .with_context(|| format!("bad sha256 column for {}", row.path))?;
     // A rerun skips what is already recorded without reading the file.
-    if let (Some(sha), Some(doc)) = (
-        expected,
-        archive.find_document(&row.entity, &row.document, &row.source_url)?,
-    ) {
-        if archive.capture_at(&doc.id, at, sha)?.is_some()
-            || folded_into_previous(archive, &doc.id, at, sha)?
-        {
-            return Ok(Fate::Skipped {
-                document: doc.id.to_string(),
-                sha256: sha.to_hex(),
-                at,
-            });
+    if let Some(sha) = expected {
+        if let Some(skipped) = already_recorded(archive, row, at, sha)? {
+            return Ok(skipped);
         }
     }
     let relative = Path::new(&row.path);
@@ -450,6 +504,48 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
             )));
         }
     }
+    record_capture(
+        archive,
+        row,
+        at,
+        expected,
+        file,
+        &path.display().to_string(),
+    )
+}
+
+/// `Skipped` when the row's document already records these bytes at `at` (as a capture, or
+/// folded into the identical capture before it).
+pub(super) fn already_recorded(
+    archive: &Archive,
+    row: &Row,
+    at: DateTime<Utc>,
+    sha: Sha256,
+) -> Result<Option<Fate>> {
+    if let Some(doc) = archive.find_document(&row.entity, &row.document, &row.source_url)? {
+        if archive.capture_at(&doc.id, at, sha)?.is_some()
+            || folded_into_previous(archive, &doc.id, at, sha)?
+        {
+            return Ok(Some(Fate::Skipped {
+                document: doc.id.to_string(),
+                sha256: sha.to_hex(),
+                at,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Archives the bytes of `reader` as the row's capture at `at`; `what` names the bytes in a
+/// mismatch message.
+pub(super) fn record_capture(
+    archive: &Archive,
+    row: &Row,
+    at: DateTime<Utc>,
+    expected: Option<Sha256>,
+    reader: impl std::io::Read,
+    what: &str,
+) -> Result<Fate> {
     let document = DocumentRef::Named {
         entity: row.entity.clone(),
         title: row.document.clone(),
@@ -461,14 +557,14 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
         ..CaptureRequest::file_import(document, at)
     };
     // A file that does not hash to its manifest's SHA-256 is refused by the store: no capture.
-    let outcome = match archive.capture_with(file, request, now(), Durability::Deferred) {
+    let outcome = match archive.capture_with(reader, request, now(), Durability::Deferred) {
         Err(err)
             if matches!(
                 err.store_error(),
                 Some(evarc_store::StoreError::InputMismatch { .. })
             ) =>
         {
-            return Ok(Fate::Mismatch(format!("{}: {err}", path.display())));
+            return Ok(Fate::Mismatch(format!("{what}: {err}")));
         }
         other => other?,
     };

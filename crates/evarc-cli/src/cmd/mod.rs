@@ -8,6 +8,7 @@ mod export_log;
 mod get;
 mod history;
 mod import;
+mod import_ota;
 mod import_warc;
 mod init;
 mod provision;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(args) => export::run(g, args, &mut out),
         Command::Import(ImportCommand::Manifest(args)) => import::manifest(g, args, &mut out),
         Command::Import(ImportCommand::Warc(args)) => import_warc::run(g, args, &mut out),
+        Command::Import(ImportCommand::Ota(args)) => import_ota::run(g, args, &mut out),
         Command::Config(args) => config::run(g, args, &mut out),
         Command::Key => tlog::key(g, &mut out),
         Command::Checkpoint(args) => tlog::checkpoint(g, args, &mut out),

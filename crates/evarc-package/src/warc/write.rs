@@ -207,6 +207,13 @@ fn one_line(value: &str) -> String {
         .collect()
 }
 
+/// The `WARC-Target-URI` of evidence about a capture of `page`: `urn:evarc:<kind>:<page>`, after
+/// Webrecorder's `urn:pageinfo:<page>`. Evidence never carries the page's own URI, so replay
+/// tools (pywb indexes every record with a target URI) never take it for a capture of the page.
+fn evidence_uri(kind: &str, page: &str) -> String {
+    format!("urn:evarc:{kind}:{page}")
+}
+
 /// A URI for `WARC-Target-URI`: whitespace, controls and `<>"` percent-encoded.
 fn target_uri(uri: &str) -> String {
     let mut out = String::with_capacity(uri.len());
@@ -385,14 +392,15 @@ impl<W: Write> RecordWriter<W> {
         let json = citations_json(item, opts);
         let id = record_id(&["metadata", &capture.record_id]);
         let digest = sha256_label(json.as_bytes());
+        let target = evidence_uri("citations", &capture.target_uri);
         let header = Header {
             record_type: "metadata",
             record_id: &id,
             warcinfo_id: Some(warcinfo_id),
             date: capture.date,
-            target_uri: Some(&capture.target_uri),
+            target_uri: Some(&target),
             concurrent_to: Some(&capture.record_id),
-            refers_to: None,
+            refers_to: Some(&capture.record_id),
             log_item: None,
             block_digest: digest.clone(),
             payload_digest: None,
@@ -405,7 +413,7 @@ impl<W: Write> RecordWriter<W> {
         Ok(WarcRecordSummary {
             record_type: "metadata",
             record_id: id,
-            target_uri: capture.target_uri.clone(),
+            target_uri: target,
             date: capture.date,
             offset,
             length,
@@ -514,11 +522,12 @@ impl<W: Write> RecordWriter<W> {
         let record = placed.proof.record();
         let id = record_id(&["tlog-proof", &capture.record_id, record, checkpoint_id]);
         let item = format!("inclusion-proof {record}");
+        let target = evidence_uri("tlog-proof", &capture.target_uri);
         let header = LogHeader {
             record_id: &id,
             warcinfo_id,
             date: capture.date,
-            target_uri: Some(&capture.target_uri),
+            target_uri: Some(&target),
             concurrent_to: Some(&capture.record_id),
             refers_to: Some(checkpoint_id),
             log_item: &item,
