@@ -208,6 +208,13 @@ fn write_new_documents(dir: &Path, first: u64, count: u64) -> Result<()> {
 /// The same pages as a WARC of new URLs: imported into a scratch archive, then exported.
 fn make_warc(evarc: &Path, work: &Path, pages: &Path, warc: &Path) -> Result<()> {
     let scratch = work.join("warc-source");
+    for old in [&scratch, &warc.to_path_buf()] {
+        if old.is_dir() {
+            std::fs::remove_dir_all(old)?;
+        } else if old.exists() {
+            std::fs::remove_file(old)?;
+        }
+    }
     let ev = quote(evarc);
     shell(&format!("{ev} init {} >/dev/null", quote(&scratch)), work)?;
     shell(
