@@ -19,6 +19,9 @@ mod keys;
 pub mod model;
 mod provision;
 mod query;
+pub mod declaration;
+pub mod rules;
+pub mod versions;
 pub mod text;
 mod tlog;
 
