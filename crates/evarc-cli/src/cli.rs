@@ -71,6 +71,51 @@ pub enum Command {
     Prove(ProveArgs),
     /// Check a proof offline, with a checkpoint and a public key: no archive needed.
     VerifyProof(VerifyProofArgs),
+    /// Set a document's extraction rules by hand (CSS selectors), as a declaration would.
+    ///
+    /// Versions follow on `evarc reindex`. Exit codes: 0 set, 2 bad input, 3 storage failure.
+    Declare(DeclareArgs),
+    /// Recompute text versions and change records from the stored bytes (all documents, or one).
+    ///
+    /// Stored bytes, logs and issued IDs are untouched; a change record that no longer
+    /// corresponds to a text change is marked superseded. Exit codes: 0 done, 2 bad input,
+    /// 3 storage failure.
+    Reindex(ReindexArgs),
+    /// Change records: when a document's text changed, and what changed.
+    ///
+    /// With a change record ID (CA-C-…), that record in full: passages and provisions.
+    /// Exit codes: 0 done, 2 bad input, 3 storage failure.
+    Changes(ChangesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DeclareArgs {
+    /// The document (CA-D-…).
+    pub document: String,
+    /// A CSS selector of the text to keep (repeatable; default: the whole page).
+    #[arg(long, value_name = "CSS")]
+    pub select: Vec<String>,
+    /// A CSS selector of text to drop from what is kept (repeatable).
+    #[arg(long, value_name = "CSS")]
+    pub remove: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReindexArgs {
+    /// The document (CA-D-…) [default: every document].
+    pub document: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ChangesArgs {
+    /// A document (CA-D-…), an entity, or a change record (CA-C-…) [default: every document].
+    pub what: Option<String>,
+    /// Only changes first captured on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Also list superseded change records.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Args, Debug)]
@@ -209,6 +254,15 @@ pub struct GetArgs {
 pub enum ProvisionCommand {
     /// Register a provision of a document; prints its ID.
     Add(ProvisionAddArgs),
+    /// A provision's timeline across the document's text versions (unchanged, moved, amended
+    /// with its word diff, removed). Exit codes: 0 done, 2 bad input, 3 storage failure.
+    Status(ProvisionStatusArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProvisionStatusArgs {
+    /// The provision (CA-P-…).
+    pub provision: String,
 }
 
 #[derive(Args, Debug)]
@@ -314,6 +368,18 @@ pub enum ImportCommand {
     Manifest(ImportManifestArgs),
     /// The response and resource records of WARC files (.warc, .warc.gz); revisits resolved.
     Warc(ImportWarcArgs),
+    /// Open Terms Archive declarations (a SERVICE.json / SERVICE.history.json file or a folder
+    /// of them): binds each terms type's extraction rules to the matching documents.
+    ///
+    /// Unsupported features (filter, executeClientScripts) are reported per document; the rest
+    /// applies. Versions follow on `evarc reindex`. Exit codes: 0 read, 2 bad input, 3 storage.
+    Declarations(ImportDeclarationsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportDeclarationsArgs {
+    /// A declaration file or a folder of them.
+    pub path: PathBuf,
 }
 
 #[derive(Args, Debug)]

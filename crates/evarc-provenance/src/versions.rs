@@ -452,6 +452,7 @@ pub fn track_provision(old_text: &str, new_text: &str, wording: &str) -> Provisi
             change.wording = Some(exact.to_owned());
         }
         crate::anchor::Relocation::Changed { closest } => {
+            let closest = extend_to_sentence_end(new_text, exact, &closest);
             let ratio = TextDiff::from_words(exact, closest.as_str()).ratio();
             if ratio >= AMENDED_MIN_SIMILARITY && !closest.is_empty() {
                 change.status = ProvisionStatus::Amended;
@@ -463,6 +464,30 @@ pub fn track_provision(old_text: &str, new_text: &str, wording: &str) -> Provisi
         }
     }
     change
+}
+
+/// The closest passage has the old wording's length; when the old wording ended a sentence,
+/// the new one is read on to the end of its sentence (or line), at most 500 characters further.
+fn extend_to_sentence_end(new_text: &str, exact: &str, closest: &str) -> String {
+    let ends_sentence = exact.trim_end().ends_with(['.', ';', '!', '?', ':']);
+    let Some(at) = new_text.find(closest) else {
+        return closest.to_owned();
+    };
+    if !ends_sentence || closest.trim_end().ends_with(['.', ';', '!', '?', ':']) {
+        return closest.to_owned();
+    }
+    let rest = &new_text[at + closest.len()..];
+    let mut end = 0;
+    for (i, c) in rest.char_indices().take(500) {
+        if c == '\n' {
+            break;
+        }
+        end = i + c.len_utf8();
+        if matches!(c, '.' | ';' | '!' | '?') {
+            break;
+        }
+    }
+    format!("{closest}{}", &rest[..end])
 }
 
 /// The word similarity (0–1, `similar`'s ratio) above which the closest passage is the same
@@ -575,6 +600,52 @@ impl Archive {
             .into_iter()
             .map(|(k, v)| decode(&k, &v))
             .collect()
+    }
+
+    /// A document's change records with every provision's status computed now, in time order:
+    /// provisions registered after a record was made (on an older capture) are tracked too.
+    /// Superseded records keep the statuses stored with them.
+    pub fn changes_with_statuses(&self, id: &DocumentId) -> Result<Vec<ChangeRecord>> {
+        let mut changes = self.changes_of(id)?;
+        changes.sort_by_key(|c| (c.capture.captured_at, c.id.seq()));
+        let provisions = self.provisions_of(id)?;
+        if provisions.is_empty() {
+            return Ok(changes);
+        }
+        let mut wordings: HashMap<u64, Option<String>> = HashMap::new();
+        let mut texts: HashMap<String, String> = HashMap::new();
+        for change in &mut changes {
+            if change.superseded.is_some() {
+                continue;
+            }
+            for sha in [&change.from_text_sha256, &change.to_text_sha256] {
+                if !texts.contains_key(sha) {
+                    texts.insert(sha.clone(), self.version_text(sha)?);
+                }
+            }
+            change.provisions = provision_statuses(
+                &provisions,
+                change.previous.captured_at,
+                &texts[&change.from_text_sha256],
+                &texts[&change.to_text_sha256],
+                &mut wordings,
+            );
+        }
+        Ok(changes)
+    }
+
+    /// One change record with its provisions' statuses computed now (see
+    /// [`Archive::changes_with_statuses`]).
+    pub fn change_view(&self, id: &ChangeId) -> Result<ChangeRecord> {
+        let change = self.change(id)?;
+        if change.superseded.is_some() {
+            return Ok(change);
+        }
+        Ok(self
+            .changes_with_statuses(&change.document)?
+            .into_iter()
+            .find(|c| c.id == *id)
+            .unwrap_or(change))
     }
 
     /// A document's versions: runs of captures with the same text, in time order.
@@ -793,7 +864,7 @@ impl Archive {
             let new_text = texts.get(&boundary.to).map_or("", String::as_str);
             let statuses = provision_statuses(
                 &provisions,
-                boundary.previous,
+                boundary.previous.captured_at,
                 old_text,
                 new_text,
                 &mut wordings,
@@ -923,7 +994,13 @@ impl Archive {
                 wordings.insert(p.provision.seq(), p.wording.filter(|_| keep));
             }
         }
-        let statuses = provision_statuses(&provisions, previous, &old_text, &text, &mut wordings);
+        let statuses = provision_statuses(
+            &provisions,
+            previous.captured_at,
+            &old_text,
+            &text,
+            &mut wordings,
+        );
         let from_key = capture_key(previous)?;
         let to_key = capture_key(capture)?;
         let by_key = keys::change_by_key(id.seq(), &from_key, &to_key, &from, &to);
@@ -959,14 +1036,14 @@ impl Archive {
 /// Every provision registered at or before `previous`, tracked from its current wording.
 fn provision_statuses(
     provisions: &[Provision],
-    previous: &Capture,
+    previous_at: DateTime<Utc>,
     old_text: &str,
     new_text: &str,
     wordings: &mut HashMap<u64, Option<String>>,
 ) -> Vec<ProvisionChange> {
     let mut out = Vec::new();
     for p in provisions {
-        if p.capture.captured_at > previous.captured_at {
+        if p.capture.captured_at > previous_at {
             continue;
         }
         let wording = wordings

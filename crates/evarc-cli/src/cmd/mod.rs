@@ -14,6 +14,7 @@ mod provision;
 mod show;
 mod tlog;
 mod verify;
+mod versions;
 
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -47,6 +48,15 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Checkpoint(args) => tlog::checkpoint(g, args, &mut out),
         Command::Prove(args) => tlog::prove(g, args, &mut out),
         Command::VerifyProof(args) => tlog::verify_proof(args, &mut out),
+        Command::Declare(args) => versions::declare(g, args, &mut out),
+        Command::Reindex(args) => versions::reindex(g, args, &mut out),
+        Command::Changes(args) => versions::changes(g, args, &mut out),
+        Command::Provision(ProvisionCommand::Status(args)) => {
+            versions::provision_status(g, args, &mut out)
+        }
+        Command::Import(ImportCommand::Declarations(args)) => {
+            versions::import_declarations(g, args, &mut out)
+        }
     }?;
     out.flush()?;
     Ok(code)
