@@ -21,3 +21,4 @@ mod provenance_cli;
 mod store_cli;
 mod tlog;
 mod url_capture;
+mod versions;

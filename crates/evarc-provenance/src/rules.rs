@@ -135,7 +135,8 @@ fn rule_selectors(rule: &Selector) -> Vec<&str> {
 fn parse_css(css: &str) -> Result<CssSelector, RuleError> {
     CssSelector::parse(css).map_err(|e| RuleError::InvalidSelector {
         selector: css.to_owned(),
-        reason: e.to_string(),
+        // The engine's messages may span lines: one line here.
+        reason: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
     })
 }
 

@@ -417,8 +417,28 @@ pub fn passages(old: &str, new: &str) -> (Vec<Passage>, u64, u64) {
     (out, added, removed)
 }
 
-/// A provision's status in a new text, given its wording in the old one.
-pub fn track_provision(old_text: &str, new_text: &str, wording: &str) -> ProvisionChange {
+/// The old text's lines (0-based, end exclusive) that a line diff leaves untouched.
+pub fn equal_lines(old_text: &str, new_text: &str) -> Vec<(usize, usize)> {
+    TextDiff::from_lines(old_text, new_text)
+        .ops()
+        .iter()
+        .filter_map(|op| match *op {
+            DiffOp::Equal { old_index, len, .. } => Some((old_index, old_index + len)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A provision's status in a new text, given its wording in the old one. `equal` is
+/// [`equal_lines`] of the two texts: a wording whose lines the diff leaves untouched is
+/// unchanged; one that still occurs verbatim elsewhere is moved; otherwise it is re-anchored by
+/// the closest passage (amended) or gone (removed).
+pub fn track_provision(
+    old_text: &str,
+    new_text: &str,
+    wording: &str,
+    equal: &[(usize, usize)],
+) -> ProvisionChange {
     let mut change = ProvisionChange {
         provision: placeholder_provision(),
         title: String::new(),
@@ -430,18 +450,20 @@ pub fn track_provision(old_text: &str, new_text: &str, wording: &str) -> Provisi
         return change;
     };
     let exact = old_sel.exact.as_str();
-    let mut found = false;
-    for (byte, _) in new_text.match_indices(exact) {
-        found = true;
-        let context = new_text[..byte].ends_with(old_sel.prefix.as_str())
-            && new_text[byte + exact.len()..].starts_with(old_sel.suffix.as_str());
-        if context {
-            change.status = ProvisionStatus::Unchanged;
-            change.wording = Some(exact.to_owned());
-            return change;
-        }
+    let line_of = |cp: usize| {
+        old_text
+            .chars()
+            .take(cp)
+            .filter(|&c| c == '\n')
+            .count()
+    };
+    let (first, last) = (line_of(old_sel.start), line_of(old_sel.end));
+    if equal.iter().any(|&(a, b)| a <= first && last < b) {
+        change.status = ProvisionStatus::Unchanged;
+        change.wording = Some(exact.to_owned());
+        return change;
     }
-    if found {
+    if new_text.contains(exact) {
         change.status = ProvisionStatus::Moved;
         change.wording = Some(exact.to_owned());
         return change;
@@ -727,7 +749,7 @@ impl Archive {
                 words: Vec::new(),
             };
             if let Some(current) = wording.as_deref() {
-                let tracked = track_provision(old, &text, current);
+                let tracked = track_provision(old, &text, current, &equal_lines(old, &text));
                 entry.status = tracked.status;
                 entry.words = tracked.words;
                 entry.wording = tracked.wording.clone();
@@ -1042,6 +1064,11 @@ fn provision_statuses(
     wordings: &mut HashMap<u64, Option<String>>,
 ) -> Vec<ProvisionChange> {
     let mut out = Vec::new();
+    let equal = if provisions.is_empty() {
+        Vec::new()
+    } else {
+        equal_lines(old_text, new_text)
+    };
     for p in provisions {
         if p.capture.captured_at > previous_at {
             continue;
@@ -1050,7 +1077,7 @@ fn provision_statuses(
             .entry(p.id.seq())
             .or_insert_with(|| Some(p.quote.clone()));
         let mut change = match wording.as_deref() {
-            Some(w) => track_provision(old_text, new_text, w),
+            Some(w) => track_provision(old_text, new_text, w, &equal),
             None => ProvisionChange {
                 provision: p.id.clone(),
                 title: String::new(),
