@@ -6,3 +6,4 @@ mod csl_schema;
 mod fixture;
 mod id;
 mod text;
+mod versions;
