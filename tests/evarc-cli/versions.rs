@@ -281,3 +281,66 @@ fn declarations_with_combine_range_filter_and_history() {
     env.evarc(&["import", "declarations", path_str(&env.path().join("bad"))])
         .one_line_error(2, &["Bad.json", "\"ToS\"", "fetch"]);
 }
+
+/// `evarc track` against a local server whose page changes between runs: first version, then
+/// unchanged (same bytes), then a new version, then a failure (exit 1) that records nothing.
+#[test]
+fn track_fetches_declared_pages_and_reports_new_versions() {
+    use crate::http_server::{Reply, TestServer};
+    let page = |clause: &str| {
+        format!("<html><body><nav>Menu</nav><main><h1>Terms</h1><p>{clause}</p></main></body></html>")
+    };
+    let html = [("Content-Type", "text/html; charset=utf-8")];
+    let server = TestServer::start([("/terms", Reply::ok(&html, page("You may cancel.")))]);
+    let addr = server.addr.to_string();
+    let url = server.url("/terms");
+    let env = Env::new();
+    let decl = env.write(
+        "decl/Example.json",
+        format!(
+            r#"{{"name": "Example", "terms": {{"Terms of Service": {{"fetch": "{url}", "select": "main"}}}}}}"#
+        )
+        .as_bytes(),
+    );
+    env.evarc(&["archive", &url, "--entity", "Example", "--document", "Terms of Service"])
+        .ok();
+    let first = env
+        .evarc(&["track", "--delay-ms", "0", "--declarations", path_str(&decl)])
+        .ok();
+    assert_eq!(
+        first.stdout_text(),
+        "CA-D-00001  Example — Terms of Service: unchanged (same bytes as earlier capture; last verified now)\n1 documents fetched, 0 failed\n"
+            .replace("as earlier capture", &format!("as {}", first_capture_time(&env)))
+    );
+    let ua = server.requests().last().and_then(|r| r.header("user-agent").map(str::to_owned));
+    assert!(
+        ua.as_deref().is_some_and(|u| u.starts_with("evarc/") && u.contains("archive: evarc")),
+        "{ua:?}"
+    );
+    drop(server);
+    let server = TestServer::start_at(&addr, [("/terms", Reply::ok(&html, page("You may not cancel.")))]);
+    let second = env.evarc(&["track", "--delay-ms", "0"]).ok();
+    assert_eq!(
+        second.stdout_text(),
+        "CA-D-00001  Example — Terms of Service: new version CA-C-000001\n1 documents fetched, 0 failed\n"
+    );
+    drop(server);
+    let server = TestServer::start_at(&addr, [("/other", Reply::ok(&html, page("x")))]);
+    let log_before = env.evarc(&["--json", "changes"]).ok().stdout_text();
+    let third = env.evarc(&["track", "--delay-ms", "0"]).code(1);
+    assert!(
+        third.stdout_text().contains("CA-D-00001  Example — Terms of Service: failed: ")
+            && third.stdout_text().ends_with("0 documents fetched, 1 failed\n"),
+        "{}",
+        third.stdout_text()
+    );
+    assert_eq!(env.evarc(&["--json", "changes"]).ok().stdout_text(), log_before);
+    drop(server);
+}
+
+fn first_capture_time(env: &Env) -> String {
+    let json = Json::parse(&env.evarc(&["--json", "history", "CA-D-00001"]).ok().stdout_text());
+    let at = json.str("captures/0/capture/captured_at").to_owned();
+    let parsed = chrono::DateTime::parse_from_rfc3339(&at).expect("RFC 3339");
+    evarc_provenance::cite::text_time(parsed.with_timezone(&chrono::Utc))
+}

@@ -86,6 +86,31 @@ pub enum Command {
     /// With a change record ID (CA-C-…), that record in full: passages and provisions.
     /// Exit codes: 0 done, 2 bad input, 3 storage failure.
     Changes(ChangesArgs),
+    /// Fetch every tracked document's page (documents with rules, or those named) as
+    /// `evarc archive URL` does, archive it, and say per document: unchanged, new version
+    /// CA-C-…, or failed. One request per host every --delay-ms.
+    ///
+    /// Exit codes (for cron): 0 every document fetched, 1 some failed, 2 bad input, 3 storage.
+    Track(TrackArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TrackArgs {
+    /// Documents to fetch (CA-D-…) [default: every document with rules].
+    #[arg(value_name = "CA-D-…")]
+    pub documents: Vec<String>,
+    /// Bind these OTA declarations first (a file or a folder), as `import declarations`.
+    #[arg(long, value_name = "DIR")]
+    pub declarations: Option<PathBuf>,
+    /// Milliseconds between two requests to the same host.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub delay_ms: u64,
+    /// The User-Agent sent [default: evarc/VERSION (+evidence capture; archive: BASE-URL or NAME)].
+    #[arg(long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Give up on one page after this many seconds, body included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
 }
 
 #[derive(Args, Debug)]

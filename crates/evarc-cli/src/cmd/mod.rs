@@ -14,6 +14,7 @@ mod provision;
 mod show;
 mod tlog;
 mod verify;
+mod track;
 mod versions;
 
 use anyhow::{Context as _, Result};
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Declare(args) => versions::declare(g, args, &mut out),
         Command::Reindex(args) => versions::reindex(g, args, &mut out),
         Command::Changes(args) => versions::changes(g, args, &mut out),
+        Command::Track(args) => track::track(g, args, &mut out),
         Command::Provision(ProvisionCommand::Status(args)) => {
             versions::provision_status(g, args, &mut out)
         }

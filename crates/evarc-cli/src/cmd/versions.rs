@@ -25,7 +25,7 @@ use crate::context::open;
 use crate::output::Output;
 
 /// Reads one declaration file or every `*.json` of a folder (sorted by name).
-fn read_declarations(path: &Path) -> Result<Vec<ServiceDeclaration>> {
+pub(crate) fn read_declarations(path: &Path) -> Result<Vec<ServiceDeclaration>> {
     let files = if path.is_dir() {
         let mut files: Vec<_> = std::fs::read_dir(path)
             .with_context(|| format!("reading the folder {}", path.display()))?
