@@ -96,7 +96,10 @@ fn declarations_parse_combine_ranges_unsupported_and_history() {
             "filter (f1, f2): JavaScript filters are not run".to_owned()
         ]
     );
-    assert!(matches!(terms.sources[1].rules.select[0], Selector::Range(_)));
+    assert!(matches!(
+        terms.sources[1].rules.select[0],
+        Selector::Range(_)
+    ));
     let history = parse_declaration(
         "Svc.history.json",
         r#"{"Privacy Policy": [{"fetch": "https://a.example/p", "select": "div", "ValidUntil": "2026-07-09T19:07:00.000Z"}]}"#,
@@ -108,8 +111,11 @@ fn declarations_parse_combine_ranges_unsupported_and_history() {
         history.terms[0].valid_until.map(|t| t.to_rfc3339()),
         Some("2026-07-09T19:07:00+00:00".to_owned())
     );
-    let err = parse_declaration("X.json", r#"{"name": "X", "terms": {"T": {"select": "main"}}}"#)
-        .expect_err("no fetch");
+    let err = parse_declaration(
+        "X.json",
+        r#"{"name": "X", "terms": {"T": {"select": "main"}}}"#,
+    )
+    .expect_err("no fetch");
     assert_eq!(
         err.to_string(),
         "declaration X.json: \"T\": needs a \"fetch\" URL or a \"combine\" array"
@@ -119,9 +125,13 @@ fn declarations_parse_combine_ranges_unsupported_and_history() {
 #[test]
 fn passages_are_line_level_with_word_diffs_and_provisions_are_tracked() {
     let old = "Title\n\nYou may cancel at any time.\n\nWe keep data for 30 days.\n\nContact us.";
-    let new = "Title\n\nNew clause here.\n\nYou may cancel at any time.\n\nWe keep data for 90 days.";
+    let new =
+        "Title\n\nNew clause here.\n\nYou may cancel at any time.\n\nWe keep data for 90 days.";
     let (found, added, removed) = passages(old, new);
-    let kinds: Vec<_> = found.iter().map(|p| format!("{:?}@{}", p.kind, p.line)).collect();
+    let kinds: Vec<_> = found
+        .iter()
+        .map(|p| format!("{:?}@{}", p.kind, p.line))
+        .collect();
     assert_eq!(kinds, ["Added@3", "Changed@5"]);
     assert_eq!((added, removed), (4, 3));
     let equal = equal_lines(old, new);
@@ -129,7 +139,10 @@ fn passages_are_line_level_with_word_diffs_and_provisions_are_tracked() {
     assert_eq!(moved.status, ProvisionStatus::Unchanged);
     let amended = track_provision(old, new, "We keep data for 30 days.", &equal);
     assert_eq!(amended.status, ProvisionStatus::Amended);
-    assert_eq!(amended.wording.as_deref(), Some("We keep data for 90 days."));
+    assert_eq!(
+        amended.wording.as_deref(),
+        Some("We keep data for 90 days.")
+    );
     let removed = track_provision(old, new, "Contact us.", &equal);
     assert_eq!(removed.status, ProvisionStatus::Removed);
 }

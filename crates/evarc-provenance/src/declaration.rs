@@ -230,7 +230,9 @@ fn unsupported(decl: &Map<String, Value>) -> Vec<String> {
                 .iter()
                 .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                 .collect(),
-            other => vec![other.as_str().map_or_else(|| other.to_string(), str::to_owned)],
+            other => vec![other
+                .as_str()
+                .map_or_else(|| other.to_string(), str::to_owned)],
         };
         out.push(format!(
             "filter ({}): JavaScript filters are not run",

@@ -161,7 +161,10 @@ pub fn changes_of(doc: u64) -> Vec<u8> {
 }
 
 pub fn change_of(doc: u64, seq: u64) -> Vec<u8> {
-    key(CHANGE_BY_DOCUMENT, &[&doc.to_be_bytes(), &seq.to_be_bytes()])
+    key(
+        CHANGE_BY_DOCUMENT,
+        &[&doc.to_be_bytes(), &seq.to_be_bytes()],
+    )
 }
 
 /// Same change = same document, same two captures, same two texts.

@@ -136,7 +136,11 @@ fn parse_css(css: &str) -> Result<CssSelector, RuleError> {
     CssSelector::parse(css).map_err(|e| RuleError::InvalidSelector {
         selector: css.to_owned(),
         // The engine's messages may span lines: one line here.
-        reason: e.to_string().split_whitespace().collect::<Vec<_>>().join(" "),
+        reason: e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
     })
 }
 
@@ -148,7 +152,13 @@ pub fn extract_with_rules(
     rules: &Rules,
 ) -> Result<Extraction, RuleError> {
     let essence = media_type
-        .map(|m| m.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|m| {
+            m.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_else(|| {
             let sniffed = crate::text::sniff_media_type(bytes, None);
             sniffed.split(';').next().unwrap_or("").to_owned()

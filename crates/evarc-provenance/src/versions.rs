@@ -450,13 +450,7 @@ pub fn track_provision(
         return change;
     };
     let exact = old_sel.exact.as_str();
-    let line_of = |cp: usize| {
-        old_text
-            .chars()
-            .take(cp)
-            .filter(|&c| c == '\n')
-            .count()
-    };
+    let line_of = |cp: usize| old_text.chars().take(cp).filter(|&c| c == '\n').count();
     let (first, last) = (line_of(old_sel.start), line_of(old_sel.end));
     if equal.iter().any(|&(a, b)| a <= first && last < b) {
         change.status = ProvisionStatus::Unchanged;
@@ -791,24 +785,23 @@ impl Archive {
             .map_or(1, std::num::NonZero::get)
             .clamp(1, 8);
         let chunk = captures.len().div_ceil(workers).max(1);
-        let extracted: Vec<Result<(CaptureText, Option<String>)>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = captures
-                    .chunks(chunk)
-                    .map(|part| {
-                        let rules = rules.as_ref();
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|c| self.extract_capture(c, rules))
-                                .collect::<Vec<_>>()
-                        })
+        let extracted: Vec<Result<(CaptureText, Option<String>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = captures
+                .chunks(chunk)
+                .map(|part| {
+                    let rules = rules.as_ref();
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|c| self.extract_capture(c, rules))
+                            .collect::<Vec<_>>()
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("extraction threads do not panic"))
-                    .collect()
-            });
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("extraction threads do not panic"))
+                .collect()
+        });
         let mut texts: HashMap<String, String> = HashMap::new();
         let mut records = Vec::with_capacity(captures.len());
         for result in extracted {
@@ -822,11 +815,8 @@ impl Archive {
         let _guard = self.write_lock();
         let mut batch = RecordBatch::new();
         for (capture, record) in captures.iter().zip(&records) {
-            let key = keys::capture_text(
-                id.seq(),
-                capture.captured_at,
-                &parse_sha(&capture.sha256)?,
-            );
+            let key =
+                keys::capture_text(id.seq(), capture.captured_at, &parse_sha(&capture.sha256)?);
             batch.put(key, encode(record));
         }
         for (sha, text) in &texts {
@@ -1009,10 +999,7 @@ impl Archive {
             .find(|c| c.superseded.is_none())
         {
             for p in last.provisions {
-                let keep = !matches!(
-                    p.status,
-                    ProvisionStatus::Removed | ProvisionStatus::Absent
-                );
+                let keep = !matches!(p.status, ProvisionStatus::Removed | ProvisionStatus::Absent);
                 wordings.insert(p.provision.seq(), p.wording.filter(|_| keep));
             }
         }

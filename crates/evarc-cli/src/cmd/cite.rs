@@ -11,11 +11,7 @@ use crate::exit::{OK, VERIFICATION_FAILED};
 use crate::output::Output;
 
 pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<u8> {
-    if let Ok(change) = args
-        .id
-        .trim()
-        .parse::<evarc_provenance::id::ChangeId>()
-    {
+    if let Ok(change) = args.id.trim().parse::<evarc_provenance::id::ChangeId>() {
         let format: Format = args.format.parse()?;
         return super::versions::cite_change(global, &change, format, out);
     }

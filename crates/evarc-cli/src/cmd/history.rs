@@ -62,9 +62,9 @@ pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Resu
     for capture in &captures {
         let version = version_of(capture);
         let opens = version.filter(|v| {
-            v.captures.first().is_some_and(|f| {
-                f.sha256 == capture.sha256 && f.captured_at == capture.captured_at
-            })
+            v.captures
+                .first()
+                .is_some_and(|f| f.sha256 == capture.sha256 && f.captured_at == capture.captured_at)
         });
         if let Some(v) = opens {
             let change = v
@@ -85,7 +85,8 @@ pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Resu
             Some(p) if p.sha256 == capture.sha256 => "same bytes as before",
             Some(_) if version.is_some() && opens.is_none() => "same text (re-verification)",
             Some(_) => "changed",
-        };        out.line(format!(
+        };
+        out.line(format!(
             "{}  sha256:{}  {} bytes  {}{}",
             text_time(capture.captured_at),
             capture.sha256,

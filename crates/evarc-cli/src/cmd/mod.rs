@@ -13,8 +13,8 @@ mod init;
 mod provision;
 mod show;
 mod tlog;
-mod verify;
 mod track;
+mod verify;
 mod versions;
 
 use anyhow::{Context as _, Result};

@@ -18,7 +18,11 @@ use crate::context::open;
 use crate::fetch::{self, FetchOptions, Fetched};
 use crate::output::Output;
 
-fn request_for(document: &DocumentId, fetched: &Fetched, started: chrono::DateTime<chrono::Utc>) -> CaptureRequest {
+fn request_for(
+    document: &DocumentId,
+    fetched: &Fetched,
+    started: chrono::DateTime<chrono::Utc>,
+) -> CaptureRequest {
     CaptureRequest {
         document: DocumentRef::Id(document.clone()),
         captured_at: started,
@@ -69,7 +73,11 @@ pub fn track(global: &GlobalArgs, args: TrackArgs, out: &mut Output) -> Result<u
     let archive = open(global, OpenMode::ReadWrite)?;
     if let Some(dir) = &args.declarations {
         let declarations = super::versions::read_declarations(dir)?;
-        archive.bind_declarations(&declarations, &format!("declarations {}", dir.display()), now())?;
+        archive.bind_declarations(
+            &declarations,
+            &format!("declarations {}", dir.display()),
+            now(),
+        )?;
     }
     let documents: Vec<Document> = if named.is_empty() {
         let mut tracked = Vec::new();
@@ -89,7 +97,10 @@ pub fn track(global: &GlobalArgs, args: TrackArgs, out: &mut Output) -> Result<u
         bail!("no tracked documents: bind rules with `evarc import declarations` or `evarc declare`, or name documents (CA-D-…)");
     }
     let config = archive.config()?;
-    let contact = config.base_url.clone().unwrap_or_else(|| config.name.clone());
+    let contact = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| config.name.clone());
     let options = FetchOptions {
         timeout: Duration::from_secs(args.timeout.max(1)),
         user_agent: args.user_agent.clone().unwrap_or_else(|| {
@@ -126,7 +137,10 @@ pub fn track(global: &GlobalArgs, args: TrackArgs, out: &mut Output) -> Result<u
             Err(err) => {
                 failed += 1;
                 let reason = format!("{err:#}").replace('\n', " ");
-                (json!({"status": "failed", "reason": reason}), format!("failed: {reason}"))
+                (
+                    json!({"status": "failed", "reason": reason}),
+                    format!("failed: {reason}"),
+                )
             }
             Ok(outcome) if !outcome.capture_created => (
                 json!({"status": "unchanged", "bytes": "same"}),
@@ -157,7 +171,10 @@ pub fn track(global: &GlobalArgs, args: TrackArgs, out: &mut Output) -> Result<u
                 }
             }
         };
-        out.line(format!("{}  {} — {}: {line}", doc.id, doc.entity, doc.title))?;
+        out.line(format!(
+            "{}  {} — {}: {line}",
+            doc.id, doc.entity, doc.title
+        ))?;
         results.push(json!({"document": doc.id, "url": doc.source_url, "result": status}));
     }
     out.line(format!(

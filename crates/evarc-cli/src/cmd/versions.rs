@@ -18,8 +18,7 @@ use serde_json::json;
 
 use super::{now, parse_date, parse_document_id, text_time};
 use crate::cli::{
-    ChangesArgs, DeclareArgs, GlobalArgs, ImportDeclarationsArgs, ProvisionStatusArgs,
-    ReindexArgs,
+    ChangesArgs, DeclareArgs, GlobalArgs, ImportDeclarationsArgs, ProvisionStatusArgs, ReindexArgs,
 };
 use crate::context::open;
 use crate::output::Output;
@@ -126,7 +125,11 @@ pub fn declare(global: &GlobalArgs, args: DeclareArgs, out: &mut Output) -> Resu
 }
 
 pub fn reindex(global: &GlobalArgs, args: ReindexArgs, out: &mut Output) -> Result<u8> {
-    let only = args.document.as_deref().map(parse_document_id).transpose()?;
+    let only = args
+        .document
+        .as_deref()
+        .map(parse_document_id)
+        .transpose()?;
     let archive = open(global, OpenMode::ReadWrite)?;
     let documents: Vec<DocumentId> = match only {
         Some(id) => vec![archive.document(&id)?.id],

@@ -112,8 +112,7 @@ pub fn render_change(
                 "url": link,
                 "change": change,
             });
-            let mut out =
-                serde_json::to_string_pretty(&value).expect("a change record serialises");
+            let mut out = serde_json::to_string_pretty(&value).expect("a change record serialises");
             out.push('\n');
             out
         }
