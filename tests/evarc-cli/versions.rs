@@ -229,7 +229,7 @@ fn import_declarations_reads_every_shared_declaration() {
 #[test]
 fn declarations_with_combine_range_filter_and_history() {
     let env = Env::new();
-    let decl = env.write(
+    env.write(
         "decl/Example.json",
         br#"{"name": "Example", "terms": {"Terms of Service": {
             "combine": [
