@@ -146,3 +146,28 @@ fn passages_are_line_level_with_word_diffs_and_provisions_are_tracked() {
     let removed = track_provision(old, new, "Contact us.", &equal);
     assert_eq!(removed.status, ProvisionStatus::Removed);
 }
+
+/// A word joiner before a full stop (seen on ChatGPT's pages) is not a text change.
+#[test]
+fn invisible_format_characters_are_not_part_of_a_version_text() {
+    use evarc_provenance::versions::text_of;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-05-01T00:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let a = text_of(
+        b"<p>Learn more about ChatGPT Business.</p>",
+        "text/html",
+        at,
+        None,
+    )
+    .expect("extracts");
+    let b = text_of(
+        "<p>Learn more about ChatGPT Business\u{2060}.</p>".as_bytes(),
+        "text/html",
+        at,
+        None,
+    )
+    .expect("extracts");
+    assert_eq!(a.0.text_sha256, b.0.text_sha256);
+    assert_eq!(b.1.as_deref(), Some("Learn more about ChatGPT Business."));
+}

@@ -18,9 +18,9 @@ use scraper::{Html, Selector as CssSelector};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Names the extraction code that produced a text: the text algorithm, the selector engine and
-/// the way rules are applied. It changes whenever any of them changes what a capture yields.
-pub const EXTRACTOR_VERSION: &str = "evarc-text-1+scraper-0.29+rules-1";
+/// Names the extraction code that produced a text: the text algorithm, the selector engine, the
+/// way rules are applied and the version-text normalisation (invisible characters removed). It changes whenever any of them changes what a capture yields.
+pub const EXTRACTOR_VERSION: &str = "evarc-text-1+scraper-0.29+rules-1+invisible-2";
 
 /// One `select` or `remove` rule.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

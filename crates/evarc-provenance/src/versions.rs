@@ -288,7 +288,7 @@ pub fn text_of(
     let extraction = extract_with_rules(bytes, Some(media_type), &rules)
         .map_err(|e| ProvenanceError::InvalidInput(e.to_string()))?;
     let nothing = !rules.select.is_empty() && extraction.unmatched.len() == rules.select.len();
-    let text = (!nothing).then_some(extraction.text);
+    let text = (!nothing).then(|| strip_invisible(&extraction.text));
     Ok((
         CaptureText {
             text_sha256: text.as_deref().map(sha_hex),
@@ -299,6 +299,20 @@ pub fn text_of(
         },
         text,
     ))
+}
+
+/// Invisible format characters a page may sprinkle into its text without changing a word: soft
+/// hyphen, zero-width space / joiners / direction marks, word joiner and invisible operators,
+/// byte-order mark. A version's text is the extracted text without them (docs/versions.md).
+pub fn strip_invisible(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+            )
+        })
+        .collect()
 }
 
 /// Word diff as runs of equal, inserted and deleted words.
