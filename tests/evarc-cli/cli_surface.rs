@@ -631,6 +631,12 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["text"],
     &["withdraw"],
     &["serve"],
+    &["declare"],
+    &["reindex"],
+    &["changes"],
+    &["track"],
+    &["provision", "status"],
+    &["import", "declarations"],
 ];
 
 #[test]

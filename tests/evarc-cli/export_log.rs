@@ -352,7 +352,7 @@ fn exports_with_evidence_are_reproducible_and_say_what_they_carry() {
     assert_eq!(json["log"]["unproven"], serde_json::json!([]));
     assert!(json["log"]["checkpoint"]
         .as_str()
-        .is_some_and(|c| c.starts_with("evarc/") && c.contains(" 3 ")));
+        .is_some_and(|c| c.starts_with("evarc/") && c.contains(" 4 ")));
 
     // A capture made after the checkpoint is exported without proof, and named.
     let three = env.write("three.txt", b"Terms, third version.\n");

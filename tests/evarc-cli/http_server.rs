@@ -142,7 +142,16 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server answering `routes` (path, including any query string, to reply).
     pub fn start<P: Into<String>>(routes: impl IntoIterator<Item = (P, Reply)>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port for tests");
+        Self::start_at("127.0.0.1:0", routes)
+    }
+
+    /// Starts a server on a given loopback address (e.g. the one of a server just dropped, so
+    /// that the same URLs answer differently).
+    pub fn start_at<P: Into<String>>(
+        bind: &str,
+        routes: impl IntoIterator<Item = (P, Reply)>,
+    ) -> Self {
+        let listener = TcpListener::bind(bind).expect("bind a loopback port for tests");
         listener
             .set_nonblocking(true)
             .expect("make the test listener non-blocking");

@@ -31,4 +31,5 @@ mod store_cli;
 mod text_cli;
 mod tlog;
 mod url_capture;
+mod versions;
 mod warc_revisit;

@@ -156,10 +156,10 @@ fn history_orders_captures_by_capture_time_not_arrival() {
     let run = env.evarc(&["history", "CA-D-00001"]).ok();
     let text = run.stdout_text();
     let first = text
-        .find("2026-05-12 09:51:22 UTC")
+        .find("2026-05-12 09:51:22 UTC  sha256:")
         .expect("first capture listed");
     let second = text
-        .find("2026-05-20 20:43:05 UTC")
+        .find("2026-05-20 20:43:05 UTC  sha256:")
         .expect("second capture listed");
     assert!(first < second, "{text}");
 }

@@ -102,7 +102,10 @@ fn proofs_of_captures_and_provisions_verify_offline() {
     let cp = checkpoint(&env, "cp.txt");
     let note = std::fs::read_to_string(&cp).expect("checkpoint");
     let lines: Vec<&str> = note.lines().collect();
-    assert_eq!(lines[1], "3", "two captures and one provision: {note}");
+    assert_eq!(
+        lines[1], "4",
+        "two captures, the change record of their text and one provision: {note}"
+    );
     assert_eq!(lines[3], "");
     assert!(lines[4].starts_with("\u{2014} evarc/"));
     let vkey = key(&env);
@@ -161,7 +164,7 @@ fn proofs_of_captures_and_provisions_verify_offline() {
     let other = Env::new();
     verify(&env, &doc, &cp, &key(&other)).code(1);
     // A forged checkpoint does not verify.
-    let forged = env.write("forged.txt", note.replacen("\n3\n", "\n4\n", 1).as_bytes());
+    let forged = env.write("forged.txt", note.replacen("\n4\n", "\n5\n", 1).as_bytes());
     verify(&env, &doc, &forged, &vkey).code(1);
 }
 
@@ -203,7 +206,8 @@ fn a_folded_recapture_appends_no_leaf() {
     .ok();
     let cp = checkpoint(&env, "cp.txt");
     let note = std::fs::read_to_string(&cp).expect("checkpoint");
-    assert_eq!(note.lines().nth(1), Some("3"), "{note}");
+    // Two captures, their text's change record, one provision: the fold adds nothing.
+    assert_eq!(note.lines().nth(1), Some("4"), "{note}");
 }
 
 #[test]
@@ -217,13 +221,13 @@ fn consistency_proofs_verify_between_checkpoints() {
     let proof = prove(&env, &["--consistency", path_str(&old)], "c.proof");
     let text = std::fs::read_to_string(&proof).expect("proof");
     assert!(
-        text.starts_with("evarc.tlog-consistency@v1\nold 3\n"),
+        text.starts_with("evarc.tlog-consistency@v1\nold 4\n"),
         "{text}"
     );
     let run = verify(&env, &proof, &old, &key(&env)).ok();
     assert!(run
         .stdout_text()
-        .contains("of 3 leaves is a prefix of its tree of 4 leaves"));
+        .contains("of 4 leaves is a prefix of its tree of 6 leaves"));
 }
 
 fn sha(bytes: &[u8]) -> String {

@@ -9,3 +9,4 @@ mod fixture;
 mod id;
 mod leaf_vectors;
 mod text;
+mod versions;

@@ -127,6 +127,27 @@ pub enum Command {
     ///
     /// Exit codes: 0 stopped cleanly; 2 invalid --listen address or no archive; 3 the address is in use, I/O or storage failure.
     Serve(ServeArgs),
+    /// Set a document's extraction rules by hand (CSS selectors), as a declaration would.
+    ///
+    /// Versions follow on `evarc reindex`. Exit codes: 0 set, 2 bad input, 3 storage failure.
+    Declare(DeclareArgs),
+    /// Recompute text versions and change records from the stored bytes (all documents, or one).
+    ///
+    /// Stored bytes, logs and issued IDs are untouched; a change record that no longer
+    /// corresponds to a text change is marked superseded. Exit codes: 0 done, 2 bad input,
+    /// 3 storage failure.
+    Reindex(ReindexArgs),
+    /// Change records: when a document's text changed, and what changed.
+    ///
+    /// With a change record ID (CA-C-…), that record in full: passages and provisions.
+    /// Exit codes: 0 done, 2 bad input, 3 storage failure.
+    Changes(ChangesArgs),
+    /// Fetch every tracked document's page (documents with rules, or those named) as
+    /// `evarc archive URL` does, archive it, and say per document: unchanged, new version
+    /// CA-C-…, or failed. One request per host every --delay-ms.
+    ///
+    /// Exit codes: 0 every document fetched; 1 some failed (suited to cron); 2 bad input; 3 storage failure.
+    Track(TrackArgs),
 }
 
 #[derive(Args, Debug)]
@@ -157,6 +178,55 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address bound is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
+}
+
+#[derive(Args, Debug)]
+pub struct TrackArgs {
+    /// Documents to fetch (CA-D-…) [default: every document with rules].
+    #[arg(value_name = "CA-D-…")]
+    pub documents: Vec<String>,
+    /// Bind these OTA declarations first (a file or a folder), as `import declarations`.
+    #[arg(long, value_name = "DIR")]
+    pub declarations: Option<PathBuf>,
+    /// Milliseconds between two requests to the same host.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub delay_ms: u64,
+    /// The User-Agent sent [default: evarc/VERSION (+evidence capture; archive: BASE-URL or NAME)].
+    #[arg(long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Give up on one page after this many seconds, body included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct DeclareArgs {
+    /// The document (CA-D-…).
+    pub document: String,
+    /// A CSS selector of the text to keep (repeatable; default: the whole page).
+    #[arg(long, value_name = "CSS")]
+    pub select: Vec<String>,
+    /// A CSS selector of text to drop from what is kept (repeatable).
+    #[arg(long, value_name = "CSS")]
+    pub remove: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReindexArgs {
+    /// The document (CA-D-…) [default: every document].
+    pub document: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ChangesArgs {
+    /// A document (CA-D-…), an entity, or a change record (CA-C-…) [default: every document].
+    pub what: Option<String>,
+    /// Only changes first captured on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Also list superseded change records.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Args, Debug)]
@@ -319,6 +389,15 @@ pub enum ProvisionCommand {
     ///
     /// Exit codes: 0 registered (or already registered); 1 the capture's stored bytes fail verification; 2 unknown document or capture, a quote not in the capture, an invalid title; 3 I/O or storage failure.
     Add(ProvisionAddArgs),
+    /// A provision's timeline across the document's text versions (unchanged, moved, amended
+    /// with its word diff, removed). Exit codes: 0 done, 2 bad input, 3 storage failure.
+    Status(ProvisionStatusArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProvisionStatusArgs {
+    /// The provision (CA-P-…).
+    pub provision: String,
 }
 
 #[derive(Args, Debug)]
@@ -501,6 +580,12 @@ pub enum ImportCommand {
     ///
     /// Exit codes: 0 every capture archived or already there; 2 not a readable git repository, or a capture refused (e.g. no source URL trailer); 3 I/O or storage failure; 130 interrupted (Ctrl-C).
     Ota(ImportOtaArgs),
+    /// Open Terms Archive declarations (a SERVICE.json / SERVICE.history.json file or a folder
+    /// of them): binds each terms type's extraction rules to the matching documents.
+    ///
+    /// Unsupported features (filter, executeClientScripts) are reported per document; the rest
+    /// applies. Versions follow on `evarc reindex`. Exit codes: 0 read, 2 bad input, 3 storage.
+    Declarations(ImportDeclarationsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -517,6 +602,12 @@ pub struct ImportOtaArgs {
     /// Only these services (folder names; repeat the option for several).
     #[arg(long = "service", value_name = "NAME")]
     pub services: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportDeclarationsArgs {
+    /// A declaration file or a folder of them.
+    pub path: PathBuf,
 }
 
 #[derive(Args, Debug)]

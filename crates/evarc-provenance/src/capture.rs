@@ -131,6 +131,7 @@ impl Archive {
         let tee = HeadTee {
             inner: source,
             head: &mut head,
+            keep_all: true,
         };
         let options = PutOptions {
             expected: request.expected_sha256,
@@ -141,8 +142,15 @@ impl Archive {
             .media_type
             .clone()
             .unwrap_or_else(|| crate::text::sniff_media_type(&head, None));
+        // The text version is computed from the bytes in hand, before the lock (docs/versions.md).
+        let text = if head.len() as u64 == prepared.info().len {
+            self.extract_for_capture(&request, &head, &media_type)?
+        } else {
+            None
+        };
         let _guard = self.write_lock();
-        let (planned, batch) = self.plan_capture(*prepared.info(), media_type, request, now)?;
+        let (planned, batch) =
+            self.plan_capture(*prepared.info(), media_type, request, now, text)?;
         // The snapshot and its capture record are committed in one synced write.
         let snapshot = self
             .store()
@@ -161,7 +169,7 @@ impl Archive {
         self.check_capture_time(request.captured_at, now)?;
         self.check_request(&request)?;
         let _guard = self.write_lock();
-        let (planned, batch) = self.plan_capture(snapshot.info, media_type, request, now)?;
+        let (planned, batch) = self.plan_capture(snapshot.info, media_type, request, now, None)?;
         self.store().commit_records(batch)?;
         Ok(planned.with_snapshot(snapshot))
     }
@@ -252,6 +260,7 @@ impl Archive {
         media_type: String,
         request: CaptureRequest,
         now: DateTime<Utc>,
+        text: Option<(crate::versions::CaptureText, Option<String>)>,
     ) -> Result<(PlannedCapture, RecordBatch)> {
         let mut batch = RecordBatch::new();
         let (document, document_created) =
@@ -322,12 +331,18 @@ impl Archive {
             recorded_at: now,
         };
         let record_key = keys::capture(doc_seq, at, sha.as_bytes());
-        // The capture's leaf joins the transparency log in the same batch as the record.
-        self.log_record(
+        // The capture's leaf joins the transparency log in the same batch as the record, and so
+        // does the change record its text makes, if any.
+        let nodes = crate::tlog::StoreNodes(self);
+        let mut appender = self.log_appender(&nodes)?;
+        appender.push(
             &record_key,
             crate::tlog::capture_leaf(&document, &capture),
             &mut batch,
         )?;
+        if let Some(text) = text {
+            self.plan_version(&capture, text, &mut appender, &mut batch, now)?;
+        }
         batch.put(record_key, encode(&capture));
         batch.put(
             keys::capture_by_sha(sha.as_bytes(), doc_seq, at),
@@ -340,6 +355,26 @@ impl Archive {
             capture_created: true,
         };
         Ok((planned, batch))
+    }
+
+    /// The text of new bytes under the document's rules (none for a new document), unless the
+    /// capture will fold into or repeat an existing one.
+    fn extract_for_capture(
+        &self,
+        request: &CaptureRequest,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<Option<(crate::versions::CaptureText, Option<String>)>> {
+        let document = self.existing_document(&request.document)?;
+        let rules = match &document {
+            Some(doc) => self.document_rules(&doc.id)?,
+            None => None,
+        };
+        match crate::versions::text_of(bytes, media_type, request.captured_at, rules.as_ref()) {
+            Ok(text) => Ok(Some(text)),
+            // Rules that cannot apply leave the capture to `reindex`; the capture still goes in.
+            Err(_) => Ok(None),
+        }
     }
 
     /// Refuses a request that cannot be recorded, before its bytes are stored.
@@ -503,16 +538,26 @@ fn check_url(url: &str) -> Result<()> {
     Ok(())
 }
 
-/// Passes reads through, keeping the first [`SNIFF_LEN`] bytes.
+/// Passes reads through, keeping the first [`SNIFF_LEN`] bytes, or with `keep_all` the first
+/// [`KEEP_ALL_LEN`] (for text extraction on capture; larger inputs are left to `reindex`).
 struct HeadTee<'a, R> {
     inner: R,
     head: &'a mut Vec<u8>,
+    keep_all: bool,
 }
+
+/// Inputs up to this size are kept in memory while they are stored, to extract their text.
+const KEEP_ALL_LEN: usize = 32 << 20;
 
 impl<R: Read> Read for HeadTee<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let room = SNIFF_LEN.saturating_sub(self.head.len());
+        let limit = if self.keep_all {
+            KEEP_ALL_LEN + 1
+        } else {
+            SNIFF_LEN
+        };
+        let room = limit.saturating_sub(self.head.len());
         self.head.extend_from_slice(&buf[..n.min(room)]);
         Ok(n)
     }

@@ -191,3 +191,51 @@ pub fn index_entry(prefix: &[u8], seq: u64) -> Vec<u8> {
     out.extend_from_slice(&seq.to_be_bytes());
     out
 }
+
+// Text versions and change records (docs/versions.md).
+pub const RULES: &str = "rules/";
+pub const CAPTURE_TEXT: &str = "captext/";
+pub const TEXT: &str = "vtext/";
+pub const SEQ_CHANGE: &str = "seq/chg";
+pub const CHANGE: &str = "chg/";
+pub const CHANGE_BY_DOCUMENT: &str = "chgdoc/";
+pub const CHANGE_BY_KEY: &str = "chgkey/";
+
+pub fn rules(doc: u64) -> Vec<u8> {
+    key(RULES, &[&doc.to_be_bytes()])
+}
+
+/// The text of a capture, keyed like the capture (`captext/` + doc + time + sha).
+pub fn capture_text(doc: u64, at: DateTime<Utc>, sha256: &[u8; 32]) -> Vec<u8> {
+    key(CAPTURE_TEXT, &[&doc.to_be_bytes(), &time(at), sha256])
+}
+
+pub fn text(sha256: &[u8; 32]) -> Vec<u8> {
+    key(TEXT, &[sha256])
+}
+
+pub fn change(seq: u64) -> Vec<u8> {
+    key(CHANGE, &[&seq.to_be_bytes()])
+}
+
+pub fn changes_of(doc: u64) -> Vec<u8> {
+    key(CHANGE_BY_DOCUMENT, &[&doc.to_be_bytes()])
+}
+
+pub fn change_of(doc: u64, seq: u64) -> Vec<u8> {
+    key(
+        CHANGE_BY_DOCUMENT,
+        &[&doc.to_be_bytes(), &seq.to_be_bytes()],
+    )
+}
+
+/// Same change = same document, same two captures, same two texts.
+pub fn change_by_key(doc: u64, from: &[u8], to: &[u8], from_text: &str, to_text: &str) -> Vec<u8> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&doc.to_be_bytes());
+    for part in [from, to, from_text.as_bytes(), to_text.as_bytes()] {
+        hasher.update(&(part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    key(CHANGE_BY_KEY, &[hasher.finalize().as_bytes()])
+}

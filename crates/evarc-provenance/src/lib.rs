@@ -13,6 +13,7 @@ mod capture;
 mod citation;
 mod citing;
 pub mod compare;
+pub mod declaration;
 mod error;
 mod index;
 mod keys;
@@ -20,7 +21,9 @@ mod order;
 mod pair;
 mod provision;
 mod query;
+pub mod rules;
 mod tlog;
+pub mod versions;
 pub mod web;
 mod withdraw;
 

@@ -145,7 +145,7 @@ pub struct LogEntry {
 }
 
 /// The stored complete-subtree hashes, read from the records.
-pub(crate) struct StoreNodes<'a>(&'a Archive);
+pub(crate) struct StoreNodes<'a>(pub(crate) &'a Archive);
 
 impl NodeReader for StoreNodes<'_> {
     type Error = ProvenanceError;

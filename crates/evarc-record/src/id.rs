@@ -1,4 +1,5 @@
-//! Stable record IDs: `CA-D-00648` (document) and `CA-P-011417` (provision).
+//! Stable record IDs: `CA-D-00648` (document), `CA-P-011417` (provision) and `CA-C-000001`
+//! (change record, [`ChangeId`]).
 //!
 //! An ID is the archive's [`Prefix`], a kind letter (`D` or `P`) and a decimal sequence number
 //! starting at 1. Documents are printed with at least 5 digits, provisions with at least 6; past
@@ -75,6 +76,7 @@ impl FromStr for Prefix {
 enum Kind {
     Document,
     Provision,
+    Change,
 }
 
 impl Kind {
@@ -82,6 +84,7 @@ impl Kind {
         match self {
             Kind::Document => 'D',
             Kind::Provision => 'P',
+            Kind::Change => 'C',
         }
     }
 }
@@ -107,6 +110,8 @@ fn parse_parts(input: &str, want: Option<Kind>) -> Result<(Prefix, Kind, u64), I
     let kind = match kind {
         "D" | "d" => Kind::Document,
         "P" | "p" => Kind::Provision,
+        // Change records are their own kind: only asked for by name (not a `RecordId`).
+        "C" | "c" if want == Some(Kind::Change) => Kind::Change,
         _ => return Err(malformed()),
     };
     if want.is_some_and(|w| w != kind) {
@@ -130,6 +135,7 @@ fn expected_shape(prefix: &Prefix, want: Option<Kind>) -> String {
     match want {
         Some(Kind::Document) => format!("{prefix}-D-<digits> (document)"),
         Some(Kind::Provision) => format!("{prefix}-P-<digits> (provision)"),
+        Some(Kind::Change) => format!("{prefix}-C-<digits> (change record)"),
         None => format!("{prefix}-D-<digits> (document) or {prefix}-P-<digits> (provision)"),
     }
 }
@@ -215,6 +221,13 @@ sequence_id!(
     6
 );
 
+sequence_id!(
+    /// A change record ID, printed `CA-C-` + the sequence zero-padded to 6 digits.
+    ChangeId,
+    Kind::Change,
+    6
+);
+
 /// Either kind of ID: what a citation cites.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RecordId {
@@ -260,8 +273,17 @@ impl FromStr for RecordId {
         Ok(match kind {
             Kind::Document => RecordId::Document(DocumentId { prefix, seq }),
             Kind::Provision => RecordId::Provision(ProvisionId { prefix, seq }),
+            Kind::Change => unreachable_change(s)?,
         })
     }
+}
+
+/// `parse_parts(_, None)` never yields a change kind; kept as an error rather than a panic.
+fn unreachable_change(input: &str) -> Result<RecordId, IdError> {
+    Err(IdError::Malformed {
+        input: input.to_owned(),
+        expected: "a document or provision ID".to_owned(),
+    })
 }
 
 impl Serialize for RecordId {

@@ -8,6 +8,7 @@
 //! these modules under the same names.
 
 pub mod anchor;
+pub mod change;
 pub mod cite;
 pub mod id;
 pub mod model;

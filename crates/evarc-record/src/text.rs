@@ -78,6 +78,14 @@ pub fn extract_text(bytes: &[u8], media_type: Option<&str>) -> String {
     }
 }
 
+/// The decoded source of HTML bytes, decoded exactly as [`extract_text`] decodes them (BOM, then
+/// the charset parameter or `<meta charset>`, then UTF-8). For extraction rules that parse it.
+pub fn extract_source(bytes: &[u8], media_type: Option<&str>) -> String {
+    let charset = media_type.and_then(|m| parse_media_type(m).1);
+    let label = charset.or_else(|| html_charset(bytes));
+    decode(bytes, label.as_deref()).into_owned()
+}
+
 fn is_plain_text(essence: &str) -> bool {
     essence.starts_with("text/")
         || matches!(

@@ -30,6 +30,10 @@ pub(crate) fn capture_choice(capture: Option<&str>, at: Option<&str>) -> Result<
 }
 
 pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<u8> {
+    if let Ok(change) = args.id.trim().parse::<evarc_provenance::id::ChangeId>() {
+        let format: Format = args.format.parse()?;
+        return super::versions::cite_change(global, &change, format, out);
+    }
     let id = parse_record_id(&args.id)?;
     let format: Format = args.format.parse()?;
     let markup: Markup = args.markup.parse()?;

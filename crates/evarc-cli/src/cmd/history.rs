@@ -32,11 +32,56 @@ pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Resu
         document.id, document.entity, document.title, document.source_url
     ))?;
     out.line(format!("{} captures", captures.len()))?;
+    // Text versions (docs/versions.md): which version each capture shows.
+    let versions = archive.versions(&id)?;
+    let version_of = |c: &Capture| {
+        versions.versions.iter().find(|v| {
+            v.captures
+                .iter()
+                .any(|x| x.sha256 == c.sha256 && x.captured_at == c.captured_at)
+        })
+    };
+    if let Some(current) = versions.versions.last() {
+        let stated = captures
+            .iter()
+            .rev()
+            .find_map(|c| c.last_updated)
+            .map_or_else(String::new, |d| {
+                format!("; stated by the operator: {}", d.format("%Y-%m-%d"))
+            });
+        out.line(format!(
+            "{} text versions; document last updated {} (first capture of the current text, v{}){stated}",
+            versions.versions.len(),
+            text_time(current.first_captured_at),
+            current.number
+        ))?;
+    }
     let mut previous: Option<&Capture> = None;
     for capture in &captures {
+        let version = version_of(capture);
+        let opens = version.filter(|v| {
+            v.captures
+                .first()
+                .is_some_and(|f| f.sha256 == capture.sha256 && f.captured_at == capture.captured_at)
+        });
+        if let Some(v) = opens {
+            let change = v
+                .change
+                .as_ref()
+                .map_or_else(String::new, |c| format!(" ({c})"));
+            out.line(format!(
+                "v{}{}  text sha256:{}  {} captures, last verified {}",
+                v.number,
+                change,
+                v.text_sha256,
+                v.captures.len(),
+                text_time(v.last_verified)
+            ))?;
+        }
         let change = match previous {
             None => "first",
             Some(p) if p.sha256 == capture.sha256 => "same bytes as before",
+            Some(_) if version.is_some() && opens.is_none() => "same text (re-verification)",
             Some(_) => "changed",
         };
         out.line(format!(
@@ -68,7 +113,14 @@ pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Resu
             })
         })
         .collect();
-    out.value(&json!({"document": document, "captures": entries}))?;
+    out.value(&json!({"document": document, "captures": entries, "versions": versions.versions.iter().map(|v| json!({
+        "number": v.number,
+        "text_sha256": v.text_sha256,
+        "change": v.change,
+        "first_captured_at": v.first_captured_at,
+        "last_verified": v.last_verified,
+        "captures": v.captures.iter().map(|c| &c.sha256).collect::<Vec<_>>(),
+    })).collect::<Vec<_>>(), "unindexed": versions.unindexed.len(), "without_text": versions.without_text.len()}))?;
     Ok(crate::exit::OK)
 }
 

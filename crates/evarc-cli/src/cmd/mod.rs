@@ -17,7 +17,9 @@ mod show;
 mod text;
 mod text_diff;
 mod tlog;
+mod track;
 mod verify;
+mod versions;
 mod withdraw;
 
 use anyhow::{Context as _, Result};
@@ -61,6 +63,16 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Text(args) => text::run(g, args, &mut out),
         Command::Withdraw(args) => withdraw::run(g, args, &mut out),
         Command::Serve(args) => serve::run(g, args, &mut out),
+        Command::Declare(args) => versions::declare(g, args, &mut out),
+        Command::Reindex(args) => versions::reindex(g, args, &mut out),
+        Command::Changes(args) => versions::changes(g, args, &mut out),
+        Command::Track(args) => track::track(g, args, &mut out),
+        Command::Provision(ProvisionCommand::Status(args)) => {
+            versions::provision_status(g, args, &mut out)
+        }
+        Command::Import(ImportCommand::Declarations(args)) => {
+            versions::import_declarations(g, args, &mut out)
+        }
     }?;
     out.flush()?;
     Ok(code)

@@ -9,6 +9,7 @@
 mod biblatex;
 mod bluebook;
 mod certify;
+pub mod change;
 mod csl;
 mod dates;
 mod json;
