@@ -10,6 +10,7 @@
 
 pub mod anchor;
 mod archive;
+mod audit;
 mod capture;
 mod citation;
 pub mod cite;
@@ -23,6 +24,9 @@ pub mod text;
 mod tlog;
 
 pub use archive::{Archive, DEFAULT_NAME};
+pub use audit::{
+    AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage,
+};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
