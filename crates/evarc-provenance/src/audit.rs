@@ -138,7 +138,11 @@ impl AuditReport {
             out.extend(f.captures.iter().cloned());
         }
         out.extend(self.dangling_captures.iter().map(CaptureName::from));
-        out.extend(self.unindexed_captures.iter().map(|(c, _)| CaptureName::from(c)));
+        out.extend(
+            self.unindexed_captures
+                .iter()
+                .map(|(c, _)| CaptureName::from(c)),
+        );
         out.extend(self.record_damage.iter().filter_map(|r| r.capture.clone()));
         out
     }
@@ -279,9 +283,12 @@ impl Archive {
             match self.json::<Provision>(&keys::provision(seq)) {
                 Ok(Some(_)) => report.provisions_checked += 1,
                 Ok(None) => {}
-                Err(err) => {
-                    report.damaged(RecordKind::Provision, &id.to_string(), None, err.to_string())
-                }
+                Err(err) => report.damaged(
+                    RecordKind::Provision,
+                    &id.to_string(),
+                    None,
+                    err.to_string(),
+                ),
             }
         }
         // Indexes kept beside the records: each must read to its end.
@@ -393,9 +400,10 @@ impl Archive {
                         continue;
                     }
                     Err(err) => {
-                        report
-                            .unindexed_captures
-                            .push((capture.clone(), format!("its manifest cannot be read: {err}")));
+                        report.unindexed_captures.push((
+                            capture.clone(),
+                            format!("its manifest cannot be read: {err}"),
+                        ));
                         continue;
                     }
                 }
@@ -483,7 +491,11 @@ impl AuditReport {
             dangling_captures: Vec::new(),
             unindexed_captures: Vec::new(),
             record_damage: Vec::new(),
-            listing_errors: scrub.listing_errors.iter().map(ToString::to_string).collect(),
+            listing_errors: scrub
+                .listing_errors
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             file_damage: Vec::new(),
             files_checked,
             file_bytes_checked,
@@ -496,7 +508,13 @@ impl AuditReport {
         }
     }
 
-    fn damaged(&mut self, kind: RecordKind, name: &str, capture: Option<CaptureName>, error: String) {
+    fn damaged(
+        &mut self,
+        kind: RecordKind,
+        name: &str,
+        capture: Option<CaptureName>,
+        error: String,
+    ) {
         self.record_damage.push(RecordDamage {
             kind,
             name: name.to_owned(),

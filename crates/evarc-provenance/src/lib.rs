@@ -24,9 +24,7 @@ pub mod text;
 mod tlog;
 
 pub use archive::{Archive, DEFAULT_NAME};
-pub use audit::{
-    AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage,
-};
+pub use audit::{AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;

@@ -212,7 +212,9 @@ fn check_log(bytes: &[u8], damaged: &mut impl FnMut(u64, String)) -> u64 {
             if stored != actual {
                 damaged(
                     (block_start + at) as u64,
-                    format!("record checksum mismatch (stored {stored:#010x}, computed {actual:#010x})"),
+                    format!(
+                        "record checksum mismatch (stored {stored:#010x}, computed {actual:#010x})"
+                    ),
                 );
             }
             records += 1;
@@ -282,7 +284,10 @@ fn check_table(file: &[u8], damaged: &mut impl FnMut(u64, String)) -> u64 {
     }
     let footer_at = len - FOOTER_LEN;
     if magic != TABLE_MAGIC {
-        damaged((len - 8) as u64, format!("table magic number {magic:#018x} is wrong"));
+        damaged(
+            (len - 8) as u64,
+            format!("table magic number {magic:#018x} is wrong"),
+        );
         return 0;
     }
     let footer = &file[footer_at..];
@@ -304,7 +309,10 @@ fn check_table(file: &[u8], damaged: &mut impl FnMut(u64, String)) -> u64 {
     }
     let mut at = 1;
     let (Some(metaindex), Some(index)) = (handle(footer, &mut at), handle(footer, &mut at)) else {
-        damaged(footer_at as u64, "the footer's block handles do not decode".into());
+        damaged(
+            footer_at as u64,
+            "the footer's block handles do not decode".into(),
+        );
         return 0;
     };
     if let Some(pos) = footer[at..41].iter().position(|b| *b != 0) {
@@ -320,7 +328,10 @@ fn check_table(file: &[u8], damaged: &mut impl FnMut(u64, String)) -> u64 {
     match block_contents(file, metaindex, footer_at, checksum_type) {
         Ok(contents) => match block_entries(&contents, false) {
             Some(entries) => blocks.extend(entries.into_iter().map(|h| (h, "meta block"))),
-            None => damaged(metaindex.offset, "the metaindex block does not decode".into()),
+            None => damaged(
+                metaindex.offset,
+                "the metaindex block does not decode".into(),
+            ),
         },
         Err(reason) => damaged(metaindex.offset, format!("metaindex block: {reason}")),
     }
@@ -362,9 +373,7 @@ fn check_table(file: &[u8], damaged: &mut impl FnMut(u64, String)) -> u64 {
     if covered != footer_at as u64 && !blocks.is_empty() {
         damaged(
             covered.min(footer_at as u64),
-            format!(
-                "the blocks end at offset {covered}, but the footer starts at {footer_at}"
-            ),
+            format!("the blocks end at offset {covered}, but the footer starts at {footer_at}"),
         );
     }
     checked

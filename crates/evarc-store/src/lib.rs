@@ -23,6 +23,7 @@ mod ingest;
 mod reader;
 mod records;
 mod scrub;
+mod spares;
 mod store;
 
 pub use delta::BaseHint;
@@ -34,6 +35,7 @@ pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use reader::SnapshotReader;
 pub use records::RecordBatch;
 pub use scrub::{ScrubFinding, ScrubReport};
+pub use spares::SPARE_DEPENDENTS;
 pub use store::{OpenMode, SnapshotInfo, Store};
 
 /// Result type of this crate.

@@ -83,7 +83,9 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
     };
     let mut files: Vec<(String, u64)> = Vec::new();
     let mut total_all = 0u64;
-    for entry in std::fs::read_dir(&source).with_context(|| format!("reading {}", source.display()))? {
+    for entry in
+        std::fs::read_dir(&source).with_context(|| format!("reading {}", source.display()))?
+    {
         let entry = entry?;
         if !entry.file_type()?.is_file() {
             continue;
@@ -145,15 +147,22 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
             problem: None,
         };
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&json.stdout).ok();
-        let finished = |code: i32, stderr: &str| (code == 0 || code == 1) && !stderr.contains("error:");
-        if !finished(json.code, &json.stderr) || !finished(text.code, &text.stderr) || parsed.is_none()
+        let finished =
+            |code: i32, stderr: &str| (code == 0 || code == 1) && !stderr.contains("error:");
+        if !finished(json.code, &json.stderr)
+            || !finished(text.code, &text.stderr)
+            || parsed.is_none()
         {
             let p = format!(
                 "{what}: exit {} / {}: {}{}",
                 json.code,
                 text.code,
                 json.stderr.trim(),
-                if parsed.is_none() { " (no valid JSON report)" } else { "" }
+                if parsed.is_none() {
+                    " (no valid JSON report)"
+                } else {
+                    ""
+                }
             );
             report.aborted.push(p.clone());
             flip.problem = Some(p);
@@ -163,7 +172,10 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
             flip.problem = Some(p);
         }
         if let Some(value) = parsed {
-            let affected = value["affected_captures"].as_array().cloned().unwrap_or_default();
+            let affected = value["affected_captures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             flip.affected = affected.len();
             let out = text.stdout_text();
             for capture in &affected {
@@ -176,14 +188,19 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
                 }
             }
             if value["clean"] != serde_json::Value::Bool(json.code == 0) {
-                report.unnamed.push(format!("{what}: JSON \"clean\" disagrees with the exit code"));
+                report.unnamed.push(format!(
+                    "{what}: JSON \"clean\" disagrees with the exit code"
+                ));
             }
         }
         log(&format!(
             "{what}: exit {}, {} captures affected{}",
             flip.exit,
             flip.affected,
-            flip.problem.as_deref().map(|p| format!(" PROBLEM {p}")).unwrap_or_default()
+            flip.problem
+                .as_deref()
+                .map(|p| format!(" PROBLEM {p}"))
+                .unwrap_or_default()
         ));
         report.flips.push(flip);
     }

@@ -188,7 +188,11 @@ fn run(cli: Cli) -> Result<bool> {
             );
             let mut by_file: std::collections::BTreeMap<String, (u32, usize)> = Default::default();
             for f in &report.flips {
-                let kind = if f.file.ends_with(".sst") { f.file.clone() } else { f.file.split('-').next().unwrap_or("").to_owned() };
+                let kind = if f.file.ends_with(".sst") {
+                    f.file.clone()
+                } else {
+                    f.file.split('-').next().unwrap_or("").to_owned()
+                };
                 let e = by_file.entry(kind).or_default();
                 e.0 += 1;
                 e.1 = e.1.max(f.affected);
