@@ -56,6 +56,7 @@ pub enum RecordKind {
     Provision,
     LogLeaf,
     Index,
+    SigningKey,
 }
 
 impl RecordKind {
@@ -69,6 +70,7 @@ impl RecordKind {
             Self::Provision => "provision",
             Self::LogLeaf => "log leaf",
             Self::Index => "index",
+            Self::SigningKey => "signing key",
         }
     }
 }
@@ -131,7 +133,8 @@ impl AuditReport {
             && self.file_damage.is_empty()
     }
 
-    /// Every capture the damage makes unreadable (its bytes, its record, or its index entry).
+    /// Every capture whose archived bytes the damage makes unreadable: its snapshot fails, is
+    /// missing, or cannot be found by its SHA-256 (the blast radius of issue 16).
     pub fn affected_captures(&self) -> BTreeSet<CaptureName> {
         let mut out = BTreeSet::new();
         for f in &self.snapshot_failures {
@@ -143,8 +146,16 @@ impl AuditReport {
                 .iter()
                 .map(|(c, _)| CaptureName::from(c)),
         );
-        out.extend(self.record_damage.iter().filter_map(|r| r.capture.clone()));
         out
+    }
+
+    /// Captures whose own record cannot be read, named by their log leaves (their bytes may
+    /// still verify: the leaf holds the SHA-256).
+    pub fn captures_with_unreadable_records(&self) -> BTreeSet<CaptureName> {
+        self.record_damage
+            .iter()
+            .filter_map(|r| r.capture.clone())
+            .collect()
     }
 }
 
@@ -290,6 +301,26 @@ impl Archive {
                     err.to_string(),
                 ),
             }
+        }
+        // The signing key file must hold the private half of the public key in the records.
+        match self.verifier() {
+            Ok(Some(_)) => {
+                if let Err(err) = self.signer() {
+                    report.damaged(
+                        RecordKind::SigningKey,
+                        crate::SIGNING_KEY_FILE,
+                        None,
+                        err.to_string(),
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(err) => report.damaged(
+                RecordKind::SigningKey,
+                keys::TLOG_KEY,
+                None,
+                err.to_string(),
+            ),
         }
         // Indexes kept beside the records: each must read to its end.
         for index in [

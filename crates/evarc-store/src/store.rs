@@ -218,10 +218,23 @@ impl Store {
             }
             OpenMode::ReadOnly => {
                 let present = DB::list_cf(&opts, path).map_err(|e| StoreError::db(path, e))?;
-                let wanted = descriptors()
-                    .into_iter()
-                    .filter(|d| present.iter().any(|p| p == d.name()));
-                DB::open_cf_descriptors_read_only(&opts, path, wanted, false)
+                let wanted = |present: &[String]| {
+                    descriptors()
+                        .into_iter()
+                        .filter(|d| present.iter().any(|p| p == d.name()))
+                        .collect::<Vec<_>>()
+                };
+                match DB::open_cf_descriptors_read_only(&opts, path, wanted(&present), false) {
+                    // A damaged block that RocksDB reads while opening (a table's index or
+                    // filter) refuses the whole archive under paranoid checks. Read-only, evarc
+                    // opens it anyway: every later read still checks its blocks' checksums, so
+                    // what is damaged fails on its own and the rest stays readable (issue 16).
+                    Err(e) if matches!(e.kind(), rocksdb::ErrorKind::Corruption) => {
+                        opts.set_paranoid_checks(false);
+                        DB::open_cf_descriptors_read_only(&opts, path, wanted(&present), false)
+                    }
+                    other => other,
+                }
             }
         }
         .map_err(|e| StoreError::db(path, e))?;

@@ -35,6 +35,8 @@ pub struct Flip {
     pub offset: u64,
     pub exit: i32,
     pub affected: usize,
+    /// Captures whose record could not be read (named by their log leaves).
+    pub records: usize,
     pub problem: Option<String>,
 }
 
@@ -53,7 +55,15 @@ pub struct FlipReport {
 impl FlipReport {
     /// Median, 90th percentile and maximum of the affected captures per flip.
     pub fn distribution(&self) -> (usize, usize, usize) {
-        let mut v: Vec<usize> = self.flips.iter().map(|f| f.affected).collect();
+        Self::quantiles(self.flips.iter().map(|f| f.affected).collect())
+    }
+
+    /// The same for captures whose record could not be read.
+    pub fn records_distribution(&self) -> (usize, usize, usize) {
+        Self::quantiles(self.flips.iter().map(|f| f.records).collect())
+    }
+
+    fn quantiles(mut v: Vec<usize>) -> (usize, usize, usize) {
         if v.is_empty() {
             return (0, 0, 0);
         }
@@ -71,9 +81,12 @@ impl FlipReport {
     }
 }
 
-/// True for files the flips may hit: everything but RocksDB's diagnostic info logs.
+/// True for files the flips may hit: every file evarc or RocksDB reads data from. Left out:
+/// RocksDB's info logs (`LOG*`, diagnostics readers append to), `OPTIONS-*` (a record of the
+/// options in text, never read when evarc opens an archive: evarc passes its options in code)
+/// and `IDENTITY` (a random database ID, not data); none has a checksum to check.
 pub fn holds_data(name: &str) -> bool {
-    !(name == "LOG" || name.starts_with("LOG.old"))
+    !(name.starts_with("LOG") || name.starts_with("OPTIONS-") || name == "IDENTITY")
 }
 
 pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> {
@@ -144,6 +157,7 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
             offset,
             exit: json.code,
             affected: 0,
+            records: 0,
             problem: None,
         };
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&json.stdout).ok();
@@ -178,7 +192,12 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
                 .unwrap_or_default();
             flip.affected = affected.len();
             let out = text.stdout_text();
-            for capture in &affected {
+            let records = value["captures_with_unreadable_records"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            flip.records = records.len();
+            for capture in affected.iter().chain(&records) {
                 let doc = capture["document"].as_str().unwrap_or("?");
                 if !out.contains(doc) {
                     let p = format!("{what}: the text report does not name {doc}");
@@ -194,9 +213,10 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
             }
         }
         log(&format!(
-            "{what}: exit {}, {} captures affected{}",
+            "{what}: exit {}, {} captures affected, {} capture records unreadable{}",
             flip.exit,
             flip.affected,
+            flip.records,
             flip.problem
                 .as_deref()
                 .map(|p| format!(" PROBLEM {p}"))

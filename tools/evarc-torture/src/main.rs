@@ -179,8 +179,9 @@ fn run(cli: Cli) -> Result<bool> {
             };
             let report = flips::run(&opts, &mut log)?;
             let (median, p90, max) = report.distribution();
+            let (r_median, r_p90, r_max) = report.records_distribution();
             println!(
-                "flips: {} single-byte flips (seed {seed}) on an archive of {} bytes: affected captures median {median}, p90 {p90}, max {max}; aborted audits {}; clean audits of a damaged file {}",
+                "flips: {} single-byte flips (seed {seed}) on an archive of {} bytes: captures with unreadable bytes median {median}, p90 {p90}, max {max}; captures with an unreadable record median {r_median}, p90 {r_p90}, max {r_max}; aborted audits {}; clean audits of a damaged file {}",
                 report.flips.len(),
                 report.archive_bytes,
                 report.aborted.len(),

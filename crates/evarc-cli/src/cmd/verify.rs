@@ -238,14 +238,16 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         report.dangling_captures.len(),
     ))?;
     let affected = report.affected_captures();
+    let unreadable_records = report.captures_with_unreadable_records();
     if !clean {
         out.line(format!(
-            "✗ {} files checked block by block ({} blocks and log records): {} damaged places; {} captures affected, {} records unreadable",
+            "✗ {} files checked block by block ({} blocks and log records): {} damaged places; {} captures with unreadable bytes, {} records unreadable ({} of them capture records)",
             thousands(report.files_checked),
             thousands(report.blocks_checked),
             report.file_damage.len(),
             thousands(affected.len() as u64),
             report.record_damage.len(),
+            unreadable_records.len(),
         ))?;
     }
     out.value(&json!({
@@ -268,6 +270,7 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         "provisions_checked": report.provisions_checked,
         "log_leaves_checked": report.log_leaves_checked,
         "affected_captures": affected,
+        "captures_with_unreadable_records": unreadable_records,
     }))?;
     Ok(if clean { OK } else { VERIFICATION_FAILED })
 }
