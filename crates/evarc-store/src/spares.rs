@@ -22,6 +22,8 @@ use crate::{Blake3, Result, Store, StoreError};
 
 /// zstd level of spare keyframe chunks.
 const SPARE_LEVEL: i32 = 19;
+/// zstd level of spare deltas (with long-distance matching, the base as prefix).
+const SPARE_DELTA_LEVEL: i32 = 12;
 
 /// An ancestor gets spare copies once this many snapshots are built on it. With runs of 8 and
 /// the Fenwick links, an ancestor without spares has at most 31 dependents, so that one damaged
@@ -102,8 +104,22 @@ impl Store {
             encoded,
         );
         match &manifest.layout {
-            Layout::Delta { .. } => {
-                if let Some(value) = self
+            Layout::Delta { base, .. } => {
+                // Re-compressed at a higher level from verified bytes (both are in the cache:
+                // the chain was just rebuilt to store the new snapshot); else copied as stored.
+                let rebuilt = self.manifest(*base)?.and_then(|bm| {
+                    let base_bytes = self.materialize(*base, bm).ok()?;
+                    let own = self.materialize(key, manifest.clone()).ok()?;
+                    crate::delta::compress_at(&base_bytes, &own, SPARE_DELTA_LEVEL).ok()
+                });
+                if let Some(value) = rebuilt {
+                    bytes += value.len() as u64;
+                    batch.put_cf(
+                        self.cf(spare_cf(TAG_DELTA))?,
+                        spare_key(TAG_DELTA, key),
+                        value,
+                    );
+                } else if let Some(value) = self
                     .db
                     .get_cf(self.cf(CF_DELTAS)?, key.as_bytes())
                     .map_err(|e| self.db_err(e))?
