@@ -227,16 +227,6 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         ))?;
     }
     let clean = report.is_clean();
-    out.line(format!(
-        "{} {} snapshots checked ({} bytes re-hashed): {} verified, {} failed; {} capture records checked, {} dangling",
-        if clean { "✓" } else { "✗" },
-        thousands(report.snapshots_checked),
-        thousands(report.bytes),
-        thousands(report.snapshots_verified),
-        thousands(report.snapshot_failures.len() as u64),
-        thousands(report.captures_checked),
-        report.dangling_captures.len(),
-    ))?;
     let affected = report.affected_captures();
     let unreadable_records = report.captures_with_unreadable_records();
     if !clean {
@@ -250,6 +240,16 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
             unreadable_records.len(),
         ))?;
     }
+    out.line(format!(
+        "{} {} snapshots checked ({} bytes re-hashed): {} verified, {} failed; {} capture records checked, {} dangling",
+        if clean { "✓" } else { "✗" },
+        thousands(report.snapshots_checked),
+        thousands(report.bytes),
+        thousands(report.snapshots_verified),
+        thousands(report.snapshot_failures.len() as u64),
+        thousands(report.captures_checked),
+        report.dangling_captures.len(),
+    ))?;
     out.value(&json!({
         "clean": clean,
         "snapshots_checked": report.snapshots_checked,
