@@ -98,3 +98,42 @@ fn issue_16_verify_all_goes_on_past_a_damaged_block_of_records() {
         assert!(out.contains(doc), "{doc} not named:\n{out}");
     }
 }
+
+/// Found by the bounded flips (seed 16016, flip 10): a flipped byte in the `meta` table (the
+/// format version) made every command, `verify --all` included, stop at open with a storage
+/// error. Read-only, the archive now opens as the current format and the audit reports it.
+#[test]
+fn issue_16_a_damaged_format_version_block_is_reported_not_fatal() {
+    let dir = scratch("meta");
+    let evarc = crate::archive_in(dir.path());
+    let file = dir.path().join("page.html");
+    std::fs::write(&file, b"<p>meta</p>").expect("write");
+    evarc
+        .ok(&["archive", &file.to_string_lossy()])
+        .expect("archive");
+    let table = {
+        let opts = rocksdb::Options::default();
+        let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
+        let db = rocksdb::DB::open_cf_for_read_only(&opts, &evarc.archive, cfs, false)
+            .expect("open raw");
+        db.live_files()
+            .expect("live files")
+            .into_iter()
+            .find(|f| f.column_family_name == "meta")
+            .expect("a table of meta")
+            .name
+    };
+    let path = evarc.archive.join(table.trim_start_matches('/'));
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes[20] ^= 0x5a; // inside the first (data) block
+    std::fs::write(&path, &bytes).expect("write");
+    let json = evarc.run(&["verify", "--all", "--json"]).expect("verify");
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON report");
+    let records = value["record_damage"].as_array().expect("record damage");
+    assert!(
+        records.iter().any(|r| r["name"] == "meta/format-version"),
+        "{value}"
+    );
+    assert_eq!(value["snapshots_verified"], 1);
+}

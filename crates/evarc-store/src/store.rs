@@ -38,6 +38,8 @@ pub struct Store {
     pub(crate) cache: RawCache,
     /// Held for the life of a writer; dropping it releases the advisory lock.
     _lock: Option<File>,
+    /// Damage met while opening read-only that did not stop the open (issue 16).
+    open_damage: Option<String>,
 }
 
 /// Bytes of recently used snapshots kept in memory (delta bases).
@@ -160,6 +162,7 @@ impl Store {
             mode: OpenMode::ReadWrite,
             cache: RawCache::new(CACHE_BUDGET),
             _lock: Some(lock),
+            open_damage: None,
         };
         store.write_format_version()?;
         Ok(store)
@@ -242,14 +245,24 @@ impl Store {
             }
         }
         .map_err(|e| StoreError::db(path, e))?;
-        let store = Self {
+        let mut store = Self {
             db,
             path: path.to_owned(),
             mode,
             cache: RawCache::new(CACHE_BUDGET),
             _lock: lock,
+            open_damage: None,
         };
-        let version = store.check_format()?;
+        let version = match store.check_format() {
+            // A damaged block of `meta` must not stop an audit or a read: read-only, the archive
+            // is read as the current format (every read still verifies), and the damage is kept
+            // for the audit to report. A writer refuses.
+            Err(err) if mode == OpenMode::ReadOnly && err.is_integrity_failure() => {
+                store.open_damage = Some(format!("its format version cannot be read: {err}"));
+                FORMAT_VERSION
+            }
+            other => other?,
+        };
         if mode == OpenMode::ReadWrite && version < FORMAT_VERSION {
             // Nothing is rewritten: version 2 only adds delta snapshots beside version-1 ones.
             store.write_format_version()?;
@@ -280,6 +293,11 @@ impl Store {
                 supported: FORMAT_VERSION,
             }),
         }
+    }
+
+    /// Damage met while opening read-only that did not stop the open, if any.
+    pub fn open_damage(&self) -> Option<&str> {
+        self.open_damage.as_deref()
     }
 
     /// The archive directory.
