@@ -6,6 +6,7 @@
 mod concurrency;
 mod corrupt;
 mod crash;
+mod flips;
 mod fuzz_inputs;
 mod hostile;
 

@@ -1,5 +1,6 @@
 //! Integration tests of the snapshot store: one binary, modules by topic.
 
+mod blast_radius;
 mod damage;
 mod delta;
 mod old_format;

@@ -9,6 +9,7 @@
 //! terminal I/O either: the CLI fetches URLs and prints.
 
 mod archive;
+mod audit;
 mod capture;
 mod citation;
 mod citing;
@@ -31,6 +32,7 @@ mod withdraw;
 pub use evarc_record::{anchor, cite, id, model, normalise_url, safe_text, text, text_diff};
 
 pub use archive::{Archive, DEFAULT_NAME};
+pub use audit::{AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use citing::{exhibit_name, CaptureChoice, Certification, Citation, CiteOptions, Exhibit};
 pub use error::{ProvenanceError, Result};

@@ -253,7 +253,7 @@ impl Archive {
     }
 
     /// The private signing key, checked against the public key in the records.
-    fn signer(&self) -> Result<Signer> {
+    pub(crate) fn signer(&self) -> Result<Signer> {
         let verifier = self.verifier()?.ok_or(ProvenanceError::NoSigningKey)?;
         let path = self.key_path();
         let text = std::fs::read_to_string(&path).map_err(|source| ProvenanceError::KeyFile {

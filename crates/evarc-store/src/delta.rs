@@ -124,6 +124,11 @@ impl Store {
 
 /// Compresses `data` against `base`; the value written to the `deltas` column family.
 pub(crate) fn compress(base: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+    compress_at(base, data, DELTA_LEVEL)
+}
+
+/// [`compress`] at another zstd level (spare copies, written once: issue 16).
+pub(crate) fn compress_at(base: &[u8], data: &[u8], level: i32) -> Result<Vec<u8>> {
     let zstd_err = |what: &str, code: usize| {
         StoreError::io(
             format!("delta compression ({what})"),
@@ -132,7 +137,7 @@ pub(crate) fn compress(base: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     };
     let mut cctx = CCtx::create();
     let window_log = window_log(base.len() + data.len());
-    cctx.set_parameter(CParameter::CompressionLevel(DELTA_LEVEL))
+    cctx.set_parameter(CParameter::CompressionLevel(level))
         .map_err(|c| zstd_err("level", c))?;
     cctx.set_parameter(CParameter::WindowLog(window_log))
         .map_err(|c| zstd_err("window", c))?;

@@ -232,6 +232,7 @@ impl Store {
             Some((slot, value)) => {
                 stored += value.len() as u64;
                 batch.put_cf(self.cf(CF_DELTAS)?, blake3.as_bytes(), value);
+                stored += self.add_spares(&mut batch, slot.base, slot.index)?;
                 crate::delta::manifest(&info, &slot)
             }
             None => {

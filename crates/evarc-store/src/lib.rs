@@ -17,21 +17,25 @@ mod cache;
 mod delta;
 mod digest;
 mod error;
+mod files;
 mod format;
 mod ingest;
 mod reader;
 mod records;
 mod scrub;
+mod spares;
 mod store;
 
 pub use delta::BaseHint;
 pub use digest::{Blake3, DigestQuery, Sha256};
 pub use error::StoreError;
+pub use files::{check_files, FileCheck, FileDamage, FileKind, FilesReport};
 pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};
 pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use reader::SnapshotReader;
 pub use records::RecordBatch;
 pub use scrub::{ScrubFinding, ScrubReport};
+pub use spares::SPARE_DEPENDENTS;
 pub use store::{OpenMode, SnapshotInfo, Store};
 
 /// Result type of this crate.

@@ -38,6 +38,8 @@ pub struct Store {
     pub(crate) cache: RawCache,
     /// Held for the life of a writer; dropping it releases the advisory lock.
     _lock: Option<File>,
+    /// Damage met while opening read-only that did not stop the open (issue 16).
+    open_damage: Option<String>,
 }
 
 /// Bytes of recently used snapshots kept in memory (delta bases).
@@ -96,6 +98,16 @@ fn cf_options(name: &str, cache: &rocksdb::Cache) -> Options {
         records_table.set_bloom_filter(10.0, false);
         records_table.set_block_cache(cache);
         records_table.set_block_size(16 << 10);
+        if name == CF_SHA256 {
+            // Index entries are digests (zstd gains little on them), and each one lost hides a
+            // capture from `get SHA256`: 2 KiB blocks keep about 30 per block (issue 16).
+            records_table.set_block_size(2 << 10);
+        } else if name == CF_SNAPSHOTS {
+            // A lost manifest loses its snapshot and the up to 31 built on it without a spare
+            // copy: one manifest per block, so that one damaged byte costs one manifest (about
+            // 50 bytes more per snapshot; manifests are digests that zstd barely shrinks).
+            records_table.set_block_size(1);
+        }
         opts.set_block_based_table_factory(&records_table);
     }
     opts
@@ -153,6 +165,7 @@ impl Store {
             mode: OpenMode::ReadWrite,
             cache: RawCache::new(CACHE_BUDGET),
             _lock: Some(lock),
+            open_damage: None,
         };
         store.write_format_version()?;
         Ok(store)
@@ -223,14 +236,24 @@ impl Store {
             OpenMode::ReadOnly => open_read_only(&opts, path),
         }
         .map_err(|e| StoreError::db(path, e))?;
-        let store = Self {
+        let mut store = Self {
             db,
             path: path.to_owned(),
             mode,
             cache: RawCache::new(CACHE_BUDGET),
             _lock: lock,
+            open_damage: None,
         };
-        let version = store.check_format()?;
+        let version = match store.check_format() {
+            // A damaged block of `meta` must not stop an audit or a read: read-only, the archive
+            // is read as the current format (every read still verifies), and the damage is kept
+            // for the audit to report. A writer refuses.
+            Err(err) if mode == OpenMode::ReadOnly && err.is_integrity_failure() => {
+                store.open_damage = Some(format!("its format version cannot be read: {err}"));
+                FORMAT_VERSION
+            }
+            other => other?,
+        };
         if mode == OpenMode::ReadWrite && version < FORMAT_VERSION {
             // Nothing is rewritten: version 2 only adds delta snapshots beside version-1 ones.
             store.write_format_version()?;
@@ -261,6 +284,11 @@ impl Store {
                 supported: FORMAT_VERSION,
             }),
         }
+    }
+
+    /// Damage met while opening read-only that did not stop the open, if any.
+    pub fn open_damage(&self) -> Option<&str> {
+        self.open_damage.as_deref()
     }
 
     /// The archive directory.
@@ -367,19 +395,34 @@ impl Store {
     }
 
     pub(crate) fn manifest(&self, key: Blake3) -> Result<Option<Manifest>> {
-        let Some(bytes) = self
+        let primary = match self
             .db
             .get_pinned_cf(self.cf(CF_SNAPSHOTS)?, key.as_bytes())
-            .map_err(|e| self.db_err(e))?
-        else {
-            return Ok(None);
+            .map_err(|e| self.db_err(e))
+        {
+            Ok(None) => return Ok(None),
+            Ok(Some(bytes)) => {
+                Manifest::decode(&bytes).map_err(|reason| StoreError::ManifestCorrupt {
+                    snapshot: key,
+                    reason,
+                })
+            }
+            Err(err) => Err(err),
         };
-        Manifest::decode(&bytes)
-            .map(Some)
-            .map_err(|reason| StoreError::ManifestCorrupt {
-                snapshot: key,
-                reason,
-            })
+        match primary {
+            Ok(manifest) => Ok(Some(manifest)),
+            // A heavily shared snapshot keeps a spare manifest in another column family.
+            Err(err) if err.is_integrity_failure() => {
+                match self
+                    .spare(crate::spares::TAG_MANIFEST, key)
+                    .and_then(|bytes| Manifest::decode(&bytes).ok())
+                {
+                    Some(manifest) => Ok(Some(manifest)),
+                    None => Err(err),
+                }
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// Whether a snapshot with this BLAKE3 key exists.
@@ -443,28 +486,44 @@ const VANISHED_PAUSE: std::time::Duration = std::time::Duration::from_millis(20)
 /// archive is damaged). Once open, every table file is held open (`max_open_files` = -1), so
 /// later reads see the state as it was at open, whatever the writer removes.
 fn open_read_only(opts: &Options, path: &Path) -> std::result::Result<DB, rocksdb::Error> {
+    let mut opts = opts.clone();
+    let mut paranoid = true;
     let mut previous: Option<String> = None;
     let mut attempt = 0;
     loop {
-        let result = DB::list_cf(opts, path).and_then(|present| {
+        let result = DB::list_cf(&opts, path).and_then(|present| {
             let wanted = descriptors()
                 .into_iter()
                 .filter(|d| present.iter().any(|p| p == d.name()));
-            DB::open_cf_descriptors_read_only(opts, path, wanted, false)
+            DB::open_cf_descriptors_read_only(&opts, path, wanted, false)
         });
-        match result {
+        let err = match result {
             Ok(db) => return Ok(db),
-            Err(err) => {
-                let message = err.to_string();
-                attempt += 1;
-                let repeated = previous.as_deref() == Some(message.as_str());
-                if !is_vanished_file(&message) || repeated || attempt >= VANISHED_RETRIES {
-                    return Err(err);
-                }
-                previous = Some(message);
-                std::thread::sleep(VANISHED_PAUSE);
-            }
+            Err(err) => err,
+        };
+        let message = err.to_string();
+        attempt += 1;
+        let repeated = previous.as_deref() == Some(message.as_str());
+        if is_vanished_file(&message) && !repeated && attempt < VANISHED_RETRIES {
+            // A writer compacted the file away after we read the file list: try again
+            // against the current state (issue 10).
+            previous = Some(message);
+            std::thread::sleep(VANISHED_PAUSE);
+            continue;
         }
+        if paranoid
+            && matches!(err.kind(), rocksdb::ErrorKind::Corruption)
+            && !is_vanished_file(&message)
+        {
+            // A damaged block that RocksDB reads while opening (a table's index or filter)
+            // refuses the whole archive under paranoid checks. Read-only, evarc opens it anyway:
+            // every later read still checks its blocks' checksums, so what is damaged fails on
+            // its own and the rest stays readable (issue 16).
+            opts.set_paranoid_checks(false);
+            paranoid = false;
+            continue;
+        }
+        return Err(err);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod concurrency;
 pub mod corrupt;
 pub mod crash;
 pub mod evarc;
+pub mod flips;
 pub mod hostile;
 pub mod rng;
 pub mod state;

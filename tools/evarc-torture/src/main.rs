@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use evarc_torture::{concurrency, corrupt, crash, evarc, hostile, rng::Rng};
+use evarc_torture::{concurrency, corrupt, crash, evarc, flips, hostile, rng::Rng};
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +67,22 @@ enum Command {
     },
     /// Fill the (small) file system at DIR; needs a mount such as tmpfs of 20 MB.
     FullDisk { dir: PathBuf },
+    /// Issue 16: N single-byte flips at random offsets over all the archive's files, each on a
+    /// fresh copy; the distribution of affected captures, aborted and clean audits.
+    Flips {
+        #[arg(long, default_value_t = 100)]
+        flips: u32,
+        /// An existing archive to copy (never modified).
+        #[arg(long)]
+        archive: Option<PathBuf>,
+        /// A TSV manifest to import once (e.g. /tmp/ota/manifest.tsv); default: a generated one.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        #[arg(long, default_value_t = 12)]
+        documents: usize,
+        #[arg(long, default_value_t = 20)]
+        versions: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -143,6 +159,49 @@ fn run(cli: Cli) -> Result<bool> {
             let (stored, total) = hostile::growing_file(&evarc, &work, initial, 64 << 20)?;
             println!("growing file: {stored} bytes stored (hash verified), file grew to {total}");
             Vec::new()
+        }
+        Command::Flips {
+            flips: n,
+            archive,
+            manifest,
+            documents,
+            versions,
+        } => {
+            let opts = flips::FlipOptions {
+                flips: n,
+                seed,
+                archive,
+                manifest,
+                documents,
+                versions,
+                evarc: bin,
+                work,
+            };
+            let report = flips::run(&opts, &mut log)?;
+            let (median, p90, max) = report.distribution();
+            let (r_median, r_p90, r_max) = report.records_distribution();
+            println!(
+                "flips: {} single-byte flips (seed {seed}) on an archive of {} bytes: captures with unreadable bytes median {median}, p90 {p90}, max {max}; captures with an unreadable record median {r_median}, p90 {r_p90}, max {r_max}; aborted audits {}; clean audits of a damaged file {}",
+                report.flips.len(),
+                report.archive_bytes,
+                report.aborted.len(),
+                report.clean_damaged.len()
+            );
+            let mut by_file: std::collections::BTreeMap<String, (u32, usize)> = Default::default();
+            for f in &report.flips {
+                let kind = if f.file.ends_with(".sst") {
+                    f.file.clone()
+                } else {
+                    f.file.split('-').next().unwrap_or("").to_owned()
+                };
+                let e = by_file.entry(kind).or_default();
+                e.0 += 1;
+                e.1 = e.1.max(f.affected);
+            }
+            for (file, (n, max)) in by_file {
+                println!("  {file}: {n} flips, max {max} captures affected");
+            }
+            report.problems()
         }
         Command::FullDisk { dir } => {
             let outcome = hostile::full_disk(&bin, &dir, &work)?;

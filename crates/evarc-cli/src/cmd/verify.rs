@@ -1,6 +1,5 @@
 //! `evarc verify HASH | --file PATH | --all`: re-hash and say plainly whether bytes are intact.
 
-use std::collections::HashSet;
 use std::io::Read;
 
 use anyhow::{Context as _, Result};
@@ -255,71 +254,30 @@ fn near_miss(
     })
 }
 
+/// `verify --all`: renders [`Archive::audit`] (the rules live in evarc-provenance).
 fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
     let bar = progress::items(0, "verifying");
-    let report = archive.store().scrub(|done, total| {
+    let report = archive.audit(|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
-    // Every capture record must point at a snapshot that is present and verified.
-    let failed: HashSet<Blake3> = report.failures.iter().map(|f| f.blake3).collect();
-    let mut dangling = Vec::new();
-    let mut unindexed: Vec<(Capture, String)> = Vec::new();
-    let mut captures_checked = 0u64;
-    for doc in archive.documents()? {
-        for capture in archive.captures(&doc.id)? {
-            captures_checked += 1;
-            let key = Blake3::from_hex(&capture.blake3)?;
-            if !failed.contains(&key) && !archive.store().contains(key)? {
-                dangling.push(capture);
-                continue;
-            }
-            // `get SHA256` and `verify SHA256` go through the SHA-256 index: damage to it must
-            // name the captures it hides too (issue 6), not only the listing error.
-            let sha = Sha256::from_hex(&capture.sha256)?;
-            match archive.store().find_sha256(sha) {
-                Ok(Some(info)) if info.blake3 == key => {}
-                Ok(found) => unindexed.push((
-                    capture,
-                    match found {
-                        Some(info) => {
-                            format!("its SHA-256 index entry points at blake3:{}", info.blake3)
-                        }
-                        None => "its SHA-256 index entry is missing".to_owned(),
-                    },
-                )),
-                Err(err) => unindexed.push((
-                    capture,
-                    format!("its SHA-256 index entry cannot be read: {err}"),
-                )),
-            }
-        }
-    }
-    let mut failures = Vec::new();
-    for finding in &report.failures {
-        let captures = match finding.sha256 {
-            Some(sha) => named_by(archive, sha)?,
-            None => Vec::new(),
-        };
-        let sha = finding
-            .sha256
-            .map_or_else(|| "unknown".to_owned(), |s| s.to_hex());
+    for finding in &report.snapshot_failures {
         out.line(format!(
-            "✗ sha256:{sha} (blake3:{}): {}",
-            finding.blake3, finding.error
+            "✗ sha256:{} (blake3:{}): {}",
+            finding.sha256.as_deref().unwrap_or("unknown"),
+            finding.blake3,
+            finding.error
         ))?;
-        for line in capture_lines(&captures) {
-            out.line(format!("  affects {line}"))?;
+        for c in &finding.captures {
+            out.line(format!(
+                "  affects {} captured {}",
+                c.document,
+                text_time(c.captured_at)
+            ))?;
         }
-        failures.push(json!({
-            "sha256": finding.sha256.map(|s| s.to_hex()),
-            "blake3": finding.blake3.to_hex(),
-            "error": finding.error.to_string(),
-            "captures": captures,
-        }));
     }
-    for capture in &dangling {
+    for capture in &report.dangling_captures {
         out.line(format!(
             "✗ {} captured {}: its snapshot sha256:{} is missing from the archive",
             capture.document,
@@ -327,7 +285,7 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
             capture.sha256
         ))?;
     }
-    for (capture, reason) in &unindexed {
+    for (capture, reason) in &report.unindexed_captures {
         out.line(format!(
             "✗ {} captured {}: sha256:{} cannot be found by its hash: {reason}",
             capture.document,
@@ -335,30 +293,84 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
             capture.sha256
         ))?;
     }
+    for damage in &report.record_damage {
+        match &damage.capture {
+            Some(c) => out.line(format!(
+                "✗ capture record of {} captured {} (sha256:{}, named by its log leaf) cannot be read: {}",
+                c.document,
+                text_time(c.captured_at),
+                c.sha256,
+                damage.error
+            ))?,
+            None => out.line(format!(
+                "✗ {} {} cannot be read: {}",
+                damage.kind.label(),
+                damage.name,
+                damage.error
+            ))?,
+        }
+    }
     for err in &report.listing_errors {
         out.line(format!("✗ {err}"))?;
     }
-    let clean = report.is_clean() && dangling.is_empty() && unindexed.is_empty();
+    for damage in &report.file_damage {
+        out.line(format!(
+            "✗ file {} damaged at offset {}: {}{}",
+            damage.file,
+            damage.offset,
+            damage.reason,
+            if damage.records_affected {
+                ""
+            } else {
+                " (file damaged, no record affected)"
+            }
+        ))?;
+    }
+    let clean = report.is_clean();
+    let affected = report.affected_captures();
+    let unreadable_records = report.captures_with_unreadable_records();
+    if !clean {
+        out.line(format!(
+            "✗ {} files checked block by block ({} blocks and log records): {} damaged places; {} captures with unreadable bytes, {} records unreadable ({} of them capture records)",
+            thousands(report.files_checked),
+            thousands(report.blocks_checked),
+            report.file_damage.len(),
+            thousands(affected.len() as u64),
+            report.record_damage.len(),
+            unreadable_records.len(),
+        ))?;
+    }
     out.line(format!(
         "{} {} snapshots checked ({} bytes re-hashed): {} verified, {} failed; {} capture records checked, {} dangling",
         if clean { "✓" } else { "✗" },
-        thousands(report.checked),
+        thousands(report.snapshots_checked),
         thousands(report.bytes),
-        thousands(report.verified),
-        thousands(report.failures.len() as u64),
-        thousands(captures_checked),
-        dangling.len(),
+        thousands(report.snapshots_verified),
+        thousands(report.snapshot_failures.len() as u64),
+        thousands(report.captures_checked),
+        report.dangling_captures.len(),
     ))?;
     out.value(&json!({
         "clean": clean,
-        "snapshots_checked": report.checked,
-        "snapshots_verified": report.verified,
+        "snapshots_checked": report.snapshots_checked,
+        "snapshots_verified": report.snapshots_verified,
         "bytes": report.bytes,
-        "failures": failures,
-        "dangling_captures": dangling,
-        "unindexed_captures": unindexed.iter().map(|(c, reason)| json!({"capture": c, "reason": reason})).collect::<Vec<_>>(),
-        "listing_errors": report.listing_errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "captures_checked": captures_checked,
+        "failures": report.snapshot_failures,
+        "dangling_captures": report.dangling_captures,
+        "unindexed_captures": report.unindexed_captures.iter().map(|(c, reason)| json!({"capture": c, "reason": reason})).collect::<Vec<_>>(),
+        "listing_errors": report.listing_errors,
+        "captures_checked": report.captures_checked,
+        "record_damage": report.record_damage,
+        "file_damage": report.file_damage,
+        "files_checked": report.files_checked,
+        "file_bytes_checked": report.file_bytes_checked,
+        "blocks_checked": report.blocks_checked,
+        "files_unchecked": report.files_unchecked,
+        "documents_checked": report.documents_checked,
+        "provisions_checked": report.provisions_checked,
+        "log_leaves_checked": report.log_leaves_checked,
+        "affected_captures": affected,
+        "captures_with_unreadable_records": unreadable_records,
     }))?;
     Ok(if clean { OK } else { VERIFICATION_FAILED })
 }
