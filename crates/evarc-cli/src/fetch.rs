@@ -85,6 +85,30 @@ pub struct Fetched {
     pub media_type: Option<String>,
 }
 
+impl Fetched {
+    /// The HTTP exchange as recorded with a capture: request, final URL, status, headers in
+    /// order and every redirect hop.
+    pub fn http_exchange(&self) -> evarc_provenance::model::HttpExchange {
+        evarc_provenance::model::HttpExchange {
+            requested_url: self.requested_url.clone(),
+            final_url: self.final_url.clone(),
+            status: self.status,
+            reason: self.reason.clone(),
+            version: self.http_version.clone(),
+            headers: self.headers.clone(),
+            redirects: self
+                .redirects
+                .iter()
+                .map(|r| evarc_provenance::model::Redirect {
+                    url: r.url.clone(),
+                    status: r.status,
+                    location: r.location.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Why a fetch failed. Every message is one line naming the URL concerned.
 #[derive(thiserror::Error, Debug)]
 pub enum FetchError {

@@ -398,9 +398,11 @@ impl Archive {
                     self.check_prefix(&RecordId::Document(id.clone()))?;
                 }
                 if source_url.is_none() && self.find_documents(entity, title)?.is_empty() {
-                    return Err(ProvenanceError::InvalidInput(format!(
-                        "no document {title:?} of {entity:?} yet: give its source URL (--url) to register it"
-                    )));
+                    return Err(ProvenanceError::DocumentNeedsSourceUrl {
+                        entity: entity.trim().to_owned(),
+                        title: title.trim().to_owned(),
+                        candidates: Vec::new(),
+                    });
                 }
             }
         }
@@ -442,14 +444,11 @@ impl Archive {
                 let found = self.find_documents(entity, title)?;
                 return match found.as_slice() {
                     [one] => Ok((one.clone(), false)),
-                    [] => Err(ProvenanceError::InvalidInput(format!(
-                        "no document {title:?} of {entity:?} yet: give its source URL (--url) to register it"
-                    ))),
-                    many => Err(ProvenanceError::InvalidInput(format!(
-                        "{} documents are titled {title:?} for {entity:?} ({}): give --url or the document ID",
-                        many.len(),
-                        many.iter().map(|d| d.id.to_string()).collect::<Vec<_>>().join(", ")
-                    ))),
+                    many => Err(ProvenanceError::DocumentNeedsSourceUrl {
+                        entity: entity.to_owned(),
+                        title: title.to_owned(),
+                        candidates: many.iter().map(|d| d.id.to_string()).collect(),
+                    }),
                 };
             }
         };

@@ -101,18 +101,7 @@ impl Archive {
             Ok(info) => Ok(EvidenceCheck::Mismatch {
                 actual_sha256: info.sha256.to_hex(),
             }),
-            Err(err) if err.is_integrity_failure() => Ok(match err {
-                evarc_store::StoreError::HashMismatch {
-                    algorithm: "SHA-256",
-                    actual,
-                    ..
-                } => EvidenceCheck::Mismatch {
-                    actual_sha256: actual,
-                },
-                other => EvidenceCheck::Damaged {
-                    reason: other.to_string(),
-                },
-            }),
+            Err(err) if err.is_integrity_failure() => Ok(failed_evidence(err)),
             Err(err) => Err(err.into()),
         }
     }
@@ -147,5 +136,21 @@ fn citation_record(
             withdrawn,
         },
         archive,
+    }
+}
+
+/// What a store integrity failure means for the evidence of the bytes it concerns.
+pub(crate) fn failed_evidence(err: evarc_store::StoreError) -> EvidenceCheck {
+    match err {
+        evarc_store::StoreError::HashMismatch {
+            algorithm: "SHA-256",
+            actual,
+            ..
+        } => EvidenceCheck::Mismatch {
+            actual_sha256: actual,
+        },
+        other => EvidenceCheck::Damaged {
+            reason: other.to_string(),
+        },
     }
 }

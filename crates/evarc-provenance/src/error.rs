@@ -46,6 +46,14 @@ pub enum ProvenanceError {
     NoCaptures { document: String },
     #[error("{0}")]
     InvalidInput(String),
+    /// A capture names a document by entity and title only, and that is not enough: none is
+    /// registered yet (`candidates` empty), or several are.
+    #[error("{}", document_needs_url_message(entity, title, candidates))]
+    DocumentNeedsSourceUrl {
+        entity: String,
+        title: String,
+        candidates: Vec<String>,
+    },
     #[error(transparent)]
     UnsafeText(#[from] crate::safe_text::UnsafeText),
     #[error("record {key} is damaged: {reason}")]
@@ -163,3 +171,15 @@ impl ProvenanceError {
 
 /// Result type of this crate.
 pub type Result<T, E = ProvenanceError> = std::result::Result<T, E>;
+
+fn document_needs_url_message(entity: &str, title: &str, candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        format!("no document {title:?} of {entity:?} yet: give its source URL to register it")
+    } else {
+        format!(
+            "{} documents are titled {title:?} for {entity:?} ({}): give its source URL or the document ID",
+            candidates.len(),
+            candidates.join(", ")
+        )
+    }
+}

@@ -47,7 +47,7 @@ impl Archive {
         let title = request.title.trim();
         if title.is_empty() {
             return Err(ProvenanceError::InvalidInput(
-                "a provision needs a title (--title)".into(),
+                "a provision needs a title".into(),
             ));
         }
         crate::safe_text::check_free_text("provision title", title)?;

@@ -142,18 +142,9 @@ impl Archive {
                     }))
                 }
             }
-            Err(err) if err.is_integrity_failure() => Ok(VerifiedBytes::NotVerified(match err {
-                evarc_store::StoreError::HashMismatch {
-                    algorithm: "SHA-256",
-                    actual,
-                    ..
-                } => EvidenceCheck::Mismatch {
-                    actual_sha256: actual,
-                },
-                other => EvidenceCheck::Damaged {
-                    reason: other.to_string(),
-                },
-            })),
+            Err(err) if err.is_integrity_failure() => Ok(VerifiedBytes::NotVerified(
+                crate::citation::failed_evidence(err),
+            )),
             Err(err) => Err(err.into()),
         }
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use evarc_provenance::cite::CaptureMethod;
-use evarc_provenance::model::{HttpExchange, Redirect};
+use evarc_provenance::ProvenanceError;
 use evarc_provenance::{Archive, CaptureOutcome, CaptureRequest, DocumentRef};
 use evarc_store::{OpenMode, PutOutcome};
 use serde_json::json;
@@ -170,23 +170,7 @@ impl Plan {
             },
             media_type: self.media_type.or_else(|| fetched.media_type.clone()),
             source_url: self.source_url.or_else(|| Some(fetched.final_url.clone())),
-            http: Some(HttpExchange {
-                requested_url: fetched.requested_url.clone(),
-                final_url: fetched.final_url.clone(),
-                status: fetched.status,
-                reason: fetched.reason.clone(),
-                version: fetched.http_version.clone(),
-                headers: fetched.headers.clone(),
-                redirects: fetched
-                    .redirects
-                    .iter()
-                    .map(|r| Redirect {
-                        url: r.url.clone(),
-                        status: r.status,
-                        location: r.location.clone(),
-                    })
-                    .collect(),
-            }),
+            http: Some(fetched.http_exchange()),
             last_updated: self.last_updated,
             wayback: self.wayback,
             expected_sha256: None,
@@ -264,7 +248,15 @@ fn finish(
             out.value(&json!({ "snapshot": snapshot_json(&outcome) }))?;
         }
         Some(request) => {
-            let outcome = archive.capture(reader, request, now())?;
+            let outcome = archive
+                .capture(reader, request, now())
+                .map_err(|err| match err {
+                    // The library says what is missing; the CLI says which flag gives it.
+                    ProvenanceError::DocumentNeedsSourceUrl { .. } => {
+                        anyhow::anyhow!("{err} (--url, or --document CA-D-…)")
+                    }
+                    other => other.into(),
+                })?;
             print_capture(&outcome, out)?;
             out.value(&json!({
                 "document": {

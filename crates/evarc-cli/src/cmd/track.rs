@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::id::DocumentId;
-use evarc_provenance::model::{Document, HttpExchange, Redirect};
+use evarc_provenance::model::Document;
 use evarc_provenance::{CaptureRequest, DocumentRef};
 use evarc_store::OpenMode;
 use serde_json::json;
@@ -32,23 +32,7 @@ fn request_for(
         },
         media_type: fetched.media_type.clone(),
         source_url: Some(fetched.final_url.clone()),
-        http: Some(HttpExchange {
-            requested_url: fetched.requested_url.clone(),
-            final_url: fetched.final_url.clone(),
-            status: fetched.status,
-            reason: fetched.reason.clone(),
-            version: fetched.http_version.clone(),
-            headers: fetched.headers.clone(),
-            redirects: fetched
-                .redirects
-                .iter()
-                .map(|r| Redirect {
-                    url: r.url.clone(),
-                    status: r.status,
-                    location: r.location.clone(),
-                })
-                .collect(),
-        }),
+        http: Some(fetched.http_exchange()),
         last_updated: None,
         wayback: None,
         expected_sha256: None,
