@@ -29,13 +29,15 @@ fn serve_provision_page_shows_the_seed_layout_and_the_cite_block_byte_for_byte()
         "<dt>Document last updated</dt><dd>May 5, 2026</dd>",
         "<dt>First tracked</dt><dd>2026-05-12 09:51:22 UTC</dd>",
         "<dt>Record ID</dt><dd><code>CA-P-011417</code></dd>",
-        "https://web.archive.org/web/20260512095122/https://aws.amazon.com/service-terms/",
+        // No Wayback capture was recorded: the link is offered as a lookup, never as the copy.
+        "<dt>Wayback lookup</dt><dd><a class=\"url\" href=\"https://web.archive.org/web/20260512095122/https://aws.amazon.com/service-terms/\"",
         "/web/20260512095122/https://aws.amazon.com/service-terms/",
         &format!("<dd class=\"hash\">{FIRST_SHA256}</dd>"),
         "<mark>As between you and AWS, you own the custom models that you create using the Services.</mark>",
     ] {
         assert!(html.contains(needle), "missing {needle:?} in\n{html}");
     }
+    assert!(!html.contains("<dt>Wayback Machine</dt>"), "{html}");
     // The evidence check was made during this request: its time lies between before and after.
     let marker = "✓ Snapshot stored ✓ Hash verified ";
     let at = html

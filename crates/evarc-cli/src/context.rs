@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use evarc_provenance::Archive;
-use evarc_store::{OpenMode, StoreError};
+use evarc_provenance::{OpenMode, StoreError};
 
 use crate::cli::GlobalArgs;
 

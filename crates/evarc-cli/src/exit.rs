@@ -1,6 +1,6 @@
 //! Exit codes, and how an error chain maps to one.
 
-use evarc_store::StoreError;
+use evarc_provenance::StoreError;
 
 /// Everything checked verified (or the command succeeded).
 pub const OK: u8 = 0;

@@ -31,6 +31,13 @@ mod withdraw;
 // The pure record crate, under the names these modules always had here.
 pub use evarc_record::{anchor, cite, id, model, normalise_url, safe_text, text, text_diff};
 
+// The store's types that front ends name (digests, open mode, outcomes, errors): front ends
+// depend on provenance only, and name these through it.
+pub use evarc_store::{
+    Blake3, DigestQuery, Durability, OpenMode, PutOutcome, Sha256, SnapshotInfo, StoreError,
+    FORMAT_VERSION,
+};
+
 pub use archive::{Archive, DEFAULT_NAME};
 pub use audit::{AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};

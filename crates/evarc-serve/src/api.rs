@@ -182,7 +182,7 @@ pub async fn captures(State(state): State<AppState>, Path(sha): Path<String>) ->
     };
     match state
         .with(move |archive| {
-            let digest = evarc_store::Sha256::from_hex(&sha)
+            let digest = evarc_provenance::Sha256::from_hex(&sha)
                 .map_err(|e| Failure::bad_request(e.to_string()))?;
             let captures = archive.captures_with_sha(digest)?;
             if captures.is_empty() {

@@ -344,10 +344,9 @@ fn record_page(view: &RecordView) -> Markup {
         cite::wayback_timestamp(c.captured_at),
         document.source_url
     );
-    let wayback = c
-        .wayback
-        .clone()
-        .unwrap_or_else(|| cite::computed_wayback_url(&document.source_url, c.captured_at));
+    // Only a recorded Wayback capture is shown as one; otherwise a lookup, labelled as such
+    // (issue 10: a Wayback capture that may not exist is never cited as the archived copy).
+    let wayback_lookup = cite::computed_wayback_url(&document.source_url, c.captured_at);
     let status = match &c.method {
         cite::CaptureMethod::HttpFetch { status, .. } if !(200..300).contains(status) => {
             Some(*status)
@@ -397,7 +396,11 @@ fn record_page(view: &RecordView) -> Markup {
         h2 { "Evidence Provenance" }
         dl.fields {
             dt { "Source URL" } dd { a.url href=(document.source_url) rel="noopener noreferrer nofollow" { (clean(&document.source_url)) } }
-            dt { "Wayback Machine" } dd { a.url href=(wayback) rel="noopener noreferrer nofollow" { (clean(&wayback)) } }
+            @if let Some(wayback) = &c.wayback {
+                dt { "Wayback Machine" } dd { a.url href=(wayback) rel="noopener noreferrer nofollow" { (clean(wayback)) } }
+            } @else {
+                dt { "Wayback lookup" } dd { a.url href=(wayback_lookup) rel="noopener noreferrer nofollow" { (clean(&wayback_lookup)) } " " span.note { "(no Wayback capture was recorded; this asks the Wayback Machine for the nearest one, which may not exist)" } }
+            }
             dt { "This archive's memento" } dd { a href=(memento) { (clean(&memento)) } }
             dt { "Content hash (SHA-256)" } dd.hash { (c.sha256) }
             dt { "Captured" } dd { (cite::text_time(c.captured_at)) }

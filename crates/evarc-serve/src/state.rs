@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use evarc_provenance::Archive;
-use evarc_store::OpenMode;
+use evarc_provenance::OpenMode;
 
 use crate::error::{Failure, ServeError};
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::ProvenanceError;
 use evarc_provenance::{Archive, CaptureOutcome, CaptureRequest, DocumentRef};
-use evarc_store::{OpenMode, PutOutcome};
+use evarc_provenance::{OpenMode, PutOutcome};
 use serde_json::json;
 
 use super::{now, parse_date, parse_document_id, parse_time, text_time, thousands};

@@ -3,8 +3,8 @@
 
 use anyhow::Result;
 use evarc_provenance::cite::{self, Format, HashedSubject, Markup};
+use evarc_provenance::OpenMode;
 use evarc_provenance::{CaptureChoice, CiteOptions, Exhibit};
-use evarc_store::OpenMode;
 use serde_json::json;
 
 use super::{now, parse_date, parse_record_id};

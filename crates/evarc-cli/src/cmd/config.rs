@@ -1,6 +1,6 @@
 use anyhow::{bail, Result};
 use evarc_provenance::id::Prefix;
-use evarc_store::OpenMode;
+use evarc_provenance::OpenMode;
 
 use crate::cli::{ConfigCommand, GlobalArgs};
 use crate::context::open;

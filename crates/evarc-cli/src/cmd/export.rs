@@ -28,7 +28,7 @@ use evarc_package::{
 use evarc_provenance::id::RecordId;
 use evarc_provenance::model::Capture;
 use evarc_provenance::Archive;
-use evarc_store::{Blake3, OpenMode, Sha256, StoreError};
+use evarc_provenance::{Blake3, OpenMode, Sha256, StoreError};
 use indicatif::ProgressBar;
 use serde::Serialize;
 

@@ -5,7 +5,7 @@ use std::io::{Read as _, Write};
 use base64::Engine as _;
 
 use anyhow::{bail, Context as _, Result};
-use evarc_store::{DigestQuery, OpenMode};
+use evarc_provenance::{DigestQuery, OpenMode};
 
 use crate::cli::{GetArgs, GlobalArgs};
 use crate::context::open;
@@ -47,7 +47,7 @@ pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
             let mut tmp = tempfile::NamedTempFile::new_in(dir)
                 .with_context(|| format!("cannot write into {}", dir.display()))?;
             std::io::copy(&mut reader, tmp.as_file_mut()).map_err(|e| match e.get_ref() {
-                Some(inner) if inner.is::<evarc_store::StoreError>() => {
+                Some(inner) if inner.is::<evarc_provenance::StoreError>() => {
                     anyhow::Error::new(reader.into_error(e))
                 }
                 _ => anyhow::Error::new(e).context(format!("writing {}", path.display())),
@@ -76,7 +76,7 @@ pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
             reader
                 .read_to_end(&mut bytes)
                 .map_err(|e| match e.get_ref() {
-                    Some(inner) if inner.is::<evarc_store::StoreError>() => {
+                    Some(inner) if inner.is::<evarc_provenance::StoreError>() => {
                         anyhow::Error::new(reader.into_error(e))
                     }
                     _ => anyhow::Error::new(e).context("reading the snapshot"),
@@ -92,7 +92,7 @@ pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
         None => {
             let mut stdout = std::io::stdout().lock();
             std::io::copy(&mut reader, &mut stdout).map_err(|e| match e.get_ref() {
-                Some(inner) if inner.is::<evarc_store::StoreError>() => {
+                Some(inner) if inner.is::<evarc_provenance::StoreError>() => {
                     anyhow::Error::new(reader.into_error(e))
                 }
                 _ => anyhow::Error::new(e).context("writing to standard output"),

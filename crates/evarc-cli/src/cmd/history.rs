@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 use evarc_provenance::anchor::{relocate, Relocation};
 use evarc_provenance::compare::CaptureDiff;
 use evarc_provenance::model::{Capture, Provision};
-use evarc_store::OpenMode;
+use evarc_provenance::OpenMode;
 use serde_json::json;
 
 use super::{parse_document_id, text_diff, text_time, thousands};

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use evarc_provenance::{Archive, CaptureRequest, DocumentRef, RegistrationTurns};
-use evarc_store::{Durability, OpenMode, Sha256};
+use evarc_provenance::{Durability, OpenMode, Sha256};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -561,7 +561,7 @@ pub(super) fn record_capture(
         Err(err)
             if matches!(
                 err.store_error(),
-                Some(evarc_store::StoreError::InputMismatch { .. })
+                Some(evarc_provenance::StoreError::InputMismatch { .. })
             ) =>
         {
             return Ok(Fate::Mismatch(format!("{what}: {err}")));

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use anyhow::{Context as _, Result};
 use evarc_package::{OtaCapture, OtaFilter, OtaSnapshots};
 use evarc_provenance::Archive;
-use evarc_store::{OpenMode, Sha256};
+use evarc_provenance::{OpenMode, Sha256};
 
 use super::import::{already_recorded, import_rows, record_capture, Fate, Row, RowSource};
 use super::{parse_date, parse_time};

@@ -27,7 +27,7 @@ use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::id::DocumentId;
 use evarc_provenance::model::HttpExchange;
 use evarc_provenance::{Archive, CaptureOutcome, CaptureRequest, DocumentRef, ProvenanceError};
-use evarc_store::{Blake3, OpenMode, Sha256};
+use evarc_provenance::{Blake3, OpenMode, Sha256};
 use indicatif::ProgressBar;
 use serde_json::json;
 

@@ -25,7 +25,7 @@ pub fn run(global: &GlobalArgs, args: InitArgs, out: &mut Output) -> Result<u8> 
         "archive": path,
         "prefix": config.prefix,
         "name": config.name,
-        "format_version": evarc_store::FORMAT_VERSION,
+        "format_version": evarc_provenance::FORMAT_VERSION,
         "verifier_key": verifier.to_string(),
     }))?;
     Ok(crate::exit::OK)

@@ -3,8 +3,8 @@
 use anyhow::{Context as _, Result};
 use evarc_provenance::anchor::AnchorError;
 use evarc_provenance::id::ProvisionId;
+use evarc_provenance::OpenMode;
 use evarc_provenance::{ProvenanceError, ProvisionRequest};
-use evarc_store::OpenMode;
 use serde_json::json;
 
 use super::{now, parse_document_id, text_time};

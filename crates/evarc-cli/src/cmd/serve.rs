@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 
 use anyhow::{Context as _, Result};
-use evarc_store::OpenMode;
+use evarc_provenance::OpenMode;
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::context::{archive_path, open};

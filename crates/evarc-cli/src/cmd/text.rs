@@ -3,7 +3,7 @@
 use anyhow::Result;
 use evarc_provenance::id::RecordId;
 use evarc_provenance::{At, CaptureOf};
-use evarc_store::{DigestQuery, OpenMode};
+use evarc_provenance::{DigestQuery, OpenMode};
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, TextArgs};

@@ -12,7 +12,7 @@ use evarc_provenance::evarc_tlog::proof::{is_consistency_proof, ConsistencyProof
 use evarc_provenance::evarc_tlog::{self, timestamp, Checkpoint, Verifier};
 use evarc_provenance::id::RecordId;
 use evarc_provenance::{Archive, LogSubject};
-use evarc_store::{OpenMode, Sha256};
+use evarc_provenance::{OpenMode, Sha256};
 use sha2::Digest as _;
 
 use super::parse_record_id;

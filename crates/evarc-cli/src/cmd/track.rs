@@ -8,8 +8,8 @@ use anyhow::{bail, Result};
 use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::id::DocumentId;
 use evarc_provenance::model::Document;
+use evarc_provenance::OpenMode;
 use evarc_provenance::{CaptureRequest, DocumentRef};
-use evarc_store::OpenMode;
 use serde_json::json;
 
 use super::{now, parse_document_id, text_time};

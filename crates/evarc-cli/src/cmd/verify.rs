@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 use evarc_provenance::compare::NearMiss;
 use evarc_provenance::model::Capture;
 use evarc_provenance::Archive;
-use evarc_store::{Blake3, DigestQuery, OpenMode, Sha256, SnapshotInfo};
+use evarc_provenance::{Blake3, DigestQuery, OpenMode, Sha256, SnapshotInfo};
 use serde_json::json;
 use sha2::Digest as _;
 

@@ -13,7 +13,7 @@ use evarc_provenance::versions::{
     render_word_diff, ChangeRecord, DocumentRules, PassageKind, ProvisionStatus,
 };
 use evarc_provenance::Archive;
-use evarc_store::OpenMode;
+use evarc_provenance::OpenMode;
 use serde_json::json;
 
 use super::{now, parse_date, parse_document_id, text_time};

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use evarc_provenance::cite;
 use evarc_provenance::WithdrawTarget;
-use evarc_store::{OpenMode, Sha256};
+use evarc_provenance::{OpenMode, Sha256};
 use serde_json::json;
 
 use super::{now, parse_record_id};
