@@ -117,6 +117,8 @@ pub struct AuditReport {
     pub blocks_checked: u64,
     /// Files whose format has no checksum (not data RocksDB reads): named, not checked.
     pub files_unchecked: Vec<String>,
+    /// Files the database does not reference (left by an interrupted write): not checked.
+    pub files_unreferenced: Vec<String>,
     pub documents_checked: u64,
     pub captures_checked: u64,
     pub provisions_checked: u64,
@@ -175,7 +177,10 @@ impl Archive {
     /// Errors only when the archive's files cannot be listed or read at all (I/O).
     pub fn audit(&self, progress: impl Fn(u64, u64) + Sync) -> Result<AuditReport> {
         let store = self.store();
-        let files = evarc_store::check_files(store.path())?;
+        // Only the files the database references are the archive; a killed flush or compaction
+        // may leave others behind (RocksDB deletes them at the next write).
+        let live = store.live_table_files().ok();
+        let files = evarc_store::check_files_live(store.path(), live.as_ref())?;
         let scrub = store.scrub(progress)?;
         let mut report = AuditReport::new(&scrub, &files);
         let mut records = Records::default();
@@ -540,6 +545,11 @@ impl AuditReport {
             file_bytes_checked,
             blocks_checked,
             files_unchecked: files.unchecked().into_iter().map(str::to_owned).collect(),
+            files_unreferenced: files
+                .unreferenced()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             documents_checked: 0,
             captures_checked: 0,
             provisions_checked: 0,

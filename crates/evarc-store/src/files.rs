@@ -24,6 +24,10 @@ pub enum FileKind {
     /// `OPTIONS-*`, `LOG*`, `IDENTITY`, `LOCK`, `evarc.lock` and anything else: no checksum in
     /// the format, and nothing RocksDB reads to find data (evarc passes its options in code).
     Unchecked,
+    /// A table file the database does not reference, or a MANIFEST other than the one `CURRENT`
+    /// names: left by a write that was interrupted (a killed flush or compaction) or not yet
+    /// deleted. Nothing is read from it; RocksDB deletes it at the next write.
+    Unreferenced,
 }
 
 /// One file of the archive and what the check found.
@@ -72,7 +76,11 @@ impl FilesReport {
     /// Files and bytes checked against a checksum, and blocks or records verified.
     pub fn checked(&self) -> (u64, u64, u64) {
         let mut out = (0, 0, 0);
-        for f in self.files.iter().filter(|f| f.kind != FileKind::Unchecked) {
+        for f in self
+            .files
+            .iter()
+            .filter(|f| !matches!(f.kind, FileKind::Unchecked | FileKind::Unreferenced))
+        {
             out.0 += 1;
             out.1 += f.bytes;
             out.2 += f.units_checked;
@@ -82,9 +90,18 @@ impl FilesReport {
 
     /// Files whose format carries no checksum, by name.
     pub fn unchecked(&self) -> Vec<&str> {
+        self.names_of(FileKind::Unchecked)
+    }
+
+    /// Files the database does not reference (left by an interrupted write), by name.
+    pub fn unreferenced(&self) -> Vec<&str> {
+        self.names_of(FileKind::Unreferenced)
+    }
+
+    fn names_of(&self, kind: FileKind) -> Vec<&str> {
         self.files
             .iter()
-            .filter(|f| f.kind == FileKind::Unchecked)
+            .filter(|f| f.kind == kind)
             .map(|f| f.name.as_str())
             .collect()
     }
@@ -92,6 +109,19 @@ impl FilesReport {
 
 /// Checks every file of the archive at `path` (which need not open).
 pub fn check_files(path: &Path) -> Result<FilesReport> {
+    check_files_live(path, None)
+}
+
+/// [`check_files`], knowing which table files the database references (`live`, file names such
+/// as `000042.sst`): the others are listed as [`FileKind::Unreferenced`], not checked. Without
+/// the list (an archive RocksDB will not open) every table file is checked.
+pub fn check_files_live(
+    path: &Path,
+    live: Option<&std::collections::HashSet<String>>,
+) -> Result<FilesReport> {
+    let current_manifest = std::fs::read_to_string(path.join("CURRENT"))
+        .ok()
+        .map(|text| text.trim_end().to_owned());
     let entries = std::fs::read_dir(path)
         .map_err(|e| StoreError::io(format!("reading {}", path.display()), e))?;
     let mut names: Vec<PathBuf> = Vec::new();
@@ -108,7 +138,15 @@ pub fn check_files(path: &Path) -> Result<FilesReport> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let kind = kind_of(&name);
+        let mut kind = kind_of(&name);
+        if let Some(live) = live {
+            let stale_table = kind == FileKind::Table && !live.contains(&name);
+            let stale_manifest = name.starts_with("MANIFEST-")
+                && current_manifest.as_deref().is_some_and(|m| m != name);
+            if stale_table || stale_manifest {
+                kind = FileKind::Unreferenced;
+            }
+        }
         let bytes = std::fs::read(&file)
             .map_err(|e| StoreError::io(format!("reading {}", file.display()), e))?;
         let mut check = FileCheck {
@@ -132,7 +170,7 @@ pub fn check_files(path: &Path) -> Result<FilesReport> {
                 check_current(path, &bytes, &mut damaged);
                 1
             }
-            FileKind::Unchecked => 0,
+            FileKind::Unchecked | FileKind::Unreferenced => 0,
         };
         check.units_checked = units;
         report.files.push(check);

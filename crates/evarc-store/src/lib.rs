@@ -29,7 +29,7 @@ mod store;
 pub use delta::BaseHint;
 pub use digest::{Blake3, DigestQuery, Sha256};
 pub use error::StoreError;
-pub use files::{check_files, FileCheck, FileDamage, FileKind, FilesReport};
+pub use files::{check_files, check_files_live, FileCheck, FileDamage, FileKind, FilesReport};
 pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};
 pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use reader::SnapshotReader;

@@ -303,6 +303,17 @@ impl Store {
     }
 
     /// How the archive was opened.
+    /// The table files the database references now (`000042.sst`, …): what an audit checks.
+    pub fn live_table_files(&self) -> Result<std::collections::HashSet<String>> {
+        Ok(self
+            .db
+            .live_files()
+            .map_err(|e| self.db_err(e))?
+            .into_iter()
+            .map(|f| f.name.trim_start_matches('/').to_owned())
+            .collect())
+    }
+
     pub fn mode(&self) -> OpenMode {
         self.mode
     }

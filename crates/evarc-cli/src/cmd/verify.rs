@@ -366,6 +366,7 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         "file_bytes_checked": report.file_bytes_checked,
         "blocks_checked": report.blocks_checked,
         "files_unchecked": report.files_unchecked,
+        "files_unreferenced": report.files_unreferenced,
         "documents_checked": report.documents_checked,
         "provisions_checked": report.provisions_checked,
         "log_leaves_checked": report.log_leaves_checked,
