@@ -535,6 +535,9 @@ fn a_table_file_left_by_an_interrupted_flush_is_not_damage() {
     let json: serde_json::Value =
         serde_json::from_str(&env.evarc(&["--json", "verify", "--all"]).ok().stdout_text())
             .expect("one JSON report");
-    assert_eq!(json["files_unreferenced"], serde_json::json!(["999999.sst"]));
+    assert_eq!(
+        json["files_unreferenced"],
+        serde_json::json!(["999999.sst"])
+    );
     assert_eq!(json["file_damage"], serde_json::json!([]));
 }
