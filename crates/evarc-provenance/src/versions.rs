@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use evarc_store::{Blake3, RecordBatch};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use similar::{ChangeTag, DiffOp, TextDiff};
+use similar::{DiffOp, TextDiff};
 
 use crate::archive::{decode, encode, Archive};
 use crate::capture::parse_sha;
@@ -221,23 +221,16 @@ pub fn strip_invisible(text: &str) -> String {
 
 /// Word diff as runs of equal, inserted and deleted words.
 pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
-    let diff = TextDiff::from_words(old, new);
-    let mut out: Vec<WordChange> = Vec::new();
-    for change in diff.iter_all_changes() {
-        let op = match change.tag() {
-            ChangeTag::Equal => '=',
-            ChangeTag::Insert => '+',
-            ChangeTag::Delete => '-',
-        };
-        match out.last_mut() {
-            Some(last) if last.op == op => last.text.push_str(change.value()),
-            _ => out.push(WordChange {
-                op,
-                text: change.value().to_owned(),
-            }),
-        }
-    }
-    out
+    // The one word diff of evarc (`text_diff::diff_words`, also what `evarc diff` marks), in
+    // the change record's shape.
+    crate::text_diff::diff_words(old, new)
+        .into_iter()
+        .map(|op| match op {
+            crate::text_diff::WordOp::Equal(text) => WordChange { op: '=', text },
+            crate::text_diff::WordOp::Added(text) => WordChange { op: '+', text },
+            crate::text_diff::WordOp::Removed(text) => WordChange { op: '-', text },
+        })
+        .collect()
 }
 
 /// Renders a word diff inline: `[-old-]{+new+}`.
@@ -246,6 +239,9 @@ pub fn render_word_diff(words: &[WordChange]) -> String {
     for w in words {
         match w.op {
             '+' => {
+                if w.text.starts_with(char::is_whitespace) {
+                    out.push(' ');
+                }
                 out.push_str("{+");
                 out.push_str(w.text.trim());
                 out.push_str("+}");
@@ -254,6 +250,9 @@ pub fn render_word_diff(words: &[WordChange]) -> String {
                 }
             }
             '-' => {
+                if w.text.starts_with(char::is_whitespace) {
+                    out.push(' ');
+                }
                 out.push_str("[-");
                 out.push_str(w.text.trim());
                 out.push_str("-]");
