@@ -88,7 +88,7 @@ fn archive_prints_digests_then_already_archived() {
     );
     let run = env.evarc(&["verify", "--all"]).ok();
     assert!(
-        run.stdout_text().starts_with("✓ 1 snapshots checked"),
+        run.stdout_text().starts_with("✓ 1 snapshot checked"),
         "{}",
         run.stdout_text()
     );
@@ -208,7 +208,7 @@ fn verify_one_snapshot_a_file_and_the_whole_archive() {
     let run = env.evarc(&["verify", "--all"]).ok();
     assert_eq!(
         run.stdout_text(),
-        "✓ 1 snapshots checked (1,023 bytes re-hashed): 1 verified, 0 failed; 0 capture records checked, 0 dangling\n"
+        "✓ 1 snapshot checked (1,023 bytes re-hashed): 1 verified, 0 failed; 0 capture records checked, 0 dangling\n"
     );
 }
 

@@ -340,14 +340,17 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
             unreadable_records.len(),
         ))?;
     }
+    let plural = |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
     out.line(format!(
-        "{} {} snapshots checked ({} bytes re-hashed): {} verified, {} failed; {} capture records checked, {} dangling",
+        "{} {} {} checked ({} bytes re-hashed): {} verified, {} failed; {} capture {} checked, {} dangling",
         if clean { "✓" } else { "✗" },
         thousands(report.snapshots_checked),
+        plural(report.snapshots_checked, "snapshot", "snapshots"),
         thousands(report.bytes),
         thousands(report.snapshots_verified),
         thousands(report.snapshot_failures.len() as u64),
         thousands(report.captures_checked),
+        plural(report.captures_checked, "record", "records"),
         report.dangling_captures.len(),
     ))?;
     out.value(&json!({
