@@ -29,7 +29,9 @@ pub mod web;
 mod withdraw;
 
 // The pure record crate, under the names these modules always had here.
-pub use evarc_record::{anchor, cite, id, model, normalise_url, safe_text, text, text_diff};
+pub use evarc_record::{
+    anchor, change, cite, id, model, normalise_url, safe_text, text, text_diff,
+};
 
 // The store's types that front ends name (digests, open mode, outcomes, errors): front ends
 // depend on provenance only, and name these through it.

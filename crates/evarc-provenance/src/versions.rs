@@ -233,39 +233,6 @@ pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
         .collect()
 }
 
-/// Renders a word diff inline: `[-old-]{+new+}`.
-pub fn render_word_diff(words: &[WordChange]) -> String {
-    let mut out = String::new();
-    for w in words {
-        match w.op {
-            '+' => {
-                if w.text.starts_with(char::is_whitespace) {
-                    out.push(' ');
-                }
-                out.push_str("{+");
-                out.push_str(w.text.trim());
-                out.push_str("+}");
-                if w.text.ends_with(char::is_whitespace) {
-                    out.push(' ');
-                }
-            }
-            '-' => {
-                if w.text.starts_with(char::is_whitespace) {
-                    out.push(' ');
-                }
-                out.push_str("[-");
-                out.push_str(w.text.trim());
-                out.push_str("-]");
-                if w.text.ends_with(char::is_whitespace) {
-                    out.push(' ');
-                }
-            }
-            _ => out.push_str(&w.text),
-        }
-    }
-    out
-}
-
 /// The passages that differ between two texts, line by line, with word diffs inside replaced
 /// lines; and the number of words added and removed.
 pub fn passages(old: &str, new: &str) -> (Vec<Passage>, u64, u64) {

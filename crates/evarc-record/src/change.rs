@@ -106,3 +106,17 @@ pub struct ChangeRecord {
     pub recorded_at: DateTime<Utc>,
     pub superseded: Option<Superseded>,
 }
+
+/// The change record's word diff as [`crate::text_diff::WordOp`]s: what every front end renders
+/// (the same marks as a text diff's changed lines).
+pub fn word_ops(words: &[WordChange]) -> Vec<crate::text_diff::WordOp> {
+    use crate::text_diff::WordOp;
+    words
+        .iter()
+        .map(|w| match w.op {
+            '+' => WordOp::Added(w.text.clone()),
+            '-' => WordOp::Removed(w.text.clone()),
+            _ => WordOp::Equal(w.text.clone()),
+        })
+        .collect()
+}

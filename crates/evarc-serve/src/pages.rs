@@ -74,9 +74,17 @@ pub fn html_response(status: StatusCode, page: Markup) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
+    safety_headers(headers, PAGE_CSP);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The headers every response of the server carries whatever its body: its content security
+/// policy, no MIME sniffing, no referrer sent onwards.
+pub(crate) fn safety_headers(headers: &mut axum::http::HeaderMap, csp: &'static str) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(PAGE_CSP),
+        HeaderValue::from_static(csp),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -86,8 +94,6 @@ pub fn html_response(status: StatusCode, page: Markup) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
 }
 
 /// The error page of a failure.

@@ -117,18 +117,7 @@ fn set_capture_headers(headers: &mut HeaderMap, capture: &Capture, download: boo
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(RAW_CSP),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    crate::pages::safety_headers(headers, RAW_CSP);
     if download || !shown_inline(&capture.media_type) {
         if let Ok(v) =
             HeaderValue::from_str(&format!("attachment; filename=\"{}.bin\"", capture.sha256))

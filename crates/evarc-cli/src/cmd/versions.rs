@@ -5,13 +5,12 @@
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
+use evarc_provenance::change::word_ops;
 use evarc_provenance::declaration::{parse_declaration, ServiceDeclaration};
 use evarc_provenance::id::{ChangeId, DocumentId, ProvisionId};
 use evarc_provenance::model::Document;
 use evarc_provenance::rules::{Rules, Selector};
-use evarc_provenance::versions::{
-    render_word_diff, ChangeRecord, DocumentRules, PassageKind, ProvisionStatus,
-};
+use evarc_provenance::versions::{ChangeRecord, DocumentRules, PassageKind, ProvisionStatus};
 use evarc_provenance::Archive;
 use evarc_provenance::OpenMode;
 use serde_json::json;
@@ -243,7 +242,13 @@ fn print_change(out: &mut Output, change: &ChangeRecord, document: &Document) ->
             }
             PassageKind::Changed => {
                 out.line(format!("    changed at line {}:", p.line))?;
-                out.line(indent(&render_word_diff(&p.words), "~ "))?;
+                out.line(indent(
+                    &super::text_diff::render_words(
+                        &word_ops(&p.words),
+                        super::text_diff::colour_wanted(),
+                    ),
+                    "~ ",
+                ))?;
             }
         }
     }
@@ -255,7 +260,14 @@ fn print_change(out: &mut Output, change: &ChangeRecord, document: &Document) ->
             "    {} {}: {}",
             p.provision,
             p.title,
-            status_line(p.status, p.wording.as_deref(), &render_word_diff(&p.words))
+            status_line(
+                p.status,
+                p.wording.as_deref(),
+                &super::text_diff::render_words(
+                    &word_ops(&p.words),
+                    super::text_diff::colour_wanted()
+                )
+            )
         ))?;
     }
     Ok(())
@@ -381,7 +393,10 @@ pub fn provision_status(
             status_line(
                 entry.status,
                 entry.wording.as_deref(),
-                &render_word_diff(&entry.words)
+                &super::text_diff::render_words(
+                    &word_ops(&entry.words),
+                    super::text_diff::colour_wanted()
+                )
             )
         ))?;
     }
