@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use evarc_store::{Blake3, RecordBatch};
+use evarc_store::{Blake3, Durability, RecordBatch};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use similar::{DiffOp, TextDiff};
@@ -398,6 +398,39 @@ fn placeholder_provision() -> ProvisionId {
     ProvisionId::new(crate::id::Prefix::default(), 1).expect("1 is a valid sequence")
 }
 
+/// Which recorded capture texts a version computation keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextReuse {
+    /// Every capture's text is extracted again (`reindex`, after a rule change).
+    None,
+    /// Only captures without a text record are extracted (the version pass of bulk imports).
+    KeepRecorded,
+}
+
+/// A document's capture texts, extracted but not yet written.
+pub(crate) struct Extracted {
+    rules: Option<DocumentRules>,
+    captures: Vec<Capture>,
+    /// Each capture's text record, and whether it is new (to be written).
+    records: Vec<(CaptureText, bool)>,
+    /// Texts in hand by SHA-256 (the new ones; older ones are read back when needed).
+    texts: HashMap<String, String>,
+    /// SHA-256 of the texts extracted now, in time order of their first capture.
+    new_texts: Vec<String>,
+}
+
+impl Extracted {
+    /// True when every capture already had its text record.
+    pub(crate) fn nothing_new(&self) -> bool {
+        self.records.iter().all(|(_, new)| !new)
+    }
+
+    /// Captures whose text was extracted now.
+    pub(crate) fn new_count(&self) -> usize {
+        self.records.iter().filter(|(_, new)| *new).count()
+    }
+}
+
 /// A boundary between two versions in a document's timeline.
 struct Boundary<'a> {
     previous: &'a Capture,
@@ -439,30 +472,6 @@ impl Archive {
             capture.captured_at,
             &parse_sha(&capture.sha256)?,
         ))
-    }
-
-    /// A version's text by its SHA-256.
-    pub fn version_text(&self, text_sha256: &str) -> Result<String> {
-        let sha = parse_sha(text_sha256)?;
-        let key = keys::text(&sha);
-        let bytes = self
-            .store()
-            .record(&key)?
-            .ok_or_else(|| ProvenanceError::RecordCorrupt {
-                key: format!("vtext/{text_sha256}"),
-                reason: "missing".into(),
-            })?;
-        let text = String::from_utf8(bytes).map_err(|_| ProvenanceError::RecordCorrupt {
-            key: format!("vtext/{text_sha256}"),
-            reason: "not UTF-8".into(),
-        })?;
-        if sha_hex(&text) != text_sha256 {
-            return Err(ProvenanceError::RecordCorrupt {
-                key: format!("vtext/{text_sha256}"),
-                reason: format!("the text hashes to {}", sha_hex(&text)),
-            });
-        }
-        Ok(text)
     }
 
     /// The change record with this ID.
@@ -661,57 +670,139 @@ impl Archive {
     /// that still hold, and marked superseded for those that no longer do. Bytes, logs and
     /// issued IDs are untouched.
     pub fn reindex(&self, id: &DocumentId, now: DateTime<Utc>) -> Result<ReindexReport> {
-        let document = self.document(id)?;
+        let extracted = self.extract_texts(id, TextReuse::None)?;
+        self.write_versions(id, extracted, now)
+    }
+
+    /// The texts of a document's captures: re-extracted (`reindex`), or with `KeepRecorded`
+    /// only those of captures not indexed yet (the rest keep their recorded text).
+    pub(crate) fn extract_texts(&self, id: &DocumentId, reuse: TextReuse) -> Result<Extracted> {
+        self.document(id)?;
         let rules = self.document_rules(id)?;
         let captures = self.captures(id)?;
+        let recorded: Vec<Option<CaptureText>> = match reuse {
+            TextReuse::None => vec![None; captures.len()],
+            TextReuse::KeepRecorded => captures
+                .iter()
+                .map(|c| self.capture_text_record(c))
+                .collect::<Result<_>>()?,
+        };
+        let todo: Vec<&Capture> = captures
+            .iter()
+            .zip(&recorded)
+            .filter(|(_, r)| r.is_none())
+            .map(|(c, _)| c)
+            .collect();
         // Extraction is pure and the slow part: spread it over the cores, outside the lock.
-        let workers = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .clamp(1, 8);
-        let chunk = captures.len().div_ceil(workers).max(1);
-        let extracted: Vec<Result<(CaptureText, Option<String>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = captures
-                .chunks(chunk)
-                .map(|part| {
-                    let rules = rules.as_ref();
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|c| self.extract_capture(c, rules))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("extraction threads do not panic"))
+        let workers = match reuse {
+            TextReuse::None => std::thread::available_parallelism()
+                .map_or(1, std::num::NonZero::get)
+                .clamp(1, 8),
+            // The version pass runs documents in parallel already.
+            TextReuse::KeepRecorded => 1,
+        };
+        let chunk = todo.len().div_ceil(workers).max(1);
+        let fresh: Vec<Result<(CaptureText, Option<String>)>> = if workers == 1 {
+            todo.iter()
+                .map(|c| self.extract_capture(c, rules.as_ref()))
                 .collect()
-        });
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = todo
+                    .chunks(chunk)
+                    .map(|part| {
+                        let rules = rules.as_ref();
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|c| self.extract_capture(c, rules))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("extraction threads do not panic"))
+                    .collect()
+            })
+        };
+        let mut fresh = fresh.into_iter();
         let mut texts: HashMap<String, String> = HashMap::new();
+        let mut new_texts: Vec<String> = Vec::new();
         let mut records = Vec::with_capacity(captures.len());
-        for result in extracted {
-            let (record, text) = result?;
-            if let (Some(sha), Some(text)) = (&record.text_sha256, text) {
-                texts.entry(sha.clone()).or_insert(text);
+        for old in recorded {
+            if let Some(old) = old {
+                records.push((old, false));
+                continue;
             }
-            records.push(record);
+            let (record, text) = fresh
+                .next()
+                .expect("one extraction per capture without a text record")?;
+            if let (Some(sha), Some(text)) = (&record.text_sha256, text) {
+                if !texts.contains_key(sha) {
+                    new_texts.push(sha.clone());
+                    texts.insert(sha.clone(), text);
+                }
+            }
+            records.push((record, true));
         }
+        Ok(Extracted {
+            rules,
+            captures,
+            records,
+            texts,
+            new_texts,
+        })
+    }
+
+    /// Writes what [`Archive::extract_texts`] found: new version texts as snapshots (each a
+    /// delta on the document's previous one), capture text records, change records issued,
+    /// kept or superseded. Idempotent: running it again on the same captures changes nothing.
+    pub(crate) fn write_versions(
+        &self,
+        id: &DocumentId,
+        extracted: Extracted,
+        now: DateTime<Utc>,
+    ) -> Result<ReindexReport> {
+        let Extracted {
+            rules,
+            captures,
+            records,
+            mut texts,
+            new_texts,
+        } = extracted;
+        let document = self.document(id)?;
         let provisions = self.provisions_of(id)?;
         let _guard = self.write_lock();
-        let mut batch = RecordBatch::new();
-        for (capture, record) in captures.iter().zip(&records) {
-            let key =
-                keys::capture_text(id.seq(), capture.captured_at, &parse_sha(&capture.sha256)?);
-            batch.put(key, encode(record));
+        // The new texts first, in time order, each following the document's text before it.
+        let first_new = captures
+            .iter()
+            .zip(&records)
+            .find(|(_, (_, new))| *new)
+            .map(|(c, _)| c.captured_at);
+        if let Some(first_new) = first_new {
+            let base = self.text_base_before(&captures, first_new)?;
+            self.store_version_texts(
+                new_texts
+                    .iter()
+                    .map(|sha| (sha.as_str(), texts[sha].as_str())),
+                base,
+                Durability::Deferred,
+            )?;
         }
-        for (sha, text) in &texts {
-            batch.put(keys::text(&parse_sha(sha)?), text.as_bytes().to_vec());
+        let mut batch = RecordBatch::new();
+        for (capture, (record, new)) in captures.iter().zip(&records) {
+            if *new {
+                let key =
+                    keys::capture_text(id.seq(), capture.captured_at, &parse_sha(&capture.sha256)?);
+                batch.put(key, encode(record));
+            }
         }
         // The timeline of captures with text, and its boundaries.
         let mut boundaries = Vec::new();
         let mut last: Option<(&Capture, &String)> = None;
         let mut without_text = 0;
         let mut versions = 0;
-        for (capture, record) in captures.iter().zip(&records) {
+        for (capture, (record, _)) in captures.iter().zip(&records) {
             let Some(sha) = &record.text_sha256 else {
                 without_text += 1;
                 continue;
@@ -756,6 +847,16 @@ impl Archive {
             let to_key = capture_key(boundary.capture)?;
             let by_key =
                 keys::change_by_key(id.seq(), &from_key, &to_key, &boundary.from, &boundary.to);
+            let kept = self.store().record(&by_key)?;
+            // Texts recorded earlier are read back only when needed: for a new change record,
+            // or to follow provisions' wordings through every change.
+            if kept.is_none() || !provisions.is_empty() {
+                for sha in [&boundary.from, &boundary.to] {
+                    if !texts.contains_key(sha) {
+                        texts.insert(sha.clone(), self.version_text(sha)?);
+                    }
+                }
+            }
             let old_text = texts.get(&boundary.from).map_or("", String::as_str);
             let new_text = texts.get(&boundary.to).map_or("", String::as_str);
             let statuses = provision_statuses(
@@ -765,7 +866,7 @@ impl Archive {
                 new_text,
                 &mut wordings,
             );
-            if let Some(seq) = self.store().record(&by_key)? {
+            if let Some(seq) = kept {
                 let seq = keys::u64_at(&seq, 0).ok_or_else(|| ProvenanceError::RecordCorrupt {
                     key: "chgkey/…".into(),
                     reason: "not an 8-byte sequence number".into(),
@@ -843,10 +944,7 @@ impl Archive {
         let (Some(to), Some(text)) = (record.text_sha256.clone(), text) else {
             return Ok(None);
         };
-        let text_key = keys::text(&parse_sha(&to)?);
-        if self.store().record(&text_key)?.is_none() {
-            batch.put(text_key, text.as_bytes().to_vec());
-        }
+        // The text itself was stored as a snapshot before this batch (`capture_with`).
         let captures = self.captures(id)?;
         if captures.iter().any(|c| c.captured_at > capture.captured_at) {
             return Ok(None);
