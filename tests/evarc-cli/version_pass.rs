@@ -118,7 +118,7 @@ fn import_manifest_json_reports_the_version_pass_before_the_summary() {
     assert_eq!(
         pass,
         serde_json::json!({"status": "versions", "documents": 1, "captures": 3,
-            "changes_new": ["CA-C-000001"], "changes_superseded": [], "seconds": 0})
+            "changes_new": 1, "changes_superseded": 0, "seconds": 0})
     );
     assert_eq!(lines[lines.len() - 1]["status"], "summary");
 }

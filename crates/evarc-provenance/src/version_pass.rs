@@ -3,7 +3,7 @@
 //! documents in parallel. Until then those captures are "not indexed yet": a crash in between
 //! leaves them for the next import or `evarc reindex`, never a wrong change record.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -12,8 +12,7 @@ use serde::Serialize;
 use crate::archive::Archive;
 use crate::error::Result;
 use crate::id::{ChangeId, DocumentId};
-use crate::order::RegistrationTurns;
-use crate::versions::TextReuse;
+use crate::versions::{Extracted, ReindexReport, TextReuse};
 
 /// What a version pass did.
 #[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
@@ -44,13 +43,11 @@ impl Archive {
         now: DateTime<Utc>,
     ) -> Result<VersionPass> {
         let queue = Mutex::new(documents.iter().enumerate().collect::<VecDeque<_>>());
-        let turns = RegistrationTurns::new();
-        let outcomes: Mutex<
-            Vec<(
-                usize,
-                Result<Option<(usize, crate::versions::ReindexReport)>>,
-            )>,
-        > = Mutex::new(Vec::new());
+        let pass = Pass {
+            ready: Mutex::new(BTreeMap::new()),
+            writer: Mutex::new(0),
+            outcomes: Mutex::new(Vec::new()),
+        };
         std::thread::scope(|scope| {
             for _ in 0..workers.clamp(1, documents.len().max(1)) {
                 scope.spawn(|| loop {
@@ -59,52 +56,83 @@ impl Archive {
                         .unwrap_or_else(PoisonError::into_inner)
                         .pop_front();
                     let Some((turn, id)) = next else { break };
-                    let outcome = self.index_document_versions(id, &turns, turn, now);
-                    // A failed document passes its turn too: the others still get written.
-                    turns.pass(turn);
-                    outcomes
+                    // Extraction and diffs in parallel, outside the writer lock.
+                    let planned = self.extract_texts(id, TextReuse::KeepRecorded).and_then(
+                        |mut extracted| {
+                            if !extracted.nothing_new() {
+                                self.plan_versions(id, &mut extracted)?;
+                            }
+                            Ok(extracted)
+                        },
+                    );
+                    pass.ready
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
-                        .push((turn, outcome));
+                        .insert(turn, (id, planned));
+                    // Whoever is free writes what is ready, in turn order; a worker busy
+                    // writing leaves the next documents to the others.
+                    if let Ok(mut next) = pass.writer.try_lock() {
+                        self.write_ready(&pass, &mut next, now);
+                    }
                 });
             }
         });
-        let mut outcomes = outcomes
+        let mut next = pass.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.write_ready(&pass, &mut next, now);
+        drop(next);
+        let mut outcomes = pass
+            .outcomes
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         outcomes.sort_by_key(|(turn, _)| *turn);
-        let mut pass = VersionPass::default();
+        let mut report = VersionPass::default();
         for (_, outcome) in outcomes {
             match outcome? {
-                None => pass.documents_unchanged += 1,
-                Some((captures, report)) => {
-                    pass.documents_indexed += 1;
-                    pass.captures_indexed += captures;
-                    pass.changes_new.extend(report.changes_new);
-                    pass.changes_superseded.extend(report.changes_superseded);
+                None => report.documents_unchanged += 1,
+                Some((captures, reindexed)) => {
+                    report.documents_indexed += 1;
+                    report.captures_indexed += captures;
+                    report.changes_new.extend(reindexed.changes_new);
+                    report
+                        .changes_superseded
+                        .extend(reindexed.changes_superseded);
                 }
             }
         }
-        pass.changes_new.sort_by_key(ChangeId::seq);
-        Ok(pass)
+        report.changes_new.sort_by_key(ChangeId::seq);
+        Ok(report)
     }
 
-    /// One document of the pass: extraction now, writing in its turn.
-    fn index_document_versions(
-        &self,
-        id: &DocumentId,
-        turns: &RegistrationTurns,
-        turn: usize,
-        now: DateTime<Utc>,
-    ) -> Result<Option<(usize, crate::versions::ReindexReport)>> {
-        let extracted = self.extract_texts(id, TextReuse::KeepRecorded);
-        turns.wait(turn);
-        let extracted = extracted?;
-        if extracted.nothing_new() {
-            return Ok(None);
+    /// Writes the planned documents whose turn has come (`next`), in order.
+    fn write_ready(&self, pass: &Pass<'_>, next: &mut usize, now: DateTime<Utc>) {
+        loop {
+            let ready = pass
+                .ready
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(next);
+            let Some((id, planned)) = ready else { return };
+            let outcome = planned.and_then(|extracted| {
+                if extracted.nothing_new() {
+                    return Ok(None);
+                }
+                let captures = extracted.new_count();
+                Ok(Some((captures, self.write_versions(id, extracted, now)?)))
+            });
+            pass.outcomes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((*next, outcome));
+            *next += 1;
         }
-        let captures = extracted.new_count();
-        let report = self.write_versions(id, extracted, now)?;
-        Ok(Some((captures, report)))
     }
+}
+
+/// Documents planned and waiting for their turn to be written, the next turn (held by the
+/// thread writing), and what each document's writing did.
+struct Pass<'a> {
+    ready: Mutex<BTreeMap<usize, (&'a DocumentId, Result<Extracted>)>>,
+    writer: Mutex<usize>,
+    #[allow(clippy::type_complexity)]
+    outcomes: Mutex<Vec<(usize, Result<Option<(usize, ReindexReport)>>)>>,
 }

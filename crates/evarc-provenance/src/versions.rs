@@ -417,6 +417,22 @@ pub(crate) struct Extracted {
     texts: HashMap<String, String>,
     /// SHA-256 of the texts extracted now, in time order of their first capture.
     new_texts: Vec<String>,
+    /// The version boundaries, once planned ([`Archive::plan_versions`]).
+    boundaries: Option<Vec<PlannedBoundary>>,
+    versions: usize,
+    without_text: usize,
+}
+
+/// A boundary between two versions (capture indexes), with what its change record would hold.
+struct PlannedBoundary {
+    previous: usize,
+    capture: usize,
+    from: String,
+    to: String,
+    by_key: Vec<u8>,
+    statuses: Vec<ProvisionChange>,
+    /// Passages and words added/removed; None when the change record exists already.
+    diff: Option<(Vec<Passage>, u64, u64)>,
 }
 
 impl Extracted {
@@ -429,14 +445,6 @@ impl Extracted {
     pub(crate) fn new_count(&self) -> usize {
         self.records.iter().filter(|(_, new)| *new).count()
     }
-}
-
-/// A boundary between two versions in a document's timeline.
-struct Boundary<'a> {
-    previous: &'a Capture,
-    capture: &'a Capture,
-    from: String,
-    to: String,
 }
 
 impl Archive {
@@ -751,27 +759,115 @@ impl Archive {
             records,
             texts,
             new_texts,
+            boundaries: None,
+            versions: 0,
+            without_text: 0,
         })
     }
 
-    /// Writes what [`Archive::extract_texts`] found: new version texts as snapshots (each a
-    /// delta on the document's previous one), capture text records, change records issued,
-    /// kept or superseded. Idempotent: running it again on the same captures changes nothing.
+    /// Plans what [`Archive::write_versions`] will write, outside the writer lock: the
+    /// document's version boundaries, which change records already exist, and for new ones
+    /// their passages and provision statuses (the diffs are the slow part).
+    pub(crate) fn plan_versions(&self, id: &DocumentId, extracted: &mut Extracted) -> Result<()> {
+        let provisions = self.provisions_of(id)?;
+        // The timeline of captures with text, and its boundaries.
+        let mut boundaries: Vec<(usize, usize)> = Vec::new();
+        let mut last: Option<usize> = None;
+        extracted.without_text = 0;
+        extracted.versions = 0;
+        for (i, (record, _)) in extracted.records.iter().enumerate() {
+            let Some(sha) = &record.text_sha256 else {
+                extracted.without_text += 1;
+                continue;
+            };
+            match last {
+                Some(prev) if extracted.records[prev].0.text_sha256.as_ref() != Some(sha) => {
+                    extracted.versions += 1;
+                    boundaries.push((prev, i));
+                }
+                None => extracted.versions += 1,
+                _ => {}
+            }
+            last = Some(i);
+        }
+        let mut wordings: HashMap<u64, Option<String>> = HashMap::new();
+        let mut planned = Vec::with_capacity(boundaries.len());
+        for (prev, at) in boundaries {
+            let (previous, capture) = (&extracted.captures[prev], &extracted.captures[at]);
+            let sha_of = |i: usize| {
+                extracted.records[i]
+                    .0
+                    .text_sha256
+                    .clone()
+                    .unwrap_or_default()
+            };
+            let (from, to) = (sha_of(prev), sha_of(at));
+            let by_key = keys::change_by_key(
+                id.seq(),
+                &capture_key(previous)?,
+                &capture_key(capture)?,
+                &from,
+                &to,
+            );
+            let kept = self.store().record(&by_key)?.is_some();
+            // Texts recorded earlier are read back only when needed: for a new change record,
+            // or to follow provisions' wordings through every change.
+            if !kept || !provisions.is_empty() {
+                for sha in [&from, &to] {
+                    if !extracted.texts.contains_key(sha) {
+                        let text = self.version_text(sha)?;
+                        extracted.texts.insert(sha.clone(), text);
+                    }
+                }
+            }
+            let old_text = extracted.texts.get(&from).map_or("", String::as_str);
+            let new_text = extracted.texts.get(&to).map_or("", String::as_str);
+            let statuses = provision_statuses(
+                &provisions,
+                previous.captured_at,
+                old_text,
+                new_text,
+                &mut wordings,
+            );
+            let diff = (!kept).then(|| passages(old_text, new_text));
+            planned.push(PlannedBoundary {
+                previous: prev,
+                capture: at,
+                from,
+                to,
+                by_key,
+                statuses,
+                diff,
+            });
+        }
+        extracted.boundaries = Some(planned);
+        Ok(())
+    }
+
+    /// Writes what [`Archive::extract_texts`] found (planned by [`Archive::plan_versions`] if
+    /// not yet): new version texts as snapshots (each a delta on the document's previous one),
+    /// capture text records, change records issued, kept or superseded. Idempotent: running it
+    /// again on the same captures changes nothing.
     pub(crate) fn write_versions(
         &self,
         id: &DocumentId,
-        extracted: Extracted,
+        mut extracted: Extracted,
         now: DateTime<Utc>,
     ) -> Result<ReindexReport> {
+        if extracted.boundaries.is_none() {
+            self.plan_versions(id, &mut extracted)?;
+        }
         let Extracted {
             rules,
             captures,
             records,
-            mut texts,
+            texts,
             new_texts,
+            boundaries,
+            versions,
+            without_text,
         } = extracted;
         let document = self.document(id)?;
-        let provisions = self.provisions_of(id)?;
         let _guard = self.write_lock();
         // The new texts first, in time order, each following the document's text before it.
         let first_new = captures
@@ -797,31 +893,6 @@ impl Archive {
                 batch.put(key, encode(record));
             }
         }
-        // The timeline of captures with text, and its boundaries.
-        let mut boundaries = Vec::new();
-        let mut last: Option<(&Capture, &String)> = None;
-        let mut without_text = 0;
-        let mut versions = 0;
-        for (capture, (record, _)) in captures.iter().zip(&records) {
-            let Some(sha) = &record.text_sha256 else {
-                without_text += 1;
-                continue;
-            };
-            match last {
-                Some((prev, prev_sha)) if prev_sha != sha => {
-                    versions += 1;
-                    boundaries.push(Boundary {
-                        previous: prev,
-                        capture,
-                        from: prev_sha.clone(),
-                        to: sha.clone(),
-                    });
-                }
-                None => versions += 1,
-                _ => {}
-            }
-            last = Some((capture, sha));
-        }
         let existing = self.changes_of(id)?;
         let mut report = ReindexReport {
             document: Some(document.id.clone()),
@@ -834,7 +905,6 @@ impl Archive {
         let mut appender = self.log_appender(&nodes)?;
         let mut highest = self.seq(keys::SEQ_CHANGE)?;
         let mut current: HashSet<u64> = HashSet::new();
-        let mut wordings: HashMap<u64, Option<String>> = HashMap::new();
         let rules_sha = |c: &Capture| {
             rules
                 .as_ref()
@@ -842,31 +912,10 @@ impl Archive {
                 .unwrap_or_default()
                 .digest()
         };
-        for boundary in &boundaries {
-            let from_key = capture_key(boundary.previous)?;
-            let to_key = capture_key(boundary.capture)?;
-            let by_key =
-                keys::change_by_key(id.seq(), &from_key, &to_key, &boundary.from, &boundary.to);
-            let kept = self.store().record(&by_key)?;
-            // Texts recorded earlier are read back only when needed: for a new change record,
-            // or to follow provisions' wordings through every change.
-            if kept.is_none() || !provisions.is_empty() {
-                for sha in [&boundary.from, &boundary.to] {
-                    if !texts.contains_key(sha) {
-                        texts.insert(sha.clone(), self.version_text(sha)?);
-                    }
-                }
-            }
-            let old_text = texts.get(&boundary.from).map_or("", String::as_str);
-            let new_text = texts.get(&boundary.to).map_or("", String::as_str);
-            let statuses = provision_statuses(
-                &provisions,
-                boundary.previous.captured_at,
-                old_text,
-                new_text,
-                &mut wordings,
-            );
-            if let Some(seq) = kept {
+        for boundary in boundaries.unwrap_or_default() {
+            let (previous, capture) = (&captures[boundary.previous], &captures[boundary.capture]);
+            // Checked again under the lock: what the plan saw may have been written since.
+            if let Some(seq) = self.store().record(&boundary.by_key)? {
                 let seq = keys::u64_at(&seq, 0).ok_or_else(|| ProvenanceError::RecordCorrupt {
                     key: "chgkey/…".into(),
                     reason: "not an 8-byte sequence number".into(),
@@ -879,29 +928,35 @@ impl Archive {
                 report.changes_kept += 1;
                 continue;
             }
+            let (passages, words_added, words_removed) = match boundary.diff {
+                Some(diff) => diff,
+                None => passages(
+                    texts.get(&boundary.from).map_or("", String::as_str),
+                    texts.get(&boundary.to).map_or("", String::as_str),
+                ),
+            };
             highest += 1;
             let change_id = ChangeId::new(self.config()?.prefix, highest)?;
-            let (passages, words_added, words_removed) = passages(old_text, new_text);
             let change = ChangeRecord {
                 id: change_id.clone(),
                 document: id.clone(),
-                capture: capture_ref(boundary.capture),
-                previous: capture_ref(boundary.previous),
-                from_text_sha256: boundary.from.clone(),
-                to_text_sha256: boundary.to.clone(),
-                rules_sha256: rules_sha(boundary.capture),
+                capture: capture_ref(capture),
+                previous: capture_ref(previous),
+                from_text_sha256: boundary.from,
+                to_text_sha256: boundary.to,
+                rules_sha256: rules_sha(capture),
                 extractor: EXTRACTOR_VERSION.to_owned(),
                 passages,
                 words_added,
                 words_removed,
-                provisions: statuses,
+                provisions: boundary.statuses,
                 recorded_at: now,
                 superseded: None,
             };
             let record_key = keys::change(highest);
             appender.push(&record_key, change_leaf(&change), &mut batch)?;
             batch.put(record_key, encode(&change));
-            batch.put(by_key, highest.to_be_bytes().to_vec());
+            batch.put(boundary.by_key, highest.to_be_bytes().to_vec());
             batch.put(keys::change_of(id.seq(), highest), Vec::new());
             current.insert(highest);
             report.changes_new.push(change_id);
