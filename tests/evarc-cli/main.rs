@@ -31,5 +31,6 @@ mod store_cli;
 mod text_cli;
 mod tlog;
 mod url_capture;
+mod version_pass;
 mod versions;
 mod warc_revisit;

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{path_str, Env};
+use crate::util::{path_str, redact_between, Env};
 
 /// One snapshot commit: (commit date, service, file name, source URL, contents).
 type Snapshot = (
@@ -198,8 +198,9 @@ fn ota_import_equals_a_manifest_import_of_the_same_captures() {
     let repo = snapshots_repository(&env);
     let run = env.evarc(&["import", "ota", path_str(&repo)]).ok();
     assert_eq!(
-        run.stderr,
-        "7 archived, 0 already there, 0 hash mismatches, 0 failed\n"
+        redact_between(&run.stderr, "(", " s)", "[TIME]"),
+        "text versions: 7 captures of 4 documents indexed, 3 new change records ([TIME] s)\n\
+         7 archived, 0 already there, 0 hash mismatches, 0 failed\n"
     );
     assert_eq!(run.stdout_text().lines().count(), 7);
     assert!(
@@ -328,10 +329,16 @@ fn ota_commit_without_a_source_url_trailer_is_one_failed_capture() {
         .expect("git rev-parse");
     let commit = String::from_utf8_lossy(&commit.stdout).trim().to_owned();
     assert_eq!(
-        run.stderr,
+        redact_between(
+            &run.stderr,
+            "indexed, 3 new change records (",
+            " s)",
+            "[TIME]"
+        ),
         format!(
             "capture 8: commit {commit} (Other Service/Terms of Service.html) has no \
              X-source-document-location trailer: no source URL\n\
+             text versions: 7 captures of 4 documents indexed, 3 new change records ([TIME] s)\n\
              7 archived, 0 already there, 0 hash mismatches, 1 failed\n"
         )
     );

@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::aws_fixture::{self, DOCUMENT, FIRST_AT, FIRST_SHA256, SECOND_AT, SECOND_SHA256};
-use crate::util::{path_str, Env};
+use crate::util::{path_str, redact_between, Env};
 
 /// The provision of the fixture exported with the document (pinned to the first capture).
 const PROVISION: &str = "CA-P-011417";
@@ -336,7 +336,7 @@ fn warc_round_trip_keeps_hashes_and_capture_times() {
     let fresh = Env::new();
     let run = fresh.evarc(&["import", "warc", path_str(&warc)]).ok();
     assert!(
-        run.stderr.starts_with("2 imported (0 duplicates of stored bytes, 0 revisits, 0 already recorded), 3 skipped (0 non-2xx, 3 other record types, 0 unsupported), 0 damaged"),
+        redact_between(&run.stderr, "indexed, 1 new change record (", " s)", "[TIME]").starts_with("text versions: 2 captures of 1 document indexed, 1 new change record ([TIME] s)\n2 imported (0 duplicates of stored bytes, 0 revisits, 0 already recorded), 3 skipped (0 non-2xx, 3 other record types, 0 unsupported), 0 damaged"),
         "{}",
         run.stderr
     );

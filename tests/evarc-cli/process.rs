@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::http_server::{Reply, TestServer};
-use crate::util::{path_str, Env};
+use crate::util::{path_str, redact_between, Env};
 
 /// Distinct small text for writer `i`.
 fn body(i: usize) -> Vec<u8> {
@@ -257,8 +257,9 @@ fn import_manifest_with_a_bare_file_name() {
             )
     );
     assert_eq!(
-        run.stderr,
-        "1 archived, 0 already there, 0 hash mismatches, 0 failed\n"
+        redact_between(&run.stderr, "(", " s)", "[TIME]"),
+        "text versions: 1 capture of 1 document indexed, 0 new change records ([TIME] s)\n\
+         1 archived, 0 already there, 0 hash mismatches, 0 failed\n"
     );
 }
 

@@ -9,4 +9,5 @@ mod fixture;
 mod id;
 mod leaf_vectors;
 mod text;
+mod version_pass;
 mod versions;

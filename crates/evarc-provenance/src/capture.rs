@@ -124,6 +124,32 @@ impl Archive {
         now: DateTime<Utc>,
         durability: Durability,
     ) -> Result<CaptureOutcome> {
+        self.capture_inner(source, request, now, durability, true)
+    }
+
+    /// [`Archive::capture_with`] without the text version: the capture is recorded "not indexed
+    /// yet", for a bulk import that computes the versions of the documents it touched in one
+    /// parallel pass at its end ([`Archive::index_versions`]). Until then (or after a crash in
+    /// between) the capture has no version and no change record; the next import of the
+    /// document or `reindex` computes them.
+    pub fn capture_deferring_version(
+        &self,
+        source: impl Read,
+        request: CaptureRequest,
+        now: DateTime<Utc>,
+        durability: Durability,
+    ) -> Result<CaptureOutcome> {
+        self.capture_inner(source, request, now, durability, false)
+    }
+
+    fn capture_inner(
+        &self,
+        source: impl Read,
+        request: CaptureRequest,
+        now: DateTime<Utc>,
+        durability: Durability,
+        version_now: bool,
+    ) -> Result<CaptureOutcome> {
         self.check_capture_time(request.captured_at, now)?;
         self.check_request(&request)?;
         let base_hint = self.base_hint(&request)?;
@@ -131,7 +157,7 @@ impl Archive {
         let tee = HeadTee {
             inner: source,
             head: &mut head,
-            keep_all: true,
+            keep_all: version_now,
         };
         let options = PutOptions {
             expected: request.expected_sha256,
@@ -143,11 +169,25 @@ impl Archive {
             .clone()
             .unwrap_or_else(|| crate::text::sniff_media_type(&head, None));
         // The text version is computed from the bytes in hand, before the lock (docs/versions.md).
-        let text = if head.len() as u64 == prepared.info().len {
+        let text = if version_now && head.len() as u64 == prepared.info().len {
             self.extract_for_capture(&request, &head, &media_type)?
         } else {
             None
         };
+        // A new text is stored as a snapshot that follows the document's previous version text
+        // (a delta), before the capture that names it: a crash in between leaves a text
+        // nothing names yet, which the next capture with that text reuses.
+        if let Some((record, Some(text))) = &text {
+            if let Some(sha) = &record.text_sha256 {
+                let base = match self.existing_document(&request.document)? {
+                    Some(doc) => {
+                        self.text_base_before(&self.captures(&doc.id)?, request.captured_at)?
+                    }
+                    None => None,
+                };
+                self.store_version_texts([(sha.as_str(), text.as_str())], base, durability)?;
+            }
+        }
         let _guard = self.write_lock();
         let (planned, batch) =
             self.plan_capture(*prepared.info(), media_type, request, now, text)?;

@@ -196,6 +196,9 @@ pub fn index_entry(prefix: &[u8], seq: u64) -> Vec<u8> {
 pub const RULES: &str = "rules/";
 pub const CAPTURE_TEXT: &str = "captext/";
 pub const TEXT: &str = "vtext/";
+/// A version text kept as a snapshot in the store (since issue 11's corpus fix): its SHA-256 →
+/// the snapshot's BLAKE3 key. Older archives hold the text whole under [`TEXT`].
+pub const TEXT_SNAPSHOT: &str = "vsnap/";
 pub const SEQ_CHANGE: &str = "seq/chg";
 pub const CHANGE: &str = "chg/";
 pub const CHANGE_BY_DOCUMENT: &str = "chgdoc/";
@@ -212,6 +215,10 @@ pub fn capture_text(doc: u64, at: DateTime<Utc>, sha256: &[u8; 32]) -> Vec<u8> {
 
 pub fn text(sha256: &[u8; 32]) -> Vec<u8> {
     key(TEXT, &[sha256])
+}
+
+pub fn text_snapshot(sha256: &[u8; 32]) -> Vec<u8> {
+    key(TEXT_SNAPSHOT, &[sha256])
 }
 
 pub fn change(seq: u64) -> Vec<u8> {

@@ -24,6 +24,8 @@ mod provision;
 mod query;
 pub mod rules;
 mod tlog;
+mod version_pass;
+mod version_texts;
 pub mod versions;
 pub mod web;
 mod withdraw;
@@ -52,4 +54,6 @@ pub use query::{At, CaptureOf, SearchHit, SearchQuery};
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };
+pub use version_pass::VersionPass;
+pub use version_texts::VersionTextAudit;
 pub use withdraw::{withdrawal_leaf, WithdrawTarget, Withdrawal};

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use evarc_store::{Blake3, RecordBatch};
+use evarc_store::{Blake3, Durability, RecordBatch};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use similar::{DiffOp, TextDiff};
@@ -398,12 +398,53 @@ fn placeholder_provision() -> ProvisionId {
     ProvisionId::new(crate::id::Prefix::default(), 1).expect("1 is a valid sequence")
 }
 
-/// A boundary between two versions in a document's timeline.
-struct Boundary<'a> {
-    previous: &'a Capture,
-    capture: &'a Capture,
+/// Which recorded capture texts a version computation keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextReuse {
+    /// Every capture's text is extracted again (`reindex`, after a rule change).
+    None,
+    /// Only captures without a text record are extracted (the version pass of bulk imports).
+    KeepRecorded,
+}
+
+/// A document's capture texts, extracted but not yet written.
+pub(crate) struct Extracted {
+    rules: Option<DocumentRules>,
+    captures: Vec<Capture>,
+    /// Each capture's text record, and whether it is new (to be written).
+    records: Vec<(CaptureText, bool)>,
+    /// Texts in hand by SHA-256 (the new ones; older ones are read back when needed).
+    texts: HashMap<String, String>,
+    /// SHA-256 of the texts extracted now, in time order of their first capture.
+    new_texts: Vec<String>,
+    /// The version boundaries, once planned ([`Archive::plan_versions`]).
+    boundaries: Option<Vec<PlannedBoundary>>,
+    versions: usize,
+    without_text: usize,
+}
+
+/// A boundary between two versions (capture indexes), with what its change record would hold.
+struct PlannedBoundary {
+    previous: usize,
+    capture: usize,
     from: String,
     to: String,
+    by_key: Vec<u8>,
+    statuses: Vec<ProvisionChange>,
+    /// Passages and words added/removed; None when the change record exists already.
+    diff: Option<(Vec<Passage>, u64, u64)>,
+}
+
+impl Extracted {
+    /// True when every capture already had its text record.
+    pub(crate) fn nothing_new(&self) -> bool {
+        self.records.iter().all(|(_, new)| !new)
+    }
+
+    /// Captures whose text was extracted now.
+    pub(crate) fn new_count(&self) -> usize {
+        self.records.iter().filter(|(_, new)| *new).count()
+    }
 }
 
 impl Archive {
@@ -439,30 +480,6 @@ impl Archive {
             capture.captured_at,
             &parse_sha(&capture.sha256)?,
         ))
-    }
-
-    /// A version's text by its SHA-256.
-    pub fn version_text(&self, text_sha256: &str) -> Result<String> {
-        let sha = parse_sha(text_sha256)?;
-        let key = keys::text(&sha);
-        let bytes = self
-            .store()
-            .record(&key)?
-            .ok_or_else(|| ProvenanceError::RecordCorrupt {
-                key: format!("vtext/{text_sha256}"),
-                reason: "missing".into(),
-            })?;
-        let text = String::from_utf8(bytes).map_err(|_| ProvenanceError::RecordCorrupt {
-            key: format!("vtext/{text_sha256}"),
-            reason: "not UTF-8".into(),
-        })?;
-        if sha_hex(&text) != text_sha256 {
-            return Err(ProvenanceError::RecordCorrupt {
-                key: format!("vtext/{text_sha256}"),
-                reason: format!("the text hashes to {}", sha_hex(&text)),
-            });
-        }
-        Ok(text)
     }
 
     /// The change record with this ID.
@@ -661,75 +678,220 @@ impl Archive {
     /// that still hold, and marked superseded for those that no longer do. Bytes, logs and
     /// issued IDs are untouched.
     pub fn reindex(&self, id: &DocumentId, now: DateTime<Utc>) -> Result<ReindexReport> {
-        let document = self.document(id)?;
+        let extracted = self.extract_texts(id, TextReuse::None)?;
+        self.write_versions(id, extracted, now)
+    }
+
+    /// The texts of a document's captures: re-extracted (`reindex`), or with `KeepRecorded`
+    /// only those of captures not indexed yet (the rest keep their recorded text).
+    pub(crate) fn extract_texts(&self, id: &DocumentId, reuse: TextReuse) -> Result<Extracted> {
+        self.document(id)?;
         let rules = self.document_rules(id)?;
         let captures = self.captures(id)?;
+        let recorded: Vec<Option<CaptureText>> = match reuse {
+            TextReuse::None => vec![None; captures.len()],
+            TextReuse::KeepRecorded => captures
+                .iter()
+                .map(|c| self.capture_text_record(c))
+                .collect::<Result<_>>()?,
+        };
+        let todo: Vec<&Capture> = captures
+            .iter()
+            .zip(&recorded)
+            .filter(|(_, r)| r.is_none())
+            .map(|(c, _)| c)
+            .collect();
         // Extraction is pure and the slow part: spread it over the cores, outside the lock.
-        let workers = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .clamp(1, 8);
-        let chunk = captures.len().div_ceil(workers).max(1);
-        let extracted: Vec<Result<(CaptureText, Option<String>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = captures
-                .chunks(chunk)
-                .map(|part| {
-                    let rules = rules.as_ref();
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|c| self.extract_capture(c, rules))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("extraction threads do not panic"))
+        let workers = match reuse {
+            TextReuse::None => std::thread::available_parallelism()
+                .map_or(1, std::num::NonZero::get)
+                .clamp(1, 8),
+            // The version pass runs documents in parallel already.
+            TextReuse::KeepRecorded => 1,
+        };
+        let chunk = todo.len().div_ceil(workers).max(1);
+        let fresh: Vec<Result<(CaptureText, Option<String>)>> = if workers == 1 {
+            todo.iter()
+                .map(|c| self.extract_capture(c, rules.as_ref()))
                 .collect()
-        });
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = todo
+                    .chunks(chunk)
+                    .map(|part| {
+                        let rules = rules.as_ref();
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|c| self.extract_capture(c, rules))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("extraction threads do not panic"))
+                    .collect()
+            })
+        };
+        let mut fresh = fresh.into_iter();
         let mut texts: HashMap<String, String> = HashMap::new();
+        let mut new_texts: Vec<String> = Vec::new();
         let mut records = Vec::with_capacity(captures.len());
-        for result in extracted {
-            let (record, text) = result?;
-            if let (Some(sha), Some(text)) = (&record.text_sha256, text) {
-                texts.entry(sha.clone()).or_insert(text);
+        for old in recorded {
+            if let Some(old) = old {
+                records.push((old, false));
+                continue;
             }
-            records.push(record);
+            let (record, text) = fresh
+                .next()
+                .expect("one extraction per capture without a text record")?;
+            if let (Some(sha), Some(text)) = (&record.text_sha256, text) {
+                if !texts.contains_key(sha) {
+                    new_texts.push(sha.clone());
+                    texts.insert(sha.clone(), text);
+                }
+            }
+            records.push((record, true));
         }
+        Ok(Extracted {
+            rules,
+            captures,
+            records,
+            texts,
+            new_texts,
+            boundaries: None,
+            versions: 0,
+            without_text: 0,
+        })
+    }
+
+    /// Plans what [`Archive::write_versions`] will write, outside the writer lock: the
+    /// document's version boundaries, which change records already exist, and for new ones
+    /// their passages and provision statuses (the diffs are the slow part).
+    pub(crate) fn plan_versions(&self, id: &DocumentId, extracted: &mut Extracted) -> Result<()> {
         let provisions = self.provisions_of(id)?;
-        let _guard = self.write_lock();
-        let mut batch = RecordBatch::new();
-        for (capture, record) in captures.iter().zip(&records) {
-            let key =
-                keys::capture_text(id.seq(), capture.captured_at, &parse_sha(&capture.sha256)?);
-            batch.put(key, encode(record));
-        }
-        for (sha, text) in &texts {
-            batch.put(keys::text(&parse_sha(sha)?), text.as_bytes().to_vec());
-        }
         // The timeline of captures with text, and its boundaries.
-        let mut boundaries = Vec::new();
-        let mut last: Option<(&Capture, &String)> = None;
-        let mut without_text = 0;
-        let mut versions = 0;
-        for (capture, record) in captures.iter().zip(&records) {
+        let mut boundaries: Vec<(usize, usize)> = Vec::new();
+        let mut last: Option<usize> = None;
+        extracted.without_text = 0;
+        extracted.versions = 0;
+        for (i, (record, _)) in extracted.records.iter().enumerate() {
             let Some(sha) = &record.text_sha256 else {
-                without_text += 1;
+                extracted.without_text += 1;
                 continue;
             };
             match last {
-                Some((prev, prev_sha)) if prev_sha != sha => {
-                    versions += 1;
-                    boundaries.push(Boundary {
-                        previous: prev,
-                        capture,
-                        from: prev_sha.clone(),
-                        to: sha.clone(),
-                    });
+                Some(prev) if extracted.records[prev].0.text_sha256.as_ref() != Some(sha) => {
+                    extracted.versions += 1;
+                    boundaries.push((prev, i));
                 }
-                None => versions += 1,
+                None => extracted.versions += 1,
                 _ => {}
             }
-            last = Some((capture, sha));
+            last = Some(i);
+        }
+        let mut wordings: HashMap<u64, Option<String>> = HashMap::new();
+        let mut planned = Vec::with_capacity(boundaries.len());
+        for (prev, at) in boundaries {
+            let (previous, capture) = (&extracted.captures[prev], &extracted.captures[at]);
+            let sha_of = |i: usize| {
+                extracted.records[i]
+                    .0
+                    .text_sha256
+                    .clone()
+                    .unwrap_or_default()
+            };
+            let (from, to) = (sha_of(prev), sha_of(at));
+            let by_key = keys::change_by_key(
+                id.seq(),
+                &capture_key(previous)?,
+                &capture_key(capture)?,
+                &from,
+                &to,
+            );
+            let kept = self.store().record(&by_key)?.is_some();
+            // Texts recorded earlier are read back only when needed: for a new change record,
+            // or to follow provisions' wordings through every change.
+            if !kept || !provisions.is_empty() {
+                for sha in [&from, &to] {
+                    if !extracted.texts.contains_key(sha) {
+                        let text = self.version_text(sha)?;
+                        extracted.texts.insert(sha.clone(), text);
+                    }
+                }
+            }
+            let old_text = extracted.texts.get(&from).map_or("", String::as_str);
+            let new_text = extracted.texts.get(&to).map_or("", String::as_str);
+            let statuses = provision_statuses(
+                &provisions,
+                previous.captured_at,
+                old_text,
+                new_text,
+                &mut wordings,
+            );
+            let diff = (!kept).then(|| passages(old_text, new_text));
+            planned.push(PlannedBoundary {
+                previous: prev,
+                capture: at,
+                from,
+                to,
+                by_key,
+                statuses,
+                diff,
+            });
+        }
+        extracted.boundaries = Some(planned);
+        Ok(())
+    }
+
+    /// Writes what [`Archive::extract_texts`] found (planned by [`Archive::plan_versions`] if
+    /// not yet): new version texts as snapshots (each a delta on the document's previous one),
+    /// capture text records, change records issued, kept or superseded. Idempotent: running it
+    /// again on the same captures changes nothing.
+    pub(crate) fn write_versions(
+        &self,
+        id: &DocumentId,
+        mut extracted: Extracted,
+        now: DateTime<Utc>,
+    ) -> Result<ReindexReport> {
+        if extracted.boundaries.is_none() {
+            self.plan_versions(id, &mut extracted)?;
+        }
+        let Extracted {
+            rules,
+            captures,
+            records,
+            texts,
+            new_texts,
+            boundaries,
+            versions,
+            without_text,
+        } = extracted;
+        let document = self.document(id)?;
+        let _guard = self.write_lock();
+        // The new texts first, in time order, each following the document's text before it.
+        let first_new = captures
+            .iter()
+            .zip(&records)
+            .find(|(_, (_, new))| *new)
+            .map(|(c, _)| c.captured_at);
+        if let Some(first_new) = first_new {
+            let base = self.text_base_before(&captures, first_new)?;
+            self.store_version_texts(
+                new_texts
+                    .iter()
+                    .map(|sha| (sha.as_str(), texts[sha].as_str())),
+                base,
+                Durability::Deferred,
+            )?;
+        }
+        let mut batch = RecordBatch::new();
+        for (capture, (record, new)) in captures.iter().zip(&records) {
+            if *new {
+                let key =
+                    keys::capture_text(id.seq(), capture.captured_at, &parse_sha(&capture.sha256)?);
+                batch.put(key, encode(record));
+            }
         }
         let existing = self.changes_of(id)?;
         let mut report = ReindexReport {
@@ -743,7 +905,6 @@ impl Archive {
         let mut appender = self.log_appender(&nodes)?;
         let mut highest = self.seq(keys::SEQ_CHANGE)?;
         let mut current: HashSet<u64> = HashSet::new();
-        let mut wordings: HashMap<u64, Option<String>> = HashMap::new();
         let rules_sha = |c: &Capture| {
             rules
                 .as_ref()
@@ -751,21 +912,10 @@ impl Archive {
                 .unwrap_or_default()
                 .digest()
         };
-        for boundary in &boundaries {
-            let from_key = capture_key(boundary.previous)?;
-            let to_key = capture_key(boundary.capture)?;
-            let by_key =
-                keys::change_by_key(id.seq(), &from_key, &to_key, &boundary.from, &boundary.to);
-            let old_text = texts.get(&boundary.from).map_or("", String::as_str);
-            let new_text = texts.get(&boundary.to).map_or("", String::as_str);
-            let statuses = provision_statuses(
-                &provisions,
-                boundary.previous.captured_at,
-                old_text,
-                new_text,
-                &mut wordings,
-            );
-            if let Some(seq) = self.store().record(&by_key)? {
+        for boundary in boundaries.unwrap_or_default() {
+            let (previous, capture) = (&captures[boundary.previous], &captures[boundary.capture]);
+            // Checked again under the lock: what the plan saw may have been written since.
+            if let Some(seq) = self.store().record(&boundary.by_key)? {
                 let seq = keys::u64_at(&seq, 0).ok_or_else(|| ProvenanceError::RecordCorrupt {
                     key: "chgkey/…".into(),
                     reason: "not an 8-byte sequence number".into(),
@@ -778,29 +928,35 @@ impl Archive {
                 report.changes_kept += 1;
                 continue;
             }
+            let (passages, words_added, words_removed) = match boundary.diff {
+                Some(diff) => diff,
+                None => passages(
+                    texts.get(&boundary.from).map_or("", String::as_str),
+                    texts.get(&boundary.to).map_or("", String::as_str),
+                ),
+            };
             highest += 1;
             let change_id = ChangeId::new(self.config()?.prefix, highest)?;
-            let (passages, words_added, words_removed) = passages(old_text, new_text);
             let change = ChangeRecord {
                 id: change_id.clone(),
                 document: id.clone(),
-                capture: capture_ref(boundary.capture),
-                previous: capture_ref(boundary.previous),
-                from_text_sha256: boundary.from.clone(),
-                to_text_sha256: boundary.to.clone(),
-                rules_sha256: rules_sha(boundary.capture),
+                capture: capture_ref(capture),
+                previous: capture_ref(previous),
+                from_text_sha256: boundary.from,
+                to_text_sha256: boundary.to,
+                rules_sha256: rules_sha(capture),
                 extractor: EXTRACTOR_VERSION.to_owned(),
                 passages,
                 words_added,
                 words_removed,
-                provisions: statuses,
+                provisions: boundary.statuses,
                 recorded_at: now,
                 superseded: None,
             };
             let record_key = keys::change(highest);
             appender.push(&record_key, change_leaf(&change), &mut batch)?;
             batch.put(record_key, encode(&change));
-            batch.put(by_key, highest.to_be_bytes().to_vec());
+            batch.put(boundary.by_key, highest.to_be_bytes().to_vec());
             batch.put(keys::change_of(id.seq(), highest), Vec::new());
             current.insert(highest);
             report.changes_new.push(change_id);
@@ -843,10 +999,7 @@ impl Archive {
         let (Some(to), Some(text)) = (record.text_sha256.clone(), text) else {
             return Ok(None);
         };
-        let text_key = keys::text(&parse_sha(&to)?);
-        if self.store().record(&text_key)?.is_none() {
-            batch.put(text_key, text.as_bytes().to_vec());
-        }
+        // The text itself was stored as a snapshot before this batch (`capture_with`).
         let captures = self.captures(id)?;
         if captures.iter().any(|c| c.captured_at > capture.captured_at) {
             return Ok(None);

@@ -141,14 +141,25 @@ pub fn run(args: CorpusArgs) -> Result<()> {
 
     // Ingest, interleaved so that machine noise hits all three alike.
     let (mut evarc_ingest, mut zstd_ingest, mut sha_ingest) = (vec![], vec![], vec![]);
+    // The import's phases: its version pass reports its own time (`"status": "versions"`).
+    let (mut pass_seconds, mut own_seconds) = (vec![], vec![]);
+    let import_log = work.join("import.jsonl");
+    let q_log = quote(&import_log);
     for run in 0..args.runs {
         eprintln!("ingest run {}/{}", run + 1, args.runs);
         let _ = std::fs::remove_dir_all(&archive);
         shell(&format!("{q_evarc} init {q_archive}"), &root)?;
-        evarc_ingest.push(shell(
-            &format!("{q_evarc} --archive {q_archive} import manifest {q_manifest} > /dev/null"),
+        let whole = shell(
+            &format!(
+                "{q_evarc} --archive {q_archive} --json import manifest {q_manifest} > {q_log}"
+            ),
             &root,
-        )?);
+        )?;
+        if let Some(pass) = version_pass_seconds(&import_log)? {
+            pass_seconds.push(pass);
+            own_seconds.push(whole.seconds - pass);
+        }
+        evarc_ingest.push(whole);
         zstd_ingest.push(shell(
             &format!("xargs -0 cat < {q_list} | zstd -3 -T1 -c > /dev/null"),
             &root,
@@ -178,8 +189,13 @@ pub fn run(args: CorpusArgs) -> Result<()> {
     eprintln!("random access ({} samples)", args.samples);
     let access = crate::access::measure(&archive, args.samples)?;
 
+    let phase = |seconds: &[f64]| {
+        (!seconds.is_empty()).then(|| json!({"median_seconds": median(seconds), "runs": seconds}))
+    };
     let ingest = json!({
         "evarc": timed(evarc_ingest),
+        "evarc_import_own": phase(&own_seconds),
+        "evarc_version_pass": phase(&pass_seconds),
         "zstd_3_T1": timed(zstd_ingest),
         "sha256sum": timed(sha_ingest),
     });
@@ -203,6 +219,17 @@ pub fn run(args: CorpusArgs) -> Result<()> {
     Ok(())
 }
 
+/// The seconds of the version pass an `import manifest --json` log reports, if it ran one.
+fn version_pass_seconds(log: &Path) -> Result<Option<f64>> {
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["status"] == "versions")
+        .and_then(|v| v["seconds"].as_f64()))
+}
+
 fn print_table(r: &serde_json::Value) {
     let s = |path: &str| {
         r.pointer(path)
@@ -224,6 +251,18 @@ fn print_table(r: &serde_json::Value) {
         "ingest  sha256sum            {sha_in:>8.2}   evarc/sha256sum = {:.2}",
         evarc_in / sha_in
     );
+    let own = s("/ingest/evarc_import_own/median_seconds");
+    let pass = s("/ingest/evarc_version_pass/median_seconds");
+    if !own.is_nan() {
+        println!(
+            "ingest  (import's own part) {own:>8.2}   own/zstd = {:.2}",
+            own / zstd_in
+        );
+        println!(
+            "ingest  (version pass)      {pass:>8.2}   pass/own = {:.2}",
+            pass / own
+        );
+    }
     println!("audit   evarc verify --all   {evarc_au:>8.2}");
     println!(
         "audit   sha256sum -c         {sha_au:>8.2}   sha256sum/evarc = {:.2}",

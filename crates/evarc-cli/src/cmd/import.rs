@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
+use evarc_provenance::id::DocumentId;
 use evarc_provenance::{Archive, CaptureRequest, DocumentRef, RegistrationTurns};
 use evarc_provenance::{Durability, OpenMode, Sha256};
 use serde::Deserialize;
@@ -239,6 +240,8 @@ pub(super) fn import_rows(
     let queue = Mutex::new(lanes.into_iter().enumerate().collect::<VecDeque<_>>());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let (tx, rx) = mpsc::channel::<(usize, Fate)>();
+    // Documents with captures in this import (or recorded by an earlier, interrupted one).
+    let mut touched: HashSet<String> = HashSet::new();
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
             let tx = tx.clone();
@@ -288,6 +291,9 @@ pub(super) fn import_rows(
             let finished = matches!(received, Err(mpsc::RecvTimeoutError::Disconnected));
             if let Ok((line, fate)) = received {
                 bar.inc(1);
+                if let Fate::Archived { document, .. } | Fate::Skipped { document, .. } = &fate {
+                    touched.insert(document.clone());
+                }
                 if matches!(fate, Fate::Failed(_) | Fate::Mismatch(_)) {
                     bar.suspend(|| tally.report(out, line, fate))?;
                 } else {
@@ -314,6 +320,14 @@ pub(super) fn import_rows(
         }
     })?;
     bar.finish_and_clear();
+    // Versions of what was imported, in document order; an interrupted import leaves them to
+    // its resumption (which passes the documents of skipped rows too) or `evarc reindex`.
+    if !interrupted.load(Ordering::SeqCst) {
+        let mut documents: Vec<DocumentId> =
+            touched.iter().filter_map(|d| d.parse().ok()).collect();
+        documents.sort_by_key(DocumentId::seq);
+        super::version_pass::run(archive, &documents, out)?;
+    }
     if interrupted.load(Ordering::SeqCst) {
         if let Some(resume) = lines.iter().copied().find(|l| !tally.done.contains(l)) {
             return report_interrupted(out, &source.resume_command(), &tally, resume);
@@ -557,17 +571,19 @@ pub(super) fn record_capture(
         ..CaptureRequest::file_import(document, at)
     };
     // A file that does not hash to its manifest's SHA-256 is refused by the store: no capture.
-    let outcome = match archive.capture_with(reader, request, now(), Durability::Deferred) {
-        Err(err)
-            if matches!(
-                err.store_error(),
-                Some(evarc_provenance::StoreError::InputMismatch { .. })
-            ) =>
-        {
-            return Ok(Fate::Mismatch(format!("{what}: {err}")));
-        }
-        other => other?,
-    };
+    // The text version is computed by the import's version pass (`version_pass::run`).
+    let outcome =
+        match archive.capture_deferring_version(reader, request, now(), Durability::Deferred) {
+            Err(err)
+                if matches!(
+                    err.store_error(),
+                    Some(evarc_provenance::StoreError::InputMismatch { .. })
+                ) =>
+            {
+                return Ok(Fate::Mismatch(format!("{what}: {err}")));
+            }
+            other => other?,
+        };
     Ok(Fate::Archived {
         document: outcome.document.id.to_string(),
         new_document: outcome.document_created,

@@ -27,7 +27,7 @@ use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::id::DocumentId;
 use evarc_provenance::model::HttpExchange;
 use evarc_provenance::{Archive, CaptureOutcome, CaptureRequest, DocumentRef, ProvenanceError};
-use evarc_provenance::{Blake3, OpenMode, Sha256};
+use evarc_provenance::{Blake3, Durability, OpenMode, Sha256};
 use indicatif::ProgressBar;
 use serde_json::json;
 
@@ -116,6 +116,7 @@ pub fn run(global: &GlobalArgs, args: ImportWarcArgs, out: &mut Output) -> Resul
         out,
         counts: Counts::default(),
         seen: Seen::default(),
+        touched: Vec::new(),
     };
     let mut done = 0u64;
     for (path, file) in files {
@@ -125,6 +126,9 @@ pub fn run(global: &GlobalArgs, args: ImportWarcArgs, out: &mut Output) -> Resul
         bar.set_position(done);
     }
     bar.finish_and_clear();
+    let mut documents = std::mem::take(&mut run.touched);
+    documents.sort_by_key(DocumentId::seq);
+    super::version_pass::run(&archive, &documents, run.out)?;
     let c = &run.counts;
     if run.out.json {
         run.out.json_line(&json!({
@@ -158,6 +162,8 @@ struct Run<'a> {
     out: &'a mut Output,
     counts: Counts,
     seen: Seen,
+    /// Documents with captures in this import, for the version pass.
+    touched: Vec<DocumentId>,
 }
 
 /// Where a record came from, for messages.
@@ -238,7 +244,12 @@ impl Run<'_> {
             wayback: None,
             expected_sha256: Sha256::from_hex(&record.payload_sha256).ok(),
         };
-        let outcome = match self.archive.capture(&mut record.payload, request, now()) {
+        let outcome = match self.archive.capture_deferring_version(
+            &mut record.payload,
+            request,
+            now(),
+            Durability::Synced,
+        ) {
             Ok(outcome) => outcome,
             Err(err) => return self.refused(at, err),
         };
@@ -316,10 +327,14 @@ impl Run<'_> {
         };
         // The bytes come back through the store's verifying reader; nothing new is stored.
         let bytes = self.archive.store().reader(original.blake3)?;
-        let outcome = match self.archive.capture(bytes, request, now()) {
-            Ok(outcome) => outcome,
-            Err(err) => return self.refused(at, err),
-        };
+        let outcome =
+            match self
+                .archive
+                .capture_deferring_version(bytes, request, now(), Durability::Synced)
+            {
+                Ok(outcome) => outcome,
+                Err(err) => return self.refused(at, err),
+            };
         self.imported(at, &url, &outcome, revisit.date, true)
     }
 
@@ -417,6 +432,9 @@ impl Run<'_> {
         self.seen
             .documents
             .insert(url.to_owned(), outcome.document.id.clone());
+        if !self.touched.contains(&outcome.document.id) {
+            self.touched.push(outcome.document.id.clone());
+        }
         self.counts.imported += 1;
         if !outcome.snapshot.new {
             self.counts.duplicates += 1;

@@ -19,6 +19,7 @@ mod text_diff;
 mod tlog;
 mod track;
 mod verify;
+mod version_pass;
 mod versions;
 mod withdraw;
 

@@ -341,8 +341,17 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         ))?;
     }
     let plural = |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    // Version texts (issue 13) are counted on their own, and only named when there are some.
+    let texts = match report.version_texts_checked {
+        0 => String::new(),
+        n => format!(
+            "; {} {} checked",
+            thousands(n),
+            plural(n, "version text", "version texts")
+        ),
+    };
     out.line(format!(
-        "{} {} {} checked ({} bytes re-hashed): {} verified, {} failed; {} capture {} checked, {} dangling",
+        "{} {} {} checked ({} bytes re-hashed): {} verified, {} failed; {} capture {} checked, {} dangling{texts}",
         if clean { "✓" } else { "✗" },
         thousands(report.snapshots_checked),
         plural(report.snapshots_checked, "snapshot", "snapshots"),
@@ -353,7 +362,7 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         plural(report.captures_checked, "record", "records"),
         report.dangling_captures.len(),
     ))?;
-    out.value(&json!({
+    let mut value = json!({
         "clean": clean,
         "snapshots_checked": report.snapshots_checked,
         "snapshots_verified": report.snapshots_verified,
@@ -375,6 +384,10 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         "log_leaves_checked": report.log_leaves_checked,
         "affected_captures": affected,
         "captures_with_unreadable_records": unreadable_records,
-    }))?;
+    });
+    if report.version_texts_checked > 0 {
+        value["version_texts_checked"] = json!(report.version_texts_checked);
+    }
+    out.value(&value)?;
     Ok(if clean { OK } else { VERIFICATION_FAILED })
 }
