@@ -20,10 +20,13 @@ mod index;
 mod keys;
 mod order;
 mod pair;
+pub mod privacy;
 mod provision;
 mod query;
 pub mod rules;
 mod tlog;
+pub mod tokens;
+pub mod upload;
 pub mod versions;
 pub mod web;
 mod withdraw;
@@ -52,4 +55,7 @@ pub use query::{At, CaptureOf, SearchHit, SearchQuery};
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };
+pub use privacy::Audience;
+pub use upload::{ArchiveReport, CaptureUpload, DocumentReport, ProvisionUpload, SnapshotReport};
+pub use tokens::{Scope, Token, TokenRefusal};
 pub use withdraw::{withdrawal_leaf, WithdrawTarget, Withdrawal};

@@ -17,6 +17,7 @@ mod show;
 mod text;
 mod text_diff;
 mod tlog;
+mod token;
 mod track;
 mod verify;
 mod versions;
@@ -73,6 +74,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Import(ImportCommand::Declarations(args)) => {
             versions::import_declarations(g, args, &mut out)
         }
+        Command::Token(command) => token::run(g, command, &mut out),
     }?;
     out.flush()?;
     Ok(code)
