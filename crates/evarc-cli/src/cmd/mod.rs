@@ -9,6 +9,7 @@ mod get;
 mod history;
 mod import;
 mod import_ota;
+mod import_remote;
 mod import_warc;
 mod init;
 mod provision;
