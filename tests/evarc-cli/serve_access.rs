@@ -506,3 +506,113 @@ fn serve_write_api_private_capture_and_provision_through_the_remote() {
     let cite = env.evarc(&["cite", "CA-P-000001"]).ok().stdout_text();
     assert!(cite.contains("Record ID: CA-P-000001\nCaptured: "), "{cite}");
 }
+
+#[test]
+fn serve_document_with_public_and_private_captures_shows_and_cites_its_public_one() {
+    let env = Env::new();
+    let v1 = env.write("v1.html", PUBLIC_HTML);
+    let v2 = env.write("v2.html", PRIVATE_HTML);
+    let public_sha = env
+        .evarc(&[
+            "archive",
+            path_str(&v1),
+            "--entity",
+            "Example",
+            "--document",
+            "Terms",
+            "--url",
+            "https://example.org/terms",
+            "--captured-at",
+            "2026-05-01T10:00:00Z",
+        ])
+        .ok()
+        .field("SHA-256:");
+    let private_sha = env
+        .evarc(&[
+            "archive",
+            path_str(&v2),
+            "--document",
+            "CA-D-00001",
+            "--captured-at",
+            "2026-05-02T10:00:00Z",
+            "--private",
+        ])
+        .ok()
+        .field("SHA-256:");
+    // The public bytes again, privately: a capture of its own, not folded into the public one.
+    let again = env
+        .evarc(&[
+            "archive",
+            path_str(&v1),
+            "--document",
+            "CA-D-00001",
+            "--captured-at",
+            "2026-05-03T10:00:00Z",
+            "--private",
+        ])
+        .ok()
+        .stdout_text();
+    assert!(again.contains("(new capture)"), "{again}");
+    let reader = token(&env, "reader", &["read-private"]);
+    let server = Server::start(&env);
+    let page = server.get("/CA-D-00001");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains(&public_sha) && !page.text().contains(&private_sha));
+    assert!(!page.text().contains("2026-05-03"), "the private re-capture is not listed");
+    assert_eq!(server.get(&format!("/raw/{private_sha}")).status, 404);
+    assert_eq!(server.get(&format!("/raw/{public_sha}")).status, 200);
+    // Cited at its latest public capture, exactly as `evarc cite --at` prints that one (the
+    // operator's `--capture` would name the later, private capture of the same bytes).
+    let served = server
+        .get("/api/v1/citations/CA-D-00001?format=record&accessed=2026-06-01")
+        .text();
+    let cite = env
+        .evarc(&[
+            "cite",
+            "CA-D-00001",
+            "--at",
+            "2026-05-01T12:00:00Z",
+            "--accessed",
+            "2026-06-01",
+        ])
+        .ok()
+        .stdout_text();
+    assert_eq!(served, cite);
+    let gate = server.get_with(
+        "/timegate/https://example.org/terms",
+        &[("Accept-Datetime", "Sun, 31 May 2026 00:00:00 GMT")],
+    );
+    assert_eq!(gate.status, 302);
+    assert!(
+        gate.header("location")
+            .is_some_and(|l| l.ends_with("/web/20260501100000/https://example.org/terms")),
+        "{:?}",
+        gate.header("location")
+    );
+    let bearer = format!("Bearer {reader}");
+    let full = server.get_with("/CA-D-00001", &[("Authorization", &bearer)]).text();
+    assert!(full.contains(&private_sha) && full.contains("2026-05-03"), "{full}");
+}
+
+#[test]
+fn serve_token_created_or_revoked_by_the_cli_takes_effect_within_a_second() {
+    let env = Env::new();
+    let server = Server::start(&env);
+    let reader = token(&env, "late", &["read-private"]);
+    let bearer = format!("Bearer {reader}");
+    let within_a_second = |expected: u16| {
+        let start = std::time::Instant::now();
+        let mut status = 0;
+        while start.elapsed() < std::time::Duration::from_secs(1) {
+            status = server.get_with("/", &[("Authorization", &bearer)]).status;
+            if status == expected {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        status
+    };
+    assert_eq!(within_a_second(200), 200, "a new token is accepted within a second");
+    env.evarc(&["token", "revoke", "late"]).ok();
+    assert_eq!(within_a_second(401), 401, "a revoked token is refused within a second");
+}
