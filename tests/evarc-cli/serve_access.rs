@@ -48,13 +48,21 @@ fn archive_with_private_records(env: &Env) -> String {
         .ok()
         .field("SHA-256:");
     for (doc, title, quote, private) in [
-        ("CA-D-00001", "Retention", "we keep your data for thirty days", false),
-        ("CA-D-00001", "Cookies", "Second public clause about cookies", true),
+        (
+            "CA-D-00001",
+            "Retention",
+            "we keep your data for thirty days",
+            false,
+        ),
+        (
+            "CA-D-00001",
+            "Cookies",
+            "Second public clause about cookies",
+            true,
+        ),
         ("CA-D-00002", "Draft", "internal draft terms", false),
     ] {
-        let mut args = vec![
-            "provision", "add", doc, "--title", title, "--quote", quote,
-        ];
+        let mut args = vec!["provision", "add", doc, "--title", title, "--quote", quote];
         if private {
             args.push("--private");
         }
@@ -71,7 +79,11 @@ fn token(env: &Env, name: &str, scopes: &[&str]) -> String {
     }
     let run = env.evarc(&args).ok();
     let text = run.stdout_text();
-    assert_eq!(text.lines().count(), 1, "the token alone on stdout: {text:?}");
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "the token alone on stdout: {text:?}"
+    );
     text.trim().to_owned()
 }
 
@@ -106,14 +118,10 @@ fn post(server: &Server, path: &str, token: Option<&str>, json: &str) -> (u16, S
 }
 
 fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
-    answer
-        .split("\r\n\r\n")
-        .next()?
-        .lines()
-        .find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
+    answer.split("\r\n\r\n").next()?.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
 }
 
 #[test]
@@ -122,7 +130,9 @@ fn token_is_printed_once_and_only_its_hash_is_stored() {
     let secret = token(&env, "ci-writer", &["write"]);
     assert!(secret.starts_with("evarc_"), "{secret}");
     assert_eq!(secret.len(), "evarc_".len() + 64);
-    assert!(secret["evarc_".len()..].bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(secret["evarc_".len()..]
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit()));
     // A second token differs (256 random bits each).
     let other = token(&env, "reader", &["read-private"]);
     assert_ne!(secret, other);
@@ -131,7 +141,10 @@ fn token_is_printed_once_and_only_its_hash_is_stored() {
     assert_eq!(lines.len(), 2, "{list}");
     assert!(lines[0].starts_with("ci-writer\twrite\tcreated "), "{list}");
     assert!(lines[0].ends_with("\tactive"), "{list}");
-    assert!(lines[1].starts_with("reader\tread-private\tcreated "), "{list}");
+    assert!(
+        lines[1].starts_with("reader\tread-private\tcreated "),
+        "{list}"
+    );
     let json = env.evarc(&["--json", "token", "list"]).ok().stdout_text();
     assert!(!json.contains(&secret) && !json.contains(&other), "{json}");
     // Read every byte the archive keeps: neither secret (nor its hex part) is there.
@@ -171,13 +184,19 @@ fn token_names_and_scopes_are_checked_and_revoke_is_once() {
     env.evarc(&["token", "create", "--name", "bad name", "--scope", "write"])
         .one_line_error(2, &["invalid token name \"bad name\""]);
     let revoked = env.evarc(&["token", "revoke", "w"]).ok().stdout_text();
-    assert!(revoked.starts_with("revoked: token \"w\" at 20"), "{revoked}");
+    assert!(
+        revoked.starts_with("revoked: token \"w\" at 20"),
+        "{revoked}"
+    );
     env.evarc(&["token", "revoke", "w"])
         .one_line_error(2, &["token \"w\" was already revoked at "]);
     env.evarc(&["token", "revoke", "nobody"])
         .one_line_error(2, &["no token named \"nobody\""]);
     let list = env.evarc(&["token", "list"]).ok().stdout_text();
-    assert!(list.starts_with("w\twrite\tcreated ") && list.contains("\trevoked 20"), "{list}");
+    assert!(
+        list.starts_with("w\twrite\tcreated ") && list.contains("\trevoked 20"),
+        "{list}"
+    );
 }
 
 #[test]
@@ -194,14 +213,25 @@ fn serve_write_api_refuses_missing_unknown_revoked_tokens_401_and_wrong_scope_40
         (None, 401, "writing needs a token with the write scope"),
         (Some(unknown.as_str()), 401, "unknown token"),
         (Some("not-a-token"), 401, "not an evarc token"),
-        (Some(gone.as_str()), 401, "token \\\"gone\\\" was revoked at"),
-        (Some(reader.as_str()), 403, "token \\\"reader\\\" does not have the write scope"),
+        (
+            Some(gone.as_str()),
+            401,
+            "token \\\"gone\\\" was revoked at",
+        ),
+        (
+            Some(reader.as_str()),
+            403,
+            "token \\\"reader\\\" does not have the write scope",
+        ),
     ] {
         let (got, answer) = post(&server, "/api/v1/captures", token, body);
         assert_eq!(got, status, "{answer}");
         assert!(answer.contains(says), "{answer}");
         if status == 401 {
-            assert_eq!(header(&answer, "www-authenticate"), Some("Bearer realm=\"evarc\""));
+            assert_eq!(
+                header(&answer, "www-authenticate"),
+                Some("Bearer realm=\"evarc\"")
+            );
         }
     }
     // A revoked or unknown token is refused on reads too (never silently anonymous).
@@ -212,7 +242,10 @@ fn serve_write_api_refuses_missing_unknown_revoked_tokens_401_and_wrong_scope_40
     let (status, answer) = post(&server, "/api/v1/captures", Some(&writer), body);
     assert_eq!(status, 201, "{answer}");
     let list = env.evarc(&["list"]).ok().stdout_text();
-    assert!(list.contains("CA-D-00001") && list.contains("Terms"), "{list}");
+    assert!(
+        list.contains("CA-D-00001") && list.contains("Terms"),
+        "{list}"
+    );
 }
 
 #[test]
@@ -230,7 +263,10 @@ fn serve_write_body_over_the_limit_is_refused_413() {
     // A body that is not the expected object: 400, one line saying why.
     let (status, answer) = post(&server, "/api/v1/captures", Some(&writer), "{\"nope\":1}");
     assert_eq!(status, 400, "{answer}");
-    assert!(answer.contains("the body is not the expected JSON object"), "{answer}");
+    assert!(
+        answer.contains("the body is not the expected JSON object"),
+        "{answer}"
+    );
 }
 
 #[test]
@@ -297,7 +333,10 @@ fn remote_archive_errors_are_one_line_with_local_exit_codes() {
     };
     with(&server.base, &reader).one_line_error(
         2,
-        &["refused the token (HTTP 403)", "does not have the write scope"],
+        &[
+            "refused the token (HTTP 403)",
+            "does not have the write scope",
+        ],
     );
     // Nothing listens on port 9 of loopback: a network error is exit 3.
     with("http://127.0.0.1:9", &reader)
@@ -352,7 +391,9 @@ fn import_manifest_remote_prints_the_lines_of_a_local_import() {
         ])
         .code(1);
     assert_eq!(there.stdout_text(), here.stdout_text());
-    assert!(there.stdout_text().starts_with("CA-D-00001 2026-05-01 10:00:00 UTC sha256:"));
+    assert!(there
+        .stdout_text()
+        .starts_with("CA-D-00001 2026-05-01 10:00:00 UTC sha256:"));
     for needle in [
         "line 3: ",
         "SHA-256 was ",
@@ -361,7 +402,11 @@ fn import_manifest_remote_prints_the_lines_of_a_local_import() {
     ] {
         assert!(there.stderr.contains(needle), "{needle}: {}", there.stderr);
     }
-    assert!(served.evarc(&["list"]).ok().stdout_text().contains("CA-D-00001"));
+    assert!(served
+        .evarc(&["list"])
+        .ok()
+        .stdout_text()
+        .contains("CA-D-00001"));
 }
 
 /// Every route family, for a private document (by its ID, URL and bytes) and a private
@@ -404,9 +449,18 @@ fn serve_private_records_are_404_for_anonymous_readers_on_every_route_family() {
     let unknown = server.get("/CA-D-00099");
     for route in private_routes(&sha) {
         let anonymous = server.get(&route);
-        assert_eq!(anonymous.status, 404, "anonymous {route}: {}", anonymous.text());
+        assert_eq!(
+            anonymous.status,
+            404,
+            "anonymous {route}: {}",
+            anonymous.text()
+        );
         // Not even the wording differs from a record that does not exist.
-        assert!(!anonymous.text().contains("private"), "{route}: {}", anonymous.text());
+        assert!(
+            !anonymous.text().contains("private"),
+            "{route}: {}",
+            anonymous.text()
+        );
         let write_only = server.get_with(&route, &[("Authorization", &format!("Bearer {writer}"))]);
         assert_eq!(write_only.status, 404, "write-only token {route}");
         let allowed = server.get_with(&route, &[("Authorization", &format!("Bearer {reader}"))]);
@@ -415,7 +469,12 @@ fn serve_private_records_are_404_for_anonymous_readers_on_every_route_family() {
         } else {
             200
         };
-        assert_eq!(allowed.status, expected, "read-private {route}: {}", allowed.text());
+        assert_eq!(
+            allowed.status,
+            expected,
+            "read-private {route}: {}",
+            allowed.text()
+        );
     }
     assert_eq!(unknown.status, 404);
     // Lists and searches leave them out for anonymous readers, and show them with the token.
@@ -433,9 +492,15 @@ fn serve_private_records_are_404_for_anonymous_readers_on_every_route_family() {
         ("/api/v1/history/CA-D-00001", "CA-P-000002"),
     ] {
         let anonymous = server.get(route).text();
-        assert!(!anonymous.contains(secret), "anonymous {route} shows {secret:?}");
+        assert!(
+            !anonymous.contains(secret),
+            "anonymous {route} shows {secret:?}"
+        );
         let allowed = server.get_with(route, &[("Authorization", &bearer)]).text();
-        assert!(allowed.contains(secret), "read-private {route} lacks {secret:?}");
+        assert!(
+            allowed.contains(secret),
+            "read-private {route} lacks {secret:?}"
+        );
     }
     let home = server.get("/").text();
     assert!(home.contains("1 documents · 1 provisions"), "{home}");
@@ -450,7 +515,10 @@ fn cli_on_the_local_archive_shows_and_cites_private_records() {
     let env = Env::new();
     let sha = archive_with_private_records(&env);
     let list = env.evarc(&["list"]).ok().stdout_text();
-    assert!(list.contains("CA-D-00002") && list.contains("Draft Terms"), "{list}");
+    assert!(
+        list.contains("CA-D-00002") && list.contains("Draft Terms"),
+        "{list}"
+    );
     for id in ["CA-D-00002", "CA-P-000002", "CA-P-000003"] {
         let cite = env.evarc(&["cite", id]).ok().stdout_text();
         assert!(cite.contains(id), "{cite}");
@@ -501,10 +569,18 @@ fn serve_write_api_private_capture_and_provision_through_the_remote() {
     // Written through the server, seen by the next request: private for anonymous readers.
     assert_eq!(server.get("/CA-P-000001").status, 404);
     let bearer = format!("Bearer {reader}");
-    assert_eq!(server.get_with("/CA-P-000001", &[("Authorization", &bearer)]).status, 200);
+    assert_eq!(
+        server
+            .get_with("/CA-P-000001", &[("Authorization", &bearer)])
+            .status,
+        200
+    );
     // And the CLI, beside the server, sees it too.
     let cite = env.evarc(&["cite", "CA-P-000001"]).ok().stdout_text();
-    assert!(cite.contains("Record ID: CA-P-000001\nCaptured: "), "{cite}");
+    assert!(
+        cite.contains("Record ID: CA-P-000001\nCaptured: "),
+        "{cite}"
+    );
 }
 
 #[test]
@@ -558,7 +634,10 @@ fn serve_document_with_public_and_private_captures_shows_and_cites_its_public_on
     let page = server.get("/CA-D-00001");
     assert_eq!(page.status, 200);
     assert!(page.text().contains(&public_sha) && !page.text().contains(&private_sha));
-    assert!(!page.text().contains("2026-05-03"), "the private re-capture is not listed");
+    assert!(
+        !page.text().contains("2026-05-03"),
+        "the private re-capture is not listed"
+    );
     assert_eq!(server.get(&format!("/raw/{private_sha}")).status, 404);
     assert_eq!(server.get(&format!("/raw/{public_sha}")).status, 200);
     // Cited at its latest public capture, exactly as `evarc cite --at` prints that one (the
@@ -590,8 +669,13 @@ fn serve_document_with_public_and_private_captures_shows_and_cites_its_public_on
         gate.header("location")
     );
     let bearer = format!("Bearer {reader}");
-    let full = server.get_with("/CA-D-00001", &[("Authorization", &bearer)]).text();
-    assert!(full.contains(&private_sha) && full.contains("2026-05-03"), "{full}");
+    let full = server
+        .get_with("/CA-D-00001", &[("Authorization", &bearer)])
+        .text();
+    assert!(
+        full.contains(&private_sha) && full.contains("2026-05-03"),
+        "{full}"
+    );
 }
 
 #[test]
@@ -612,7 +696,15 @@ fn serve_token_created_or_revoked_by_the_cli_takes_effect_within_a_second() {
         }
         status
     };
-    assert_eq!(within_a_second(200), 200, "a new token is accepted within a second");
+    assert_eq!(
+        within_a_second(200),
+        200,
+        "a new token is accepted within a second"
+    );
     env.evarc(&["token", "revoke", "late"]).ok();
-    assert_eq!(within_a_second(401), 401, "a revoked token is refused within a second");
+    assert_eq!(
+        within_a_second(401),
+        401,
+        "a revoked token is refused within a second"
+    );
 }

@@ -403,7 +403,12 @@ pub struct RemoteArgs {
     pub remote: Option<String>,
     /// The bearer token for --remote (`evarc token create --scope write` prints it)
     /// [default: $EVARC_TOKEN].
-    #[arg(long, value_name = "TOKEN", env = "EVARC_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "EVARC_TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
 }
 

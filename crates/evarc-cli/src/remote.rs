@@ -32,7 +32,12 @@ impl Remote {
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             bail!("invalid --remote {url:?}: expected the http(s) address of an `evarc serve`");
         }
-        let Some(token) = args.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        let Some(token) = args
+            .token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
             bail!("--remote needs --token (or $EVARC_TOKEN): a token with the write scope");
         };
         let agent = ureq::AgentBuilder::new()
@@ -69,9 +74,9 @@ impl Remote {
             .set("Content-Type", "application/json")
             .send_bytes(body);
         match response {
-            Ok(response) => Ok(response.into_string().map_err(|e| {
-                EnvironmentFailure(format!("reading the answer of {url}: {e}"))
-            })?),
+            Ok(response) => Ok(response
+                .into_string()
+                .map_err(|e| EnvironmentFailure(format!("reading the answer of {url}: {e}")))?),
             Err(ureq::Error::Status(status, response)) => {
                 let text = response.into_string().unwrap_or_default();
                 let reason = serde_json::from_str::<serde_json::Value>(&text)
@@ -83,7 +88,10 @@ impl Remote {
                         "the server at {} refused the token (HTTP {status}): {reason}",
                         self.base
                     ),
-                    422 => Err(VerificationFailed(format!("the server refused the capture: {reason}")).into()),
+                    422 => Err(VerificationFailed(format!(
+                        "the server refused the capture: {reason}"
+                    ))
+                    .into()),
                     400..=499 => bail!("the server refused the capture (HTTP {status}): {reason}"),
                     _ => Err(EnvironmentFailure(format!(
                         "the server at {} failed (HTTP {status}): {reason}",

@@ -302,8 +302,7 @@ impl Archive {
             .unwrap_or_else(|| document.source_url.clone());
         // A private capture never folds into a public one, nor a public one into a private one:
         // what a reader may see stays what each capture said.
-        let same_source =
-            |c: &Capture| c.source_url == source_url && c.private == request.private;
+        let same_source = |c: &Capture| c.source_url == source_url && c.private == request.private;
         if let Some(previous) = previous.filter(|c| c.sha256 == sha.to_hex() && same_source(c)) {
             let mut folded = previous;
             folded.last_verified = folded.last_verified.max(at);

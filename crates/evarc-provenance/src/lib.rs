@@ -50,12 +50,12 @@ pub use citing::{exhibit_name, CaptureChoice, Certification, Citation, CiteOptio
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use order::RegistrationTurns;
+pub use privacy::Audience;
 pub use provision::ProvisionRequest;
 pub use query::{At, CaptureOf, SearchHit, SearchQuery};
 pub use tlog::{
     capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
 };
-pub use privacy::Audience;
-pub use upload::{ArchiveReport, CaptureUpload, DocumentReport, ProvisionUpload, SnapshotReport};
 pub use tokens::{Scope, Token, TokenRefusal};
+pub use upload::{ArchiveReport, CaptureUpload, DocumentReport, ProvisionUpload, SnapshotReport};
 pub use withdraw::{withdrawal_leaf, WithdrawTarget, Withdrawal};

@@ -180,7 +180,11 @@ impl Archive {
     }
 
     /// The latest capture with these bytes that `audience` may see (the raw bytes' record).
-    pub fn capture_with_sha_for(&self, sha256: &str, audience: Audience) -> Result<Option<Capture>> {
+    pub fn capture_with_sha_for(
+        &self,
+        sha256: &str,
+        audience: Audience,
+    ) -> Result<Option<Capture>> {
         let mut captures = self.captures_with_sha_for(Sha256::from_hex(sha256)?, audience)?;
         captures.sort_by_key(|c| c.captured_at);
         Ok(captures.pop())

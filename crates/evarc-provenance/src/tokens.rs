@@ -207,7 +207,10 @@ impl Archive {
     }
 
     /// The token a reader presented, when it is a live token of this archive.
-    pub fn authenticate(&self, presented: &str) -> Result<std::result::Result<Token, TokenRefusal>> {
+    pub fn authenticate(
+        &self,
+        presented: &str,
+    ) -> Result<std::result::Result<Token, TokenRefusal>> {
         let presented = presented.trim();
         let well_formed = presented
             .strip_prefix(TOKEN_PREFIX)

@@ -141,13 +141,9 @@ fn one_line(err: &dyn std::error::Error) -> String {
     line
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        json_error(
-            StatusCode::BAD_REQUEST,
-            &format!("the body is not the expected JSON object: {e}"),
-        )
-    })
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body)
+        .map_err(|e| Failure::bad_request(format!("the body is not the expected JSON object: {e}")))
 }
 
 /// `POST /api/v1/captures`: archive the bytes as `evarc archive` would; the answer is the
@@ -155,7 +151,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response
 pub async fn post_capture(State(state): State<AppState>, _writer: Writer, body: Bytes) -> Response {
     let upload: CaptureUpload = match parse_body(&body) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(f) => return json_error(f.status, &f.message),
     };
     drop(body);
     // The clock is read here and handed in.
@@ -191,7 +187,7 @@ pub async fn post_provision(
 ) -> Response {
     let upload: ProvisionUpload = match parse_body(&body) {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(f) => return json_error(f.status, &f.message),
     };
     let now = Utc::now();
     let answer = state

@@ -300,7 +300,8 @@ pub async fn timemap_link(
     headers: HeaderMap,
     reader: crate::access::Reader,
 ) -> Response {
-    let (origin, url, mementos) = match timemap(state, uri, headers, "/timemap/link/", reader).await {
+    let (origin, url, mementos) = match timemap(state, uri, headers, "/timemap/link/", reader).await
+    {
         Ok(v) => v,
         Err(f) => return f.into_response(),
     };
@@ -357,7 +358,8 @@ pub async fn timemap_json(
     headers: HeaderMap,
     reader: crate::access::Reader,
 ) -> Response {
-    let (origin, url, mementos) = match timemap(state, uri, headers, "/timemap/json/", reader).await {
+    let (origin, url, mementos) = match timemap(state, uri, headers, "/timemap/json/", reader).await
+    {
         Ok(v) => v,
         Err(f) => return f.into_response(),
     };

@@ -70,9 +70,11 @@ pub async fn raw(
     let etag = format!("\"{sha}\"");
     let result = state
         .with(move |archive| {
-            let capture = archive.capture_with_sha_for(&sha, reader.0)?.ok_or_else(|| {
-                Failure::not_found(format!("no capture with SHA-256 {sha} in this archive"))
-            })?;
+            let capture = archive
+                .capture_with_sha_for(&sha, reader.0)?
+                .ok_or_else(|| {
+                    Failure::not_found(format!("no capture with SHA-256 {sha} in this archive"))
+                })?;
             let bytes = archive.verified_bytes(&capture)?;
             Ok((archive.config()?.name, capture, bytes))
         })

@@ -128,13 +128,14 @@ impl AppState {
                 .writes
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let result = match Archive::open_waiting(&state.inner.path, OpenMode::ReadWrite, WRITE_WAIT) {
-                Ok(archive) => work(&archive),
-                Err(err) => Err(Failure::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    err.to_string(),
-                )),
-            };
+            let result =
+                match Archive::open_waiting(&state.inner.path, OpenMode::ReadWrite, WRITE_WAIT) {
+                    Ok(archive) => work(&archive),
+                    Err(err) => Err(Failure::new(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        err.to_string(),
+                    )),
+                };
             state.expire_view();
             result
         })

@@ -346,7 +346,9 @@ fn run_remote(
         bail!("--remote sends captures: name the document with --entity and --document, or a document ID");
     }
     if args.force {
-        bail!("--force is not sent to a server: the server checks capture times with its own clock");
+        bail!(
+            "--force is not sent to a server: the server checks capture times with its own clock"
+        );
     }
     let url = args
         .input
