@@ -708,3 +708,123 @@ fn serve_token_created_or_revoked_by_the_cli_takes_effect_within_a_second() {
         "a revoked token is refused within a second"
     );
 }
+
+#[test]
+fn remote_archive_of_a_url_sends_the_http_exchange_and_prints_the_local_output() {
+    use crate::http_server::{Reply, TestServer};
+    let origin = TestServer::start([(
+        "/terms",
+        Reply::ok(
+            &[
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("X-Evidence-Test", "kept as sent"),
+            ],
+            PUBLIC_HTML.to_vec(),
+        ),
+    )]);
+    let url = format!("http://{}/terms", origin.addr);
+    let served = Env::new();
+    let local = Env::new();
+    let writer = token(&served, "writer", &["write"]);
+    let server = Server::start(&served);
+    let args = [
+        "--json",
+        "archive",
+        url.as_str(),
+        "--entity",
+        "Example",
+        "--document",
+        "Terms",
+        "--private",
+    ];
+    let mut remote = args.to_vec();
+    remote.extend(["--remote", server.base.as_str(), "--token", writer.as_str()]);
+    // The two fetches happen at two instants: only the times may differ.
+    let untimed = |text: String| {
+        text.lines()
+            .filter(|l| {
+                ![
+                    "\"captured_at\"",
+                    "\"first_tracked\"",
+                    "\"last_verified\"",
+                    "\"recorded_at\"",
+                ]
+                .iter()
+                .any(|k| l.trim_start().starts_with(k))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let here = untimed(local.evarc(&args).ok().stdout_text());
+    let there = untimed(local.raw(&remote).ok().stdout_text());
+    assert_eq!(there, here);
+    assert!(
+        there.contains("\"x-evidence-test\"") && there.contains("\"private\": true"),
+        "{there}"
+    );
+    let text = local.raw(&remote[1..]).ok().stdout_text();
+    assert!(
+        text.starts_with(&format!("Fetched:  {url} → 200 OK ({url})\n")),
+        "{text}"
+    );
+    assert!(text.contains("\nPrivate:  yes"), "{text}");
+}
+
+#[test]
+fn serve_writes_and_cli_writes_on_one_archive_queue_and_all_land() {
+    let env = Env::new();
+    let writer = token(&env, "writer", &["write"]);
+    let server = Server::start(&env);
+    for i in 0..4 {
+        env.write(
+            &format!("r{i}.html"),
+            format!("<p>remote {i}</p>").as_bytes(),
+        );
+        env.write(
+            &format!("l{i}.html"),
+            format!("<p>local {i}</p>").as_bytes(),
+        );
+    }
+    let archive = |prefix: &'static str, i: usize, remote: bool| {
+        let file = env.path().join(format!("{prefix}{i}.html"));
+        let title = format!("{prefix} {i}");
+        let url = format!("https://example.org/{prefix}{i}");
+        let mut args = vec![
+            "archive".to_owned(),
+            path_str(&file).to_owned(),
+            "--entity".to_owned(),
+            "Example".to_owned(),
+            "--document".to_owned(),
+            title,
+            "--url".to_owned(),
+            url,
+        ];
+        if remote {
+            args.extend([
+                "--remote".to_owned(),
+                server.base.clone(),
+                "--token".to_owned(),
+                writer.clone(),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if remote {
+            env.raw(&args).ok();
+        } else {
+            env.evarc(&args).ok();
+        }
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| (0..4).for_each(|i| archive("r", i, true)));
+        scope.spawn(|| (0..4).for_each(|i| archive("l", i, false)));
+    });
+    let list = env.evarc(&["list"]).ok().stdout_text();
+    assert_eq!(list.lines().count(), 8, "{list}");
+    for i in 0..4 {
+        assert!(
+            list.contains(&format!("r {i}")) && list.contains(&format!("l {i}")),
+            "{list}"
+        );
+    }
+    env.evarc(&["verify", "--all"]).ok();
+}

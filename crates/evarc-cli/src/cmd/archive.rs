@@ -321,6 +321,9 @@ pub(crate) fn print_report(report: &ArchiveReport, out: &mut Output) -> Result<(
             text_time(capture.last_verified)
         ))?;
     }
+    if capture.private {
+        out.line("Private:  yes (readers of `evarc serve` need a read-private token)")?;
+    }
     print_snapshot_report(&report.snapshot, out)?;
     out.value(&serde_json::to_value(report)?)
 }
