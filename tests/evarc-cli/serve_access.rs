@@ -828,3 +828,31 @@ fn serve_writes_and_cli_writes_on_one_archive_queue_and_all_land() {
     }
     env.evarc(&["verify", "--all"]).ok();
 }
+
+/// axum refuses bodies over 2 MB in its body extractors unless told otherwise: a capture of a
+/// few MiB must reach the archive (the limit is WRITE_BODY_LIMIT, 64 MiB).
+#[test]
+fn remote_archive_of_a_file_over_axums_2_mb_default_is_accepted() {
+    let env = Env::new();
+    let writer = token(&env, "writer", &["write"]);
+    let server = Server::start(&env);
+    let big = env.write("big.bin", &crate::util::noise(7, 3 << 20));
+    let run = env
+        .raw(&[
+            "archive",
+            path_str(&big),
+            "--entity",
+            "Example",
+            "--document",
+            "Large",
+            "--url",
+            "https://example.org/large",
+            "--remote",
+            &server.base,
+            "--token",
+            &writer,
+        ])
+        .ok();
+    assert_eq!(run.field("Size:"), "3,145,728 bytes");
+    env.evarc(&["verify", "--all"]).ok();
+}

@@ -33,6 +33,8 @@ pub fn write_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/captures", post(post_capture))
         .route("/api/v1/provisions", post(post_provision))
+        // axum's own 2 MB default for body extractors would refuse captures far below ours.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             WRITE_BODY_LIMIT,
         ))
