@@ -8,5 +8,6 @@ mod documents;
 mod fixture;
 mod id;
 mod leaf_vectors;
+mod privacy;
 mod text;
 mod versions;

@@ -5,7 +5,10 @@
 //! - a provision registered as private, and any provision pinned to a private capture;
 //! - a document none of whose captures is public (all private, or withdrawn ones aside, none
 //!   public): for such a reader it does not exist;
-//! - bytes (`/raw/<sha256>`): visible when at least one capture with those bytes is.
+//! - bytes (`/raw/<sha256>`): visible when at least one capture with those bytes is;
+//! - a change record (docs/versions.md) when either of its two captures is private: it would
+//!   show that capture's text. (So a public reader sees no change record across a private
+//!   capture: the next public one's record compares against the private text.)
 //!
 //! For such a reader a private record does not exist: the `*_for` functions answer
 //! [`ProvenanceError::UnknownRecord`] (a front end's 404), never "forbidden", so the existence
@@ -256,5 +259,47 @@ impl Archive {
             }),
             _ => self.log_subject(id),
         }
+    }
+
+    /// Is this change record private (either of its captures private)?
+    pub fn change_is_private(&self, change: &crate::change::ChangeRecord) -> Result<bool> {
+        for capture in [&change.capture, &change.previous] {
+            let sha = Sha256::from_hex(&capture.sha256)?;
+            if self
+                .capture_at(&change.document, capture.captured_at, sha)?
+                .is_some_and(|c| c.private)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The change record, when `audience` may see it; else [`ProvenanceError::UnknownRecord`].
+    pub fn change_for(
+        &self,
+        id: &crate::id::ChangeId,
+        audience: Audience,
+    ) -> Result<crate::change::ChangeRecord> {
+        let change = self.change(id)?;
+        if !audience.sees_private() && self.change_is_private(&change)? {
+            return Err(unknown(id));
+        }
+        Ok(change)
+    }
+
+    /// The change records of a document that `audience` may see.
+    pub fn changes_of_for(
+        &self,
+        id: &DocumentId,
+        audience: Audience,
+    ) -> Result<Vec<crate::change::ChangeRecord>> {
+        let mut out = Vec::new();
+        for change in self.changes_of(id)? {
+            if audience.sees_private() || !self.change_is_private(&change)? {
+                out.push(change);
+            }
+        }
+        Ok(out)
     }
 }
