@@ -123,6 +123,17 @@ fn write_failure(err: ProvenanceError) -> Failure {
         Some(StoreError::InUse { .. }) => StatusCode::SERVICE_UNAVAILABLE,
         Some(StoreError::Db { .. } | StoreError::Io { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
         _ if err.is_integrity_failure() => StatusCode::UNPROCESSABLE_ENTITY,
+        // A document or capture named that does not exist (or could not: a malformed ID).
+        _ if matches!(
+            err,
+            ProvenanceError::UnknownRecord { .. }
+                | ProvenanceError::CaptureNotFound { .. }
+                | ProvenanceError::NoCaptures { .. }
+                | ProvenanceError::Id(_)
+        ) =>
+        {
+            StatusCode::NOT_FOUND
+        }
         _ => StatusCode::BAD_REQUEST,
     };
     Failure::new(status, one_line(&err))
