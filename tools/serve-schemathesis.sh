@@ -5,6 +5,7 @@
 #
 #   tools/serve-schemathesis.sh [EVARC_BINARY]     (default $CARGO_TARGET_DIR/debug/evarc)
 #   EVARC_SCHEMATHESIS_VENV  where the venv lives (default $HOME/.cache/evarc/schemathesis-venv)
+#   WITH_TOKEN=1             send a write + read-private token (fuzzes POST /api/v1/captures, /provisions)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 evarc=${1:-${CARGO_TARGET_DIR:-$root/target}/debug/evarc}
@@ -26,8 +27,14 @@ a=(--archive "$work/archive")
 "$evarc" "${a[@]}" provision add CA-D-00648 --id CA-P-011417 --title "Intellectual Property" \
   --quote "As between you and AWS, you own the custom models that you create using the Services." >/dev/null
 "$evarc" "${a[@]}" checkpoint >/dev/null
+# WITH_TOKEN=1: also fuzz the write API, as a client holding a write + read-private token.
+auth=()
+if [[ -n "${WITH_TOKEN:-}" ]]; then
+  token=$("$evarc" "${a[@]}" token create --name schemathesis --scope write --scope read-private 2>/dev/null)
+  auth=(-H "Authorization: Bearer $token")
+fi
 "$evarc" "${a[@]}" serve --listen 127.0.0.1:0 >"$work/serve.out" &
 pid=$!
 for _ in $(seq 50); do grep -q "at http" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 base=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$work/serve.out")
-"$venv/bin/schemathesis" run "$base/api/v1/openapi.json" --url "$base" --max-examples "${MAX_EXAMPLES:-50}"
+"$venv/bin/schemathesis" run "$base/api/v1/openapi.json" --url "$base" --max-examples "${MAX_EXAMPLES:-50}" "${auth[@]}"

@@ -637,6 +637,10 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["track"],
     &["provision", "status"],
     &["import", "declarations"],
+    &["token"],
+    &["token", "create"],
+    &["token", "list"],
+    &["token", "revoke"],
 ];
 
 #[test]

@@ -398,9 +398,11 @@ fn serve_openapi_document_describes_every_api_route_and_each_answers() {
         paths,
         [
             "/api/v1/audit/{id}",
+            "/api/v1/captures",
             "/api/v1/captures/{sha256}",
             "/api/v1/citations/{id}",
             "/api/v1/history/{id}",
+            "/api/v1/provisions",
             "/api/v1/records/{id}",
             "/api/v1/search",
         ]

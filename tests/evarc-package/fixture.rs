@@ -110,6 +110,7 @@ pub fn capture(
         first_tracked: at,
         last_verified: at,
         recorded_at: at,
+        private: false,
     }
 }
 

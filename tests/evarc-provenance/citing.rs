@@ -90,6 +90,7 @@ fn cite_resolves_the_capture_in_force_and_pins_provisions() {
                 id: None,
                 severity: None,
                 categories: Vec::new(),
+                private: false,
             },
             utc(2026, 6, 1, 0, 0, 0),
         )

@@ -8,6 +8,7 @@ mod documents;
 mod fixture;
 mod id;
 mod leaf_vectors;
+mod privacy;
 mod text;
 mod version_pass;
 mod versions;

@@ -148,6 +148,44 @@ pub enum Command {
     ///
     /// Exit codes: 0 every document fetched; 1 some failed (suited to cron); 2 bad input; 3 storage failure.
     Track(TrackArgs),
+    /// Access tokens of `evarc serve`: create (printed once, only its hash is kept), list, revoke.
+    ///
+    /// Exit codes: 0 done; 2 invalid name or scope, a name already taken, an unknown or already revoked token, no archive; 3 I/O or storage failure.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its SHA-256 is stored).
+    ///
+    /// Exit codes: 0 created; 2 invalid or taken name, no scope; 3 I/O or storage failure.
+    Create(TokenCreateArgs),
+    /// List tokens: name, scopes, created, revoked (never the secret).
+    ///
+    /// Exit codes: 0 printed; 2 no archive; 3 I/O or storage failure.
+    List,
+    /// Revoke a token: the server refuses it from then on (within a second).
+    ///
+    /// Exit codes: 0 revoked; 2 unknown or already revoked token; 3 I/O or storage failure.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TokenCreateArgs {
+    /// The token's name (letters, digits, '-', '_', '.', '@'; unique in the archive).
+    #[arg(long)]
+    pub name: String,
+    /// What it allows: write (POST captures and provisions), read-private (see private
+    /// records). Repeatable.
+    #[arg(long = "scope", value_name = "SCOPE", required = true)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenRevokeArgs {
+    /// The token's name.
+    pub name: String,
 }
 
 #[derive(Args, Debug)]
@@ -349,6 +387,29 @@ pub struct ArchiveArgs {
     /// Record a --captured-at before 1991 or more than a day in the future (refused otherwise).
     #[arg(long)]
     pub force: bool,
+    /// Record a private capture: it does not exist for anonymous readers of `evarc serve`.
+    #[arg(long)]
+    pub private: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// Send captures to a running `evarc serve` instead of a local archive.
+#[derive(Args, Debug, Clone)]
+pub struct RemoteArgs {
+    /// Send the capture to the `evarc serve` at this URL (needs a token with the write scope)
+    /// instead of archiving it locally.
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub remote: Option<String>,
+    /// The bearer token for --remote (`evarc token create --scope write` prints it)
+    /// [default: $EVARC_TOKEN].
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "EVARC_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -432,6 +493,10 @@ pub struct ProvisionAddArgs {
     /// A category (repeatable).
     #[arg(long = "category", value_name = "CATEGORY")]
     pub categories: Vec<String>,
+    /// Register a private provision: it does not exist for anonymous readers of `evarc serve`
+    /// (a provision on a private capture is private anyway).
+    #[arg(long)]
+    pub private: bool,
 }
 
 #[derive(Args, Debug)]
@@ -614,6 +679,8 @@ pub struct ImportDeclarationsArgs {
 pub struct ImportManifestArgs {
     /// The manifest file (.tsv, .csv, .jsonl; sniffed otherwise).
     pub manifest: PathBuf,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Args, Debug)]

@@ -8,6 +8,7 @@ mod exit;
 mod fetch;
 mod output;
 mod progress;
+mod remote;
 
 use std::process::ExitCode;
 

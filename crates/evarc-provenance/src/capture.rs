@@ -46,6 +46,8 @@ pub struct CaptureRequest {
     /// The SHA-256 the bytes are promised to have (e.g. by an import manifest): when they hash
     /// to anything else, nothing is recorded.
     pub expected_sha256: Option<Sha256>,
+    /// A private capture: hidden from anonymous readers of `evarc serve` ([`crate::privacy`]).
+    pub private: bool,
 }
 
 impl CaptureRequest {
@@ -62,6 +64,7 @@ impl CaptureRequest {
             last_updated: None,
             wayback: None,
             expected_sha256: None,
+            private: false,
         }
     }
 }
@@ -337,7 +340,9 @@ impl Archive {
             .source_url
             .clone()
             .unwrap_or_else(|| document.source_url.clone());
-        let same_source = |c: &Capture| c.source_url == source_url;
+        // A private capture never folds into a public one, nor a public one into a private one:
+        // what a reader may see stays what each capture said.
+        let same_source = |c: &Capture| c.source_url == source_url && c.private == request.private;
         if let Some(previous) = previous.filter(|c| c.sha256 == sha.to_hex() && same_source(c)) {
             let mut folded = previous;
             folded.last_verified = folded.last_verified.max(at);
@@ -369,6 +374,7 @@ impl Archive {
             first_tracked: at,
             last_verified: at,
             recorded_at: now,
+            private: request.private,
         };
         let record_key = keys::capture(doc_seq, at, sha.as_bytes());
         // The capture's leaf joins the transparency log in the same batch as the record, and so

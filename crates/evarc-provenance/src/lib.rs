@@ -20,12 +20,15 @@ mod index;
 mod keys;
 mod order;
 mod pair;
+pub mod privacy;
 mod provision;
 mod query;
 pub mod rules;
 mod tlog;
 mod version_pass;
 mod version_texts;
+pub mod tokens;
+pub mod upload;
 pub mod versions;
 pub mod web;
 mod withdraw;
@@ -49,6 +52,7 @@ pub use citing::{exhibit_name, CaptureChoice, Certification, Citation, CiteOptio
 pub use error::{ProvenanceError, Result};
 pub use evarc_tlog;
 pub use order::RegistrationTurns;
+pub use privacy::Audience;
 pub use provision::ProvisionRequest;
 pub use query::{At, CaptureOf, SearchHit, SearchQuery};
 pub use tlog::{
@@ -56,4 +60,6 @@ pub use tlog::{
 };
 pub use version_pass::VersionPass;
 pub use version_texts::VersionTextAudit;
+pub use tokens::{Scope, Token, TokenRefusal};
+pub use upload::{ArchiveReport, CaptureUpload, DocumentReport, ProvisionUpload, SnapshotReport};
 pub use withdraw::{withdrawal_leaf, WithdrawTarget, Withdrawal};

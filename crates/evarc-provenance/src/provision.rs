@@ -22,6 +22,9 @@ pub struct ProvisionRequest {
     pub id: Option<ProvisionId>,
     pub severity: Option<String>,
     pub categories: Vec<String>,
+    /// Register it as private ([`crate::privacy`]); a provision on a private capture is private
+    /// anyway.
+    pub private: bool,
 }
 
 impl Archive {
@@ -96,6 +99,7 @@ impl Archive {
             categories: request.categories,
             selector,
             registered_at: now,
+            private: request.private || capture.private,
         };
         let record_key = keys::provision(id.seq());
         // The provision's leaf joins the transparency log in the same batch as the record.

@@ -68,6 +68,10 @@ pub struct Capture {
     pub last_verified: DateTime<Utc>,
     /// When evarc wrote this record (the clock handed to provenance).
     pub recorded_at: DateTime<Utc>,
+    /// A private capture does not exist for anonymous readers of `evarc serve` (issue 12).
+    /// Additive: absent in records written before it, which read as public.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub private: bool,
 }
 
 /// Which capture a provision is pinned to.
@@ -91,6 +95,16 @@ pub struct Provision {
     /// Where the quote sits in the capture's extracted text.
     pub selector: QuoteSelector,
     pub registered_at: DateTime<Utc>,
+    /// Registered as private (a provision on a private capture is private whatever this says:
+    /// `evarc_provenance::privacy`). Additive, absent in older records (public).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub private: bool,
+}
+
+/// Serde: an absent or false flag is not written, so public records keep their bytes.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(flag: &bool) -> bool {
+    !*flag
 }
 
 /// The archive's settings.

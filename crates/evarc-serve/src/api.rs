@@ -50,7 +50,11 @@ fn evidence_json(check: &EvidenceCheck) -> serde_json::Value {
 
 /// `/api/v1/records/<ID>`: evarc's complete record (the `json` citation format), with the
 /// evidence check made now.
-pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn record(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    reader: crate::access::Reader,
+) -> Response {
     let id = match parse_id(&id) {
         Ok(id) => id,
         Err(f) => return api_error(f),
@@ -58,7 +62,7 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
     let today = Utc::now().date_naive();
     match state
         .with(move |archive| {
-            Ok(archive.render_citation(&id, Format::Json, Markup::Plain, today)?)
+            Ok(archive.render_citation_for(&id, reader.0, Format::Json, Markup::Plain, today)?)
         })
         .await
     {
@@ -97,6 +101,7 @@ pub async fn citation(
     State(state): State<AppState>,
     Path(id): Path<String>,
     query: Result<Query<CitationQuery>, QueryRejection>,
+    reader: crate::access::Reader,
 ) -> Response {
     let q = match query {
         Ok(Query(q)) => q,
@@ -127,7 +132,9 @@ pub async fn citation(
     };
     let name = id.to_string();
     match state
-        .with(move |archive| Ok(archive.render_citation(&id, format, markup, accessed)?))
+        .with(move |archive| {
+            Ok(archive.render_citation_for(&id, reader.0, format, markup, accessed)?)
+        })
         .await
     {
         Ok(rendered) => {
@@ -154,16 +161,20 @@ pub async fn citation(
 }
 
 /// `/api/v1/history/<document ID>`: the document, its captures and its provisions.
-pub async fn history(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    reader: crate::access::Reader,
+) -> Response {
     let id = match id.trim().parse::<DocumentId>() {
         Ok(id) => id,
         Err(e) => return api_error(Failure::not_found(e.to_string())),
     };
     match state
         .with(move |archive| {
-            let document = archive.document(&id)?;
-            let captures = archive.captures(&id)?;
-            let provisions = archive.provisions_of(&id)?;
+            let document = archive.document_for(&id, reader.0)?;
+            let captures = archive.captures_for(&id, reader.0)?;
+            let provisions = archive.provisions_of_for(&id, reader.0)?;
             Ok(json!({ "document": document, "captures": captures, "provisions": provisions }))
         })
         .await
@@ -174,7 +185,11 @@ pub async fn history(State(state): State<AppState>, Path(id): Path<String>) -> R
 }
 
 /// `/api/v1/captures/<sha256>`: every capture with these bytes.
-pub async fn captures(State(state): State<AppState>, Path(sha): Path<String>) -> Response {
+pub async fn captures(
+    State(state): State<AppState>,
+    Path(sha): Path<String>,
+    reader: crate::access::Reader,
+) -> Response {
     let Some(sha) = parse_sha256(&sha) else {
         return api_error(Failure::not_found(
             "expected the 64 hex digits of a SHA-256",
@@ -184,7 +199,7 @@ pub async fn captures(State(state): State<AppState>, Path(sha): Path<String>) ->
         .with(move |archive| {
             let digest = evarc_provenance::Sha256::from_hex(&sha)
                 .map_err(|e| Failure::bad_request(e.to_string()))?;
-            let captures = archive.captures_with_sha(digest)?;
+            let captures = archive.captures_with_sha_for(digest, reader.0)?;
             if captures.is_empty() {
                 return Err(Failure::not_found(format!("no capture with SHA-256 {sha}")));
             }
@@ -198,14 +213,18 @@ pub async fn captures(State(state): State<AppState>, Path(sha): Path<String>) ->
 }
 
 /// `/api/v1/audit/<ID>`: the evidence check of a record's cited capture, made now.
-pub async fn audit(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn audit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    reader: crate::access::Reader,
+) -> Response {
     let id = match parse_id(&id) {
         Ok(id) => id,
         Err(f) => return api_error(f),
     };
     match state
         .with(move |archive| {
-            let record = archive.citation(&id)?;
+            let record = archive.citation_for(&id, reader.0)?;
             let check = archive.check_evidence(&record.capture)?;
             let checked_at = Utc::now();
             Ok(json!({
@@ -235,6 +254,7 @@ pub struct SearchQuery {
 pub async fn search(
     State(state): State<AppState>,
     query: Result<Query<SearchQuery>, QueryRejection>,
+    reader: crate::access::Reader,
 ) -> Response {
     let q = match query {
         Ok(Query(q)) => q,
@@ -245,7 +265,7 @@ pub async fn search(
     };
     match state
         .with(move |archive| {
-            let hits = archive.search(&text)?;
+            let hits = archive.search_for(&text, reader.0)?;
             let results: Vec<serde_json::Value> = hits
                 .into_iter()
                 .map(|hit| match hit {

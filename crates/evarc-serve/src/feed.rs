@@ -113,6 +113,7 @@ pub async fn global(
     State(state): State<AppState>,
     query: Result<Query<FeedQuery>, QueryRejection>,
     headers: HeaderMap,
+    reader: crate::access::Reader,
 ) -> Response {
     let q = match query {
         Ok(Query(q)) => q,
@@ -122,7 +123,7 @@ pub async fn global(
     match state
         .with(move |archive| {
             let config = archive.config()?;
-            let mut rows = archive.recent_captures(usize::MAX)?;
+            let mut rows = archive.recent_captures_for(usize::MAX, reader.0)?;
             if let Some(e) = &entity {
                 rows.retain(|(d, _)| d.entity.eq_ignore_ascii_case(e.trim()));
                 if rows.is_empty() {
@@ -163,6 +164,7 @@ pub async fn document(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    reader: crate::access::Reader,
 ) -> Response {
     let Ok(id) = id.trim().trim_end_matches(".atom").parse::<DocumentId>() else {
         return Failure::not_found("expected /feed/<document ID>").into_response();
@@ -170,9 +172,9 @@ pub async fn document(
     match state
         .with(move |archive| {
             let config = archive.config()?;
-            let doc = archive.document(&id)?;
+            let doc = archive.document_for(&id, reader.0)?;
             let mut rows: Vec<(Document, Capture)> = archive
-                .captures(&id)?
+                .captures_for(&id, reader.0)?
                 .into_iter()
                 .rev()
                 .map(|c| (doc.clone(), c))

@@ -10,6 +10,7 @@
 //! provenance function. The server reads the clock and hands it in. docs/serve.md lists the
 //! routes and headers.
 
+mod access;
 mod api;
 mod assets;
 mod error;
@@ -27,10 +28,11 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 
+pub use access::WRITE_BODY_LIMIT;
 pub use error::ServeError;
 pub use state::AppState;
 
-/// Largest request body accepted (the server takes no uploads yet).
+/// Largest request body accepted by the read routes (the write routes: [`WRITE_BODY_LIMIT`]).
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// A request that takes longer than this is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -66,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .route("/{id}", get(pages::record))
         .fallback(pages::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Issue 12, writes: tokens, their own body limit (access.rs).
+        .merge(access::write_routes())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -52,13 +52,17 @@ pub async fn key(State(state): State<AppState>) -> Response {
 }
 
 /// `/log/proof/<ID>`: the inclusion proof of the record's leaf in the latest checkpoint.
-pub async fn inclusion(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn inclusion(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    reader: crate::access::Reader,
+) -> Response {
     let Ok(id) = id.trim().parse::<RecordId>() else {
         return Failure::not_found("not a record ID").into_response();
     };
     match state
         .with(move |archive| {
-            let subject = archive.log_subject(&id)?;
+            let subject = archive.log_subject_for(&id, reader.0)?;
             Ok(archive.inclusion_proof(&subject, None)?.to_text())
         })
         .await

@@ -137,7 +137,12 @@ fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
 }
 
 /// `/web/<timestamp>/<URL>`: the nearest memento; redirected to its exact timestamp.
-pub async fn memento(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn memento(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    reader: crate::access::Reader,
+) -> Response {
     let path = uri.path().strip_prefix("/web/").unwrap_or_default();
     let Some((ts, _)) = path.split_once('/') else {
         return Failure::not_found("expected /web/<YYYYMMDDhhmmss>/<URL>").into_response();
@@ -156,7 +161,7 @@ pub async fn memento(State(state): State<AppState>, uri: Uri, headers: HeaderMap
     let result = state
         .with(move |archive| {
             let config = archive.config()?;
-            let Some(capture) = archive.nearest_memento(&url, at)? else {
+            let Some(capture) = archive.nearest_memento_for(&url, at, reader.0)? else {
                 return Err(Failure::not_found(format!("{url} is not archived here")));
             };
             let exact = cite::wayback_timestamp(capture.captured_at) == ts;
@@ -200,7 +205,12 @@ pub async fn memento(State(state): State<AppState>, uri: Uri, headers: HeaderMap
 }
 
 /// `/timegate/<URL>`: 302 to the memento nearest `Accept-Datetime` (the latest without it).
-pub async fn timegate(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn timegate(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    reader: crate::access::Reader,
+) -> Response {
     let url = match original_url(&uri, "/timegate/") {
         Ok(u) => u,
         Err(f) => return f.into_response(),
@@ -224,7 +234,7 @@ pub async fn timegate(State(state): State<AppState>, uri: Uri, headers: HeaderMa
     let result = state
         .with(move |archive| {
             let config = archive.config()?;
-            let mementos = archive.mementos(&url)?;
+            let mementos = archive.mementos_for(&url, reader.0)?;
             // Without Accept-Datetime the TimeGate answers the latest memento.
             let at = at.unwrap_or_else(|| mementos.last().map_or_else(Utc::now, |c| c.captured_at));
             let Some(capture) = evarc_provenance::web::nearest(mementos, at) else {
@@ -268,11 +278,12 @@ async fn timemap(
     uri: Uri,
     headers: HeaderMap,
     prefix: &'static str,
+    reader: crate::access::Reader,
 ) -> Result<(String, String, Vec<Capture>), Failure> {
     let url = original_url(&uri, prefix)?;
     let (config, url, mementos) = state
         .with(move |archive| {
-            let mementos = archive.mementos(&url)?;
+            let mementos = archive.mementos_for(&url, reader.0)?;
             if mementos.is_empty() {
                 return Err(Failure::not_found(format!("{url} is not archived here")));
             }
@@ -283,8 +294,14 @@ async fn timemap(
 }
 
 /// `/timemap/link/<URL>`: every memento, `application/link-format`.
-pub async fn timemap_link(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let (origin, url, mementos) = match timemap(state, uri, headers, "/timemap/link/").await {
+pub async fn timemap_link(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    reader: crate::access::Reader,
+) -> Response {
+    let (origin, url, mementos) = match timemap(state, uri, headers, "/timemap/link/", reader).await
+    {
         Ok(v) => v,
         Err(f) => return f.into_response(),
     };
@@ -335,8 +352,14 @@ pub async fn timemap_link(State(state): State<AppState>, uri: Uri, headers: Head
 }
 
 /// `/timemap/json/<URL>`: the same TimeMap as JSON.
-pub async fn timemap_json(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let (origin, url, mementos) = match timemap(state, uri, headers, "/timemap/json/").await {
+pub async fn timemap_json(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    reader: crate::access::Reader,
+) -> Response {
+    let (origin, url, mementos) = match timemap(state, uri, headers, "/timemap/json/", reader).await
+    {
         Ok(v) => v,
         Err(f) => return f.into_response(),
     };

@@ -149,16 +149,16 @@ fn search_form(q: &str) -> Markup {
     }
 }
 
-pub async fn home(State(state): State<AppState>) -> Response {
+pub async fn home(State(state): State<AppState>, reader: crate::access::Reader) -> Response {
     let result = state
-        .with(|archive| {
+        .with(move |archive| {
             let name = archive.config()?.name;
             let counts = Counts {
-                documents: archive.documents()?.len(),
-                provisions: archive.provisions()?.len(),
+                documents: archive.documents_for(reader.0)?.len(),
+                provisions: archive.provisions_for(reader.0)?.len(),
                 log_size: archive.log_size()?,
             };
-            let recent = archive.recent_captures(RECENT)?;
+            let recent = archive.recent_captures_for(RECENT, reader.0)?;
             Ok((name, counts, recent))
         })
         .await;
@@ -208,6 +208,7 @@ fn captures_table(rows: &[(Document, Capture)]) -> Markup {
 pub async fn search(
     State(state): State<AppState>,
     query: Result<Query<SearchQuery>, QueryRejection>,
+    reader: crate::access::Reader,
 ) -> Response {
     let query = match query {
         Ok(Query(q)) => q,
@@ -221,9 +222,9 @@ pub async fn search(
             let hits = if needle.trim().is_empty() {
                 Vec::new()
             } else {
-                archive.search(&needle)?
+                archive.search_for(&needle, reader.0)?
             };
-            let docs = archive.documents()?;
+            let docs = archive.documents_for(reader.0)?;
             Ok((name, hits, docs))
         })
         .await;
@@ -291,7 +292,11 @@ struct RecordView {
     provisions: Vec<Provision>,
 }
 
-pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn record(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    reader: crate::access::Reader,
+) -> Response {
     let Ok(id) = id.trim().parse::<RecordId>() else {
         return not_found().await;
     };
@@ -300,8 +305,8 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
     let texts = state.clone();
     let result = state
         .with(move |archive| {
-            let resolved = archive.resolve(&id)?;
-            let record = archive.citation(&id)?;
+            let resolved = archive.resolve_for(&id, reader.0)?;
+            let record = archive.citation_for(&id, reader.0)?;
             let citation = archive
                 .render_citation_record(
                     &id,
@@ -315,7 +320,10 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
             let checked_at = Utc::now();
             let (captures, provisions) = match &resolved {
                 Resolved::Provision { .. } => (Vec::new(), Vec::new()),
-                Resolved::Document(d) => (archive.captures(&d.id)?, archive.provisions_of(&d.id)?),
+                Resolved::Document(d) => (
+                    archive.captures_for(&d.id, reader.0)?,
+                    archive.provisions_of_for(&d.id, reader.0)?,
+                ),
             };
             Ok(RecordView {
                 archive_name: archive.config()?.name,

@@ -56,6 +56,7 @@ pub async fn raw(
     Path(sha): Path<String>,
     query: Result<Query<RawQuery>, QueryRejection>,
     request_headers: HeaderMap,
+    reader: crate::access::Reader,
 ) -> Response {
     let query = match query {
         Ok(Query(q)) => q,
@@ -69,9 +70,11 @@ pub async fn raw(
     let etag = format!("\"{sha}\"");
     let result = state
         .with(move |archive| {
-            let capture = archive.capture_with_sha(&sha)?.ok_or_else(|| {
-                Failure::not_found(format!("no capture with SHA-256 {sha} in this archive"))
-            })?;
+            let capture = archive
+                .capture_with_sha_for(&sha, reader.0)?
+                .ok_or_else(|| {
+                    Failure::not_found(format!("no capture with SHA-256 {sha} in this archive"))
+                })?;
             let bytes = archive.verified_bytes(&capture)?;
             Ok((archive.config()?.name, capture, bytes))
         })

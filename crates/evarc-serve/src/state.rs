@@ -32,6 +32,8 @@ struct Inner {
     texts: evarc_provenance::web::TextCache,
     archive: RwLock<Arc<Archive>>,
     checked: Mutex<(Instant, Fingerprint)>,
+    /// Writes through the server (`POST /api/v1/…`) go one at a time.
+    writes: Mutex<()>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
                 texts: evarc_provenance::web::TextCache::default(),
                 archive: RwLock::new(Arc::new(archive)),
                 checked: Mutex::new((Instant::now(), fingerprint)),
+                writes: Mutex::new(()),
             }),
         })
     }
@@ -102,6 +105,54 @@ impl AppState {
         })
         .await
         .map_err(|e| Failure::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    }
+}
+
+/// How long a write through the server waits for another evarc process writing to the
+/// archive (an `evarc archive`, an import) to finish.
+pub const WRITE_WAIT: Duration = Duration::from_secs(20);
+
+impl AppState {
+    /// Runs a write off the async threads: the archive is opened as its writer for this one
+    /// request (waiting up to [`WRITE_WAIT`] for another writer, as the CLI does with
+    /// `--wait`) and closed again, so the CLI keeps writing beside the server; the read view
+    /// is re-opened before the next request.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Archive) -> Result<T, Failure> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = state
+                .inner
+                .writes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let result =
+                match Archive::open_waiting(&state.inner.path, OpenMode::ReadWrite, WRITE_WAIT) {
+                    Ok(archive) => work(&archive),
+                    Err(err) => Err(Failure::new(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        err.to_string(),
+                    )),
+                };
+            state.expire_view();
+            result
+        })
+        .await
+        .map_err(|e| Failure::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    }
+
+    /// The next request re-checks the archive directory (after a write of our own).
+    fn expire_view(&self) {
+        let mut checked = self
+            .inner
+            .checked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(earlier) = Instant::now().checked_sub(RECHECK) {
+            checked.0 = earlier;
+        }
     }
 }
 

@@ -116,6 +116,7 @@ fn register_provisions(path: &Path) -> Result<Vec<evarc_provenance::id::Provisio
             id: None,
             severity: None,
             categories: Vec::new(),
+            private: false,
         };
         if let Ok((provision, _)) = archive.add_provision(request, now) {
             ids.push(provision.id);

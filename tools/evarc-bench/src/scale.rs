@@ -224,6 +224,7 @@ pub fn run(args: ScaleArgs) -> Result<()> {
             id: None,
             severity: None,
             categories: Vec::new(),
+            private: false,
         };
         ids.push(archive.add_provision(request, now)?.0.id);
     }

@@ -145,6 +145,7 @@ pub fn run(opts: &ConcurrencyOptions, log: &mut dyn FnMut(&str)) -> Result<Concu
                                         id: None,
                                         severity: None,
                                         categories: Vec::new(),
+                                        private: false,
                                     };
                                     let race = ProvisionRequest {
                                         document: race_doc(archive),

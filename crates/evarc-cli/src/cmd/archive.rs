@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use evarc_provenance::cite::CaptureMethod;
 use evarc_provenance::ProvenanceError;
-use evarc_provenance::{Archive, CaptureOutcome, CaptureRequest, DocumentRef};
+use evarc_provenance::{Archive, ArchiveReport, CaptureRequest, DocumentRef, SnapshotReport};
 use evarc_provenance::{OpenMode, PutOutcome};
 use serde_json::json;
 
@@ -23,6 +23,9 @@ use crate::progress;
 pub fn run(global: &GlobalArgs, args: ArchiveArgs, out: &mut Output) -> Result<u8> {
     // Everything the user typed is checked before the archive is opened or a byte is read.
     let plan = Plan::from_args(&args)?;
+    if let Some(remote) = crate::remote::Remote::from_args(&args.remote)? {
+        return run_remote(&remote, args, plan, out);
+    }
     // A file name need not be UTF-8; a URL is.
     let url = args
         .input
@@ -76,6 +79,7 @@ struct Plan {
     last_updated: Option<chrono::NaiveDate>,
     wayback: Option<String>,
     media_type: Option<String>,
+    private: bool,
 }
 
 impl Plan {
@@ -139,6 +143,7 @@ impl Plan {
             last_updated,
             wayback: args.wayback.clone(),
             media_type: args.media_type.clone(),
+            private: args.private,
         })
     }
 
@@ -153,6 +158,7 @@ impl Plan {
             last_updated: self.last_updated,
             wayback: self.wayback,
             expected_sha256: None,
+            private: self.private,
         })
     }
 
@@ -174,6 +180,7 @@ impl Plan {
             last_updated: self.last_updated,
             wayback: self.wayback,
             expected_sha256: None,
+            private: self.private,
         })
     }
 }
@@ -257,59 +264,44 @@ fn finish(
                     }
                     other => other.into(),
                 })?;
-            print_capture(&outcome, out)?;
-            out.value(&json!({
-                "document": {
-                    "id": outcome.document.id,
-                    "entity": outcome.document.entity,
-                    "title": outcome.document.title,
-                    "source_url": outcome.document.source_url,
-                    "new": outcome.document_created,
-                },
-                "capture": outcome.capture,
-                "capture_new": outcome.capture_created,
-                "snapshot": snapshot_json(&outcome.snapshot),
-            }))?;
+            print_report(&ArchiveReport::of(&outcome), out)?;
         }
     }
     Ok(crate::exit::OK)
 }
 
 fn snapshot_json(outcome: &PutOutcome) -> serde_json::Value {
-    json!({
-        "sha256": outcome.info.sha256.to_hex(),
-        "blake3": outcome.info.blake3.to_hex(),
-        "size": outcome.info.len,
-        "new": outcome.new,
-        "stored_bytes": outcome.stored_bytes,
-    })
+    serde_json::to_value(SnapshotReport::of(outcome))
+        .expect("a snapshot report serialises: strings and integers")
 }
 
 fn print_snapshot(outcome: &PutOutcome, out: &mut Output) -> Result<()> {
-    out.line(format!("SHA-256:  {}", outcome.info.sha256))?;
-    out.line(format!("BLAKE3:   blake3:{}", outcome.info.blake3))?;
-    out.line(format!("Size:     {} bytes", thousands(outcome.info.len)))?;
-    if outcome.new {
+    print_snapshot_report(&SnapshotReport::of(outcome), out)
+}
+
+fn print_snapshot_report(snapshot: &SnapshotReport, out: &mut Output) -> Result<()> {
+    out.line(format!("SHA-256:  {}", snapshot.sha256))?;
+    out.line(format!("BLAKE3:   blake3:{}", snapshot.blake3))?;
+    out.line(format!("Size:     {} bytes", thousands(snapshot.size)))?;
+    if snapshot.new {
         out.line(format!(
             "Status:   new snapshot stored ({} bytes on disk)",
-            thousands(outcome.stored_bytes)
+            thousands(snapshot.stored_bytes)
         ))
     } else {
         out.line("Status:   already archived (nothing new stored)")
     }
 }
 
-fn print_capture(outcome: &CaptureOutcome, out: &mut Output) -> Result<()> {
-    let doc = &outcome.document;
-    let capture = &outcome.capture;
+/// What archiving a capture did, as text or as the JSON object (the same locally and through
+/// `--remote`, whose server answers with this object).
+pub(crate) fn print_report(report: &ArchiveReport, out: &mut Output) -> Result<()> {
+    let doc = &report.document;
+    let capture = &report.capture;
     out.line(format!(
         "Document: {}{} {} — {} <{}>",
         doc.id,
-        if outcome.document_created {
-            " (new)"
-        } else {
-            ""
-        },
+        if doc.new { " (new)" } else { "" },
         doc.entity,
         doc.title,
         doc.source_url
@@ -317,7 +309,7 @@ fn print_capture(outcome: &CaptureOutcome, out: &mut Output) -> Result<()> {
     if capture.source_url != doc.source_url {
         out.line(format!("Source:   {}", capture.source_url))?;
     }
-    if outcome.capture_created {
+    if report.capture_new {
         out.line(format!(
             "Capture:  {} (new capture)",
             text_time(capture.captured_at)
@@ -329,7 +321,11 @@ fn print_capture(outcome: &CaptureOutcome, out: &mut Output) -> Result<()> {
             text_time(capture.last_verified)
         ))?;
     }
-    print_snapshot(&outcome.snapshot, out)
+    if capture.private {
+        out.line("Private:  yes (readers of `evarc serve` need a read-private token)")?;
+    }
+    print_snapshot_report(&report.snapshot, out)?;
+    out.value(&serde_json::to_value(report)?)
 }
 
 /// The scheme of something shaped like a URL (`ftp://host/…`), if it is one.
@@ -339,4 +335,63 @@ fn url_scheme(text: &str) -> Option<&str> {
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
     (first_ok && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
         .then_some(scheme)
+}
+
+/// `archive … --remote URL --token T`: the same checks and output, the capture archived by the
+/// server (`POST /api/v1/captures`) through the same provenance call.
+fn run_remote(
+    remote: &crate::remote::Remote,
+    args: ArchiveArgs,
+    plan: Plan,
+    out: &mut Output,
+) -> Result<u8> {
+    if plan.document.is_none() {
+        bail!("--remote sends captures: name the document with --entity and --document, or a document ID");
+    }
+    if args.force {
+        bail!(
+            "--force is not sent to a server: the server checks capture times with its own clock"
+        );
+    }
+    let url = args
+        .input
+        .to_str()
+        .filter(|text| fetch::looks_like_url(text));
+    let (request, bytes, fetched) = if let Some(url) = url {
+        if args.captured_at.is_some() {
+            bail!("--captured-at is for imported files: the capture time of a URL is the time evarc fetches it");
+        }
+        let started = now();
+        let fetched = fetch::fetch(url, &fetch_options(&args))?;
+        if fetched.body.is_empty() && !args.allow_empty {
+            bail!(
+                "{} returned an empty body (0 bytes); pass --allow-empty to archive it anyway",
+                fetched.final_url
+            );
+        }
+        let request = plan.request_for_fetch(&fetched, started);
+        let body = fetched.body.clone();
+        (request, body, Some(fetched))
+    } else {
+        let (mut reader, _) = open_input(&args.input, args.allow_empty)?;
+        let captured_at = match &args.captured_at {
+            Some(text) => parse_time("--captured-at", text)?,
+            None => now(),
+        };
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {}", Path::new(&args.input).display()))?;
+        (plan.request_for_file(captured_at), bytes, None)
+    };
+    let request = request.context("--remote sends captures: name the document")?;
+    if let Some(f) = &fetched {
+        out.line(format!(
+            "Fetched:  {} → {} {} ({})",
+            f.requested_url, f.status, f.reason, f.final_url
+        ))?;
+    }
+    let report = remote.send_capture(&evarc_provenance::CaptureUpload::new(&request, &bytes))?;
+    print_report(&report, out)?;
+    Ok(crate::exit::OK)
 }

@@ -174,6 +174,7 @@ const SYNC_GROUP: usize = 64;
 const SYNC_INTERVAL: Duration = Duration::from_millis(50);
 
 pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output) -> Result<u8> {
+    let remote = crate::remote::Remote::from_args(&args.remote)?;
     let rows = read_rows(&args.manifest)?;
     // A bare file name ("m.tsv") has an empty parent: its folder is the working directory.
     let base = args
@@ -181,6 +182,9 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    if let Some(remote) = remote {
+        return super::import_remote::manifest(&remote, rows, &base, out);
+    }
     let archive = open(global, OpenMode::ReadWrite)?;
     let source = ManifestFiles {
         manifest: args.manifest.clone(),
@@ -353,13 +357,13 @@ pub(super) fn import_rows(
 
 /// Counts of what happened, and the reporting of each row.
 #[derive(Default)]
-struct Tally {
+pub(super) struct Tally {
     /// What a row number counts: `line` or `capture`.
-    unit: &'static str,
-    archived: u64,
-    skipped: u64,
-    mismatched: u64,
-    failed: u64,
+    pub(super) unit: &'static str,
+    pub(super) archived: u64,
+    pub(super) skipped: u64,
+    pub(super) mismatched: u64,
+    pub(super) failed: u64,
     /// The manifest lines reported (each done: durable, skipped or refused).
     done: HashSet<usize>,
 }
@@ -394,7 +398,7 @@ fn report_interrupted(
 }
 
 impl Tally {
-    fn report(&mut self, out: &mut Output, line: usize, fate: Fate) -> Result<()> {
+    pub(super) fn report(&mut self, out: &mut Output, line: usize, fate: Fate) -> Result<()> {
         self.done.insert(line);
         match fate {
             Fate::Archived {
@@ -477,6 +481,36 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
             return Ok(skipped);
         }
     }
+    let (file, path) = open_row_file(base, row)?;
+    if let Some(bytes) = row.bytes.as_deref().filter(|b| !b.trim().is_empty()) {
+        let expected_len: u64 = bytes
+            .trim()
+            .parse()
+            .with_context(|| format!("bad bytes column {bytes:?}"))?;
+        let actual = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        if actual != expected_len {
+            return Ok(Fate::Mismatch(format!(
+                "{} is {actual} bytes, the manifest says {expected_len}",
+                path.display()
+            )));
+        }
+    }
+    record_capture(
+        archive,
+        row,
+        at,
+        expected,
+        file,
+        &path.display().to_string(),
+    )
+}
+
+/// Opens a row's file: its path must be relative to the manifest's folder and stay inside it
+/// (no `..`, no symbolic link leading out).
+pub(super) fn open_row_file(base: &Path, row: &Row) -> Result<(File, PathBuf)> {
     let relative = Path::new(&row.path);
     if relative.is_absolute()
         || relative
@@ -502,30 +536,7 @@ fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
         );
     }
     let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    if let Some(bytes) = row.bytes.as_deref().filter(|b| !b.trim().is_empty()) {
-        let expected_len: u64 = bytes
-            .trim()
-            .parse()
-            .with_context(|| format!("bad bytes column {bytes:?}"))?;
-        let actual = file
-            .metadata()
-            .with_context(|| format!("cannot read {}", path.display()))?
-            .len();
-        if actual != expected_len {
-            return Ok(Fate::Mismatch(format!(
-                "{} is {actual} bytes, the manifest says {expected_len}",
-                path.display()
-            )));
-        }
-    }
-    record_capture(
-        archive,
-        row,
-        at,
-        expected,
-        file,
-        &path.display().to_string(),
-    )
+    Ok((file, path))
 }
 
 /// `Skipped` when the row's document already records these bytes at `at` (as a capture, or

@@ -243,6 +243,7 @@ impl Run<'_> {
             last_updated: None,
             wayback: None,
             expected_sha256: Sha256::from_hex(&record.payload_sha256).ok(),
+            private: false,
         };
         let outcome = match self.archive.capture_deferring_version(
             &mut record.payload,
@@ -324,6 +325,7 @@ impl Run<'_> {
             last_updated: None,
             wayback: None,
             expected_sha256: Some(original.sha256),
+            private: false,
         };
         // The bytes come back through the store's verifying reader; nothing new is stored.
         let bytes = self.archive.store().reader(original.blake3)?;

@@ -9,6 +9,7 @@ mod get;
 mod history;
 mod import;
 mod import_ota;
+mod import_remote;
 mod import_warc;
 mod init;
 mod provision;
@@ -17,6 +18,7 @@ mod show;
 mod text;
 mod text_diff;
 mod tlog;
+mod token;
 mod track;
 mod verify;
 mod version_pass;
@@ -74,6 +76,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Import(ImportCommand::Declarations(args)) => {
             versions::import_declarations(g, args, &mut out)
         }
+        Command::Token(command) => token::run(g, command, &mut out),
     }?;
     out.flush()?;
     Ok(code)

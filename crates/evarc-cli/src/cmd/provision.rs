@@ -38,6 +38,7 @@ pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Res
                 id,
                 severity: args.severity,
                 categories: args.categories,
+                private: args.private,
             },
             args.occurrence,
             now(),

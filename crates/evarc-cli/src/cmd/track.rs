@@ -36,6 +36,7 @@ fn request_for(
         last_updated: None,
         wayback: None,
         expected_sha256: None,
+        private: false,
     }
 }
 

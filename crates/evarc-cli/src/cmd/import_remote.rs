@@ -1,0 +1,107 @@
+//! `evarc import manifest FILE --remote URL --token T`: each row's file sent to a running
+//! `evarc serve` (`POST /api/v1/captures`), in manifest order, one at a time. The lines, the
+//! summary and the exit codes are those of a local import; the server archives each capture
+//! through the same provenance call (a capture already recorded folds, so a rerun is safe).
+
+use std::io::Read as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use evarc_provenance::{CaptureRequest, CaptureUpload, DocumentRef, Sha256};
+use serde_json::json;
+
+use super::import::{open_row_file, Fate, Row, Tally};
+use super::parse_time;
+use crate::exit::{EnvironmentFailure, VerificationFailed, OK, USAGE, VERIFICATION_FAILED};
+use crate::output::Output;
+use crate::remote::Remote;
+
+pub fn manifest(
+    remote: &Remote,
+    rows: Vec<(usize, Result<Row>)>,
+    base: &Path,
+    out: &mut Output,
+) -> Result<u8> {
+    let mut tally = Tally::default();
+    tally.unit = "line";
+    for (line, row) in rows {
+        let fate = match row.and_then(|row| send_row(remote, base, &row)) {
+            Ok(fate) => fate,
+            // A server that cannot be reached or fails stops the import (exit 3): every line
+            // printed before was archived.
+            Err(err) if err.downcast_ref::<EnvironmentFailure>().is_some() => return Err(err),
+            Err(err) if err.downcast_ref::<VerificationFailed>().is_some() => {
+                Fate::Mismatch(crate::error_line::render(&err))
+            }
+            Err(err) => Fate::Failed(crate::error_line::render(&err)),
+        };
+        tally.report(out, line, fate)?;
+    }
+    if out.json {
+        out.json_line(&json!({"status": "summary", "archived": tally.archived, "skipped": tally.skipped, "mismatched": tally.mismatched, "failed": tally.failed}))?;
+    } else {
+        eprintln!(
+            "{} archived, {} already there, {} hash mismatches, {} failed",
+            tally.archived, tally.skipped, tally.mismatched, tally.failed
+        );
+    }
+    Ok(if tally.mismatched > 0 {
+        VERIFICATION_FAILED
+    } else if tally.failed > 0 {
+        USAGE
+    } else {
+        OK
+    })
+}
+
+fn send_row(remote: &Remote, base: &Path, row: &Row) -> Result<Fate> {
+    let at = parse_time("captured_at", &row.captured_at)?;
+    let expected = row
+        .sha256
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| Sha256::from_hex(s.trim()))
+        .transpose()
+        .with_context(|| format!("bad sha256 column for {}", row.path))?;
+    let (mut file, path) = open_row_file(base, row)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if let Some(len) = row.bytes.as_deref().filter(|b| !b.trim().is_empty()) {
+        let expected_len: u64 = len
+            .trim()
+            .parse()
+            .with_context(|| format!("bad bytes column {len:?}"))?;
+        if bytes.len() as u64 != expected_len {
+            return Ok(Fate::Mismatch(format!(
+                "{} is {} bytes, the manifest says {expected_len}",
+                path.display(),
+                bytes.len()
+            )));
+        }
+    }
+    let document = DocumentRef::Named {
+        entity: row.entity.clone(),
+        title: row.document.clone(),
+        source_url: Some(row.source_url.clone()),
+        id: None,
+    };
+    let request = CaptureRequest {
+        expected_sha256: expected,
+        ..CaptureRequest::file_import(document, at)
+    };
+    let report = remote
+        .send_capture(&CaptureUpload::new(&request, &bytes))
+        .map_err(|e| match e.downcast::<VerificationFailed>() {
+            Ok(v) => VerificationFailed(format!("{}: {}", path.display(), v.0)).into(),
+            Err(e) => e,
+        })?;
+    Ok(Fate::Archived {
+        document: report.document.id.to_string(),
+        new_document: report.document.new,
+        capture_new: report.capture_new,
+        sha256: report.snapshot.sha256,
+        at,
+        snapshot_new: report.snapshot.new,
+    })
+}

@@ -1,0 +1,95 @@
+//! `evarc token create|list|revoke`: the bearer tokens of `evarc serve` (evarc_provenance::tokens).
+
+use anyhow::{Context as _, Result};
+use evarc_provenance::{OpenMode, Scope, Token};
+use serde_json::json;
+
+use super::{now, text_time};
+use crate::cli::{GlobalArgs, TokenCommand, TokenCreateArgs, TokenRevokeArgs};
+use crate::context::open;
+use crate::output::Output;
+
+pub fn run(global: &GlobalArgs, command: TokenCommand, out: &mut Output) -> Result<u8> {
+    match command {
+        TokenCommand::Create(args) => create(global, args, out),
+        TokenCommand::List => list(global, out),
+        TokenCommand::Revoke(args) => revoke(global, args, out),
+    }
+}
+
+fn token_json(token: &Token) -> serde_json::Value {
+    json!({
+        "name": token.name,
+        "scopes": token.scopes,
+        "created_at": evarc_provenance::cite::json_time(token.created_at),
+        "revoked_at": token.revoked_at.map(evarc_provenance::cite::json_time),
+    })
+}
+
+fn scopes_text(token: &Token) -> String {
+    token
+        .scopes
+        .iter()
+        .map(|s| s.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn create(global: &GlobalArgs, args: TokenCreateArgs, out: &mut Output) -> Result<u8> {
+    let scopes = args
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("{e} (--scope)"))?;
+    let archive = open(global, OpenMode::ReadWrite)?;
+    // The secret is drawn here, from the OS CSPRNG, and handed in: provenance draws nothing.
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret)
+        .map_err(|e| anyhow::anyhow!("cannot draw a random token secret: {e}"))
+        .context("creating a token")?;
+    let (token, text) = archive.create_token(&args.name, &scopes, secret, now())?;
+    out.line(text.clone())?;
+    if !out.json {
+        eprintln!(
+            "token {:?} ({}) created: it is shown only now (evarc keeps its SHA-256 only); send it as `Authorization: Bearer …`",
+            token.name,
+            scopes_text(&token)
+        );
+    }
+    let mut value = token_json(&token);
+    value["token"] = json!(text);
+    out.value(&value)?;
+    Ok(crate::exit::OK)
+}
+
+fn list(global: &GlobalArgs, out: &mut Output) -> Result<u8> {
+    let archive = open(global, OpenMode::ReadOnly)?;
+    let tokens = archive.tokens()?;
+    if tokens.is_empty() {
+        out.line("No tokens.")?;
+    }
+    for token in &tokens {
+        let state = match token.revoked_at {
+            Some(at) => format!("revoked {}", text_time(at)),
+            None => "active".to_owned(),
+        };
+        out.line(format!(
+            "{}\t{}\tcreated {}\t{state}",
+            token.name,
+            scopes_text(token),
+            text_time(token.created_at)
+        ))?;
+    }
+    out.value(&json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() }))?;
+    Ok(crate::exit::OK)
+}
+
+fn revoke(global: &GlobalArgs, args: TokenRevokeArgs, out: &mut Output) -> Result<u8> {
+    let archive = open(global, OpenMode::ReadWrite)?;
+    let token = archive.revoke_token(&args.name, now())?;
+    let at = token.revoked_at.map(text_time).unwrap_or_default();
+    out.line(format!("revoked: token {:?} at {at}", token.name))?;
+    out.value(&token_json(&token))?;
+    Ok(crate::exit::OK)
+}
