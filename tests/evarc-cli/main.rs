@@ -27,6 +27,7 @@ mod packages;
 mod process;
 mod provenance_cli;
 mod serve;
+mod serve_pages;
 mod store_cli;
 mod text_cli;
 mod tlog;

@@ -16,6 +16,7 @@ mod citing;
 pub mod compare;
 pub mod declaration;
 mod error;
+pub mod export;
 mod index;
 mod keys;
 mod order;

@@ -158,14 +158,12 @@ impl Archive {
     }
 
     /// Every capture of a document whose source URL is `url` ([`same_url`]), oldest first:
-    /// the mementos of a TimeMap.
+    /// the mementos of a TimeMap. Only the matching documents are read (the normalised-URL
+    /// index, [`Archive::documents_with_same_url`]).
     pub fn mementos(&self, url: &str) -> Result<Vec<Capture>> {
-        let key = normalize_url(url);
         let mut out = Vec::new();
-        for doc in self.documents()? {
-            if normalize_url(&doc.source_url) == key {
-                out.extend(self.captures(&doc.id)?);
-            }
+        for doc in self.documents_with_same_url(url)? {
+            out.extend(self.captures(&doc.id)?);
         }
         out.sort_by(|a, b| {
             (a.captured_at, &a.sha256, a.document.seq()).cmp(&(

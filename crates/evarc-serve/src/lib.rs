@@ -16,6 +16,7 @@ mod error;
 mod feed;
 mod log;
 mod memento;
+mod package;
 mod pages;
 mod raw;
 mod state;
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/captures/{sha256}", get(api::captures))
         .route("/api/v1/audit/{id}", get(api::audit))
         .route("/api/v1/search", get(api::search))
+        // i12-pages: evidence packages, change records and their feeds.
+        .route("/export/{file}", get(package::download))
         .route("/{id}", get(pages::record))
         .fallback(pages::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -449,6 +449,9 @@ fn record_page(view: &RecordView) -> Markup {
                 @for f in Format::ALL {
                     li { a href={ "/api/v1/citations/" (id) "?format=" (f.name()) "&download=1" } { "Citation (" (f.name()) ")" } }
                 }
+                @for kind in crate::package::PackageKind::ALL {
+                    li { a href={ "/export/" (id) (kind.suffix()) } { "Evidence package (" (kind.label()) ")" } }
+                }
                 li { a href={ "/raw/" (c.sha256) "?download=1" } { "Captured bytes" } }
                 li { a href={ "/log/proof/" (id) } { "Inclusion proof" } }
                 li { a href="/log/checkpoint" { "Log checkpoint" } }
