@@ -166,3 +166,132 @@ fn export_packages_carry_the_change_records_of_the_document_and_provision() {
         assert_eq!(json, change["change"]);
     }
 }
+
+#[test]
+fn serve_document_page_shows_versions_last_updated_and_change_records() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let html = server.get(&format!("/{DOCUMENT}")).text();
+    for needle in [
+        // Derived from the versions (the first capture of the current text), beside no
+        // asserted date (the latest capture asserts none).
+        "<dt>Document last updated</dt><dd>2026-05-20 20:43:05 UTC (first capture of the current text, v2)</dd>",
+        "<h2>Versions</h2>",
+        "<td>v2 · <a href=\"/CA-C-000001\">CA-C-000001</a></td><td>2026-05-20 20:43:05 UTC</td>",
+        "<td>v1</td><td>2026-05-12 09:51:22 UTC</td>",
+        "<h2>Change records</h2>",
+        "2026-05-20 20:43:05 UTC · <a href=\"/CA-C-000001\">View change record CA-C-000001</a>",
+        "<a href=\"/feed/changes/CA-D-00648\">",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?} in\n{html}");
+    }
+}
+
+#[test]
+fn serve_change_record_page_shows_word_diffs_statuses_and_the_cite_text() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let page = server.get("/CA-C-000001");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    for needle in [
+        "<h1>Text change CA-C-000001 of May 20, 2026</h1>",
+        "AWS Bedrock · <a href=\"/CA-D-00648\">AWS Service Terms</a>",
+        "Your Content<ins> &amp; you may use it for any lawful purpose</ins>.",
+        "<a href=\"/web/20260512095122/https://aws.amazon.com/service-terms/\">2026-05-12 09:51:22 UTC</a>",
+        "<td><a href=\"/CA-P-011417\">CA-P-011417</a> Intellectual Property in Fine-Tuned Models and Custom Model Outputs</td><td>unchanged</td>",
+    ] {
+        assert!(html.contains(needle), "missing {needle:?} in\n{html}");
+    }
+    // The amended definition of Output shows its word diff in the provisions' table.
+    assert!(html.contains("<td>amended</td>"), "{html}");
+    let cite = fixture.env.evarc(&["cite", "CA-C-000001"]).ok();
+    assert_eq!(
+        crate::serve_util::citation_block(&html),
+        cite.stdout_text()
+    );
+    assert_eq!(server.get("/CA-C-000009").status, 404);
+}
+
+#[test]
+fn serve_change_feeds_global_per_entity_and_per_document() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let base = &server.base;
+    for path in [
+        "/feed/changes.atom",
+        "/feed/changes.atom?entity=aws%20bedrock",
+        "/feed/changes/CA-D-00648",
+    ] {
+        let feed = server.get(path);
+        assert_eq!(feed.status, 200, "{path}");
+        assert_eq!(
+            feed.header("content-type"),
+            Some("application/atom+xml; charset=utf-8")
+        );
+        let text = feed.text();
+        assert_eq!(text.matches("<entry>").count(), 1, "{path}: {text}");
+        assert!(
+            text.contains(&format!("<link href=\"{base}/CA-C-000001\"/>")),
+            "{text}"
+        );
+        assert!(text.contains("<updated>2026-05-20T20:43:05Z</updated>"), "{text}");
+    }
+    assert_eq!(server.get("/feed/changes.atom?entity=Nobody").status, 404);
+    assert_eq!(server.get("/feed/changes/CA-D-99999").status, 404);
+}
+
+#[test]
+fn serve_timegate_finds_urls_differing_only_in_normalisation() {
+    let fixture = aws_fixture::build();
+    let server = Server::start(&fixture.env);
+    let base = &server.base;
+    for variant in [
+        "https://aws.amazon.com/service-terms",
+        "https://AWS.Amazon.COM/service-terms/",
+        "https://aws.amazon.com:443/service-terms/",
+        "HTTPS://aws.amazon.com:443/service-terms",
+    ] {
+        let gate = server.get_with(
+            &format!("/timegate/{variant}"),
+            &[("Accept-Datetime", "Wed, 13 May 2026 00:00:00 GMT")],
+        );
+        assert_eq!(gate.status, 302, "{variant}");
+        assert_eq!(
+            gate.header("location"),
+            Some(format!("{base}/web/20260512095122/{variant}").as_str()),
+            "{variant}"
+        );
+        let map = server.get(&format!("/timemap/link/{variant}")).text();
+        assert_eq!(map.matches("; datetime=").count(), 2, "{variant}: {map}");
+    }
+    assert_eq!(
+        server
+            .get("/timegate/https://aws.amazon.com/service-terms/other")
+            .status,
+        404
+    );
+}
+
+#[test]
+fn memento_lookup_on_an_archive_from_before_the_url_index_scans_then_migrates() {
+    let env = crate::format_v2::unpack();
+    let list = env.evarc(&["--json", "list"]).ok();
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON list");
+    let url = list[0]["document"]["source_url"]
+        .as_str()
+        .expect("a source URL")
+        .to_owned();
+    let variant = url.replacen("https://", "HTTPS://", 1).trim_end_matches('/').to_owned();
+    let lookup = |env: &Env| {
+        let server = Server::start(env);
+        let gate = server.get(&format!("/timegate/{variant}"));
+        assert_eq!(gate.status, 302, "{}", gate.text());
+        gate.header("location").map(str::to_owned)
+    };
+    // Read-only, not indexed: the documents are scanned.
+    let before = lookup(&env);
+    // Any writer open indexes the archive once (here: a checkpoint).
+    env.evarc(&["checkpoint"]).ok();
+    assert_eq!(lookup(&env), before);
+}

@@ -12,6 +12,7 @@
 
 mod api;
 mod assets;
+mod changes;
 mod error;
 mod feed;
 mod log;
@@ -66,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/search", get(api::search))
         // i12-pages: evidence packages, change records and their feeds.
         .route("/export/{file}", get(package::download))
+        .route("/feed/changes.atom", get(changes::global_feed))
+        .route("/feed/changes/{id}", get(changes::document_feed))
         .route("/{id}", get(pages::record))
         .fallback(pages::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))

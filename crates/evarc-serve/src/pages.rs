@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use evarc_provenance::cite::{self, EvidenceCheck, Format, Markup as CiteMarkup};
 use evarc_provenance::id::RecordId;
+use evarc_provenance::change::ChangeRecord;
 use evarc_provenance::model::{Capture, Document, Provision};
+use evarc_provenance::versions::DocumentVersions;
 use evarc_provenance::web::{QuoteContext, Resolved};
 use evarc_provenance::SearchHit;
 use maud::{html, Markup, DOCTYPE};
@@ -289,9 +291,15 @@ struct RecordView {
     context: Option<QuoteContext>,
     captures: Vec<Capture>,
     provisions: Vec<Provision>,
+    /// A document's text versions and change records (issue 13).
+    versions: DocumentVersions,
+    changes: Vec<ChangeRecord>,
 }
 
 pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if let Ok(change) = id.trim().parse::<evarc_provenance::id::ChangeId>() {
+        return crate::changes::page(state, change).await;
+    }
     let Ok(id) = id.trim().parse::<RecordId>() else {
         return not_found().await;
     };
@@ -313,9 +321,19 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
                 .text;
             let view = archive.evidence_view(&id, &record, texts.texts())?;
             let checked_at = Utc::now();
-            let (captures, provisions) = match &resolved {
-                Resolved::Provision { .. } => (Vec::new(), Vec::new()),
-                Resolved::Document(d) => (archive.captures(&d.id)?, archive.provisions_of(&d.id)?),
+            let (captures, provisions, versions, changes) = match &resolved {
+                Resolved::Provision { .. } => (
+                    Vec::new(),
+                    Vec::new(),
+                    DocumentVersions::default(),
+                    Vec::new(),
+                ),
+                Resolved::Document(d) => (
+                    archive.captures(&d.id)?,
+                    archive.provisions_of(&d.id)?,
+                    archive.versions(&d.id)?,
+                    archive.changes_with_statuses(&d.id)?,
+                ),
             };
             Ok(RecordView {
                 archive_name: archive.config()?.name,
@@ -327,6 +345,8 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
                 context: view.context,
                 captures,
                 provisions,
+                versions,
+                changes,
             })
         })
         .await;
@@ -394,6 +414,13 @@ fn record_page(view: &RecordView) -> Markup {
             dl.fields {
                 dt { "Entity" } dd { (clean(&document.entity)) }
                 dt { "Document ID" } dd { code { (document.id) } }
+                dt { "Document last updated" } dd {
+                    @match view.versions.current() {
+                        Some(v) => { (cite::text_time(v.first_captured_at)) " (first capture of the current text, v" (v.number) ")" },
+                        None => "No text version computed yet",
+                    }
+                    @if let Some(d) = c.last_updated { "; the document states " (cite::human_date(d)) }
+                }
                 dt { "First tracked" } dd { @if let Some(first) = view.captures.first() { (cite::text_time(first.first_tracked)) } }
                 dt { "Last verified" } dd { (cite::text_time(view.captures.iter().map(|c| c.last_verified).max().unwrap_or(c.last_verified))) }
                 dt { "Captures" } dd { (view.captures.len()) }
@@ -434,6 +461,7 @@ fn record_page(view: &RecordView) -> Markup {
                     }
                 }
             }
+            (crate::changes::document_sections(document, &view.versions, &view.changes))
             h2 { "Provisions" }
             @if view.provisions.is_empty() { p { "None registered." } }
             ul {
