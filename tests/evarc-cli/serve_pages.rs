@@ -15,10 +15,13 @@ const PROVISION: &str = "CA-P-011417";
 /// (the only clock-derived field of a package) is then today, as the server's.
 fn export(env: &Env, id: &str, format: &str, out: &Path) {
     let mut cmd = env.command();
-    cmd.env("SOURCE_DATE_EPOCH", chrono::Utc::now().timestamp().to_string())
-        .arg("--archive")
-        .arg(env.archive())
-        .args(["export", id, "--format", format, "-o", path_str(out)]);
+    cmd.env(
+        "SOURCE_DATE_EPOCH",
+        chrono::Utc::now().timestamp().to_string(),
+    )
+    .arg("--archive")
+    .arg(env.archive())
+    .args(["export", id, "--format", format, "-o", path_str(out)]);
     let output = cmd.output().expect("run evarc export");
     assert!(
         output.status.success(),
@@ -111,7 +114,10 @@ fn serve_package_downloads_are_the_bytes_evarc_export_writes() {
             served.keys().collect::<Vec<_>>(),
             expected.keys().collect::<Vec<_>>()
         );
-        assert!(served == expected, "the bag of {id} differs from evarc export");
+        assert!(
+            served == expected,
+            "the bag of {id} differs from evarc export"
+        );
         assert!(served.contains_key(&format!("{id}/data/log/checkpoint.txt")));
     }
     assert_eq!(server.get("/export/CA-P-999999.wacz").status, 404);
@@ -125,7 +131,11 @@ fn serve_package_download_of_damaged_bytes_fails_instead_of_shipping_them() {
     let server = Server::start(&fixture.env);
     let warc = server.get(&format!("/export/{PROVISION}.warc.gz"));
     assert_eq!(warc.status, 500);
-    assert!(warc.text().contains("✗ Hash not verified"), "{}", warc.text());
+    assert!(
+        warc.text().contains("✗ Hash not verified"),
+        "{}",
+        warc.text()
+    );
 }
 
 #[test]
@@ -148,7 +158,10 @@ fn export_packages_carry_the_change_records_of_the_document_and_provision() {
         let json: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
         assert_eq!(json, change["change"]);
         let manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt")).expect("manifest");
-        assert!(manifest.contains("  data/changes/CA-C-000001.json\n"), "{manifest}");
+        assert!(
+            manifest.contains("  data/changes/CA-C-000001.json\n"),
+            "{manifest}"
+        );
 
         let warc = env.path().join(format!("{id}.warc"));
         env.evarc(&["export", id, "--format", "warc", "-o", path_str(&warc)])
@@ -159,7 +172,10 @@ fn export_packages_carry_the_change_records_of_the_document_and_provision() {
             .expect("the WARC carries the change record");
         let record = &text[text[..at].rfind("WARC/1.1\r\n").expect("record start")..];
         assert!(record.contains("WARC-Type: metadata\r\n"), "{record}");
-        assert!(record.contains("Content-Type: application/json\r\n"), "{record}");
+        assert!(
+            record.contains("Content-Type: application/json\r\n"),
+            "{record}"
+        );
         let body = &record[record.find("\r\n\r\n").expect("block") + 4..];
         let body = &body[..body.find("\r\n\r\n").expect("record end")];
         let json: serde_json::Value = serde_json::from_str(body).expect("JSON block");
@@ -206,10 +222,7 @@ fn serve_change_record_page_shows_word_diffs_statuses_and_the_cite_text() {
     // The amended definition of Output shows its word diff in the provisions' table.
     assert!(html.contains("<td>amended</td>"), "{html}");
     let cite = fixture.env.evarc(&["cite", "CA-C-000001"]).ok();
-    assert_eq!(
-        crate::serve_util::citation_block(&html),
-        cite.stdout_text()
-    );
+    assert_eq!(crate::serve_util::citation_block(&html), cite.stdout_text());
     assert_eq!(server.get("/CA-C-000009").status, 404);
 }
 
@@ -235,7 +248,10 @@ fn serve_change_feeds_global_per_entity_and_per_document() {
             text.contains(&format!("<link href=\"{base}/CA-C-000001\"/>")),
             "{text}"
         );
-        assert!(text.contains("<updated>2026-05-20T20:43:05Z</updated>"), "{text}");
+        assert!(
+            text.contains("<updated>2026-05-20T20:43:05Z</updated>"),
+            "{text}"
+        );
     }
     assert_eq!(server.get("/feed/changes.atom?entity=Nobody").status, 404);
     assert_eq!(server.get("/feed/changes/CA-D-99999").status, 404);
@@ -282,7 +298,10 @@ fn memento_lookup_on_an_archive_from_before_the_url_index_scans_then_migrates() 
         .as_str()
         .expect("a source URL")
         .to_owned();
-    let variant = url.replacen("https://", "HTTPS://", 1).trim_end_matches('/').to_owned();
+    let variant = url
+        .replacen("https://", "HTTPS://", 1)
+        .trim_end_matches('/')
+        .to_owned();
     let lookup = |env: &Env| {
         let server = Server::start(env);
         let gate = server.get(&format!("/timegate/{variant}"));

@@ -3,8 +3,8 @@
 use std::io::{self, Read, Write};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use evarc_record::cite::{render, CitationRecord, EvidenceCheck, Format, Markup, RenderOptions};
 use evarc_record::change::ChangeRecord;
+use evarc_record::cite::{render, CitationRecord, EvidenceCheck, Format, Markup, RenderOptions};
 use evarc_record::model::{Capture, Document};
 
 use crate::digest::copy_hashing;

@@ -60,8 +60,11 @@ pub struct ExportPlan {
 impl ExportPlan {
     /// The documents exported, each once, sorted.
     pub fn documents(&self) -> Vec<String> {
-        let mut documents: Vec<String> =
-            self.items.iter().map(|i| i.document.id.to_string()).collect();
+        let mut documents: Vec<String> = self
+            .items
+            .iter()
+            .map(|i| i.document.id.to_string())
+            .collect();
         documents.sort();
         documents.dedup();
         documents
@@ -211,7 +214,8 @@ impl Archive {
     ) -> Result<Vec<ChangeRecord>> {
         let mut out: Vec<ChangeRecord> = Vec::new();
         for id in ids {
-            let (document, keep): (_, Box<dyn Fn(&ChangeRecord) -> bool>) = match id {
+            // The document, and the window of change dates that concern the record.
+            let (document, after, until) = match id {
                 RecordId::Document(doc) => {
                     let Some(latest) = items
                         .iter()
@@ -221,22 +225,18 @@ impl Archive {
                     else {
                         continue;
                     };
-                    (
-                        doc.clone(),
-                        Box::new(move |c| c.capture.captured_at <= latest),
-                    )
+                    (doc.clone(), None, Some(latest))
                 }
                 RecordId::Provision(p) => {
                     let provision = self.provision(p)?;
                     let from = provision.capture.captured_at;
-                    (
-                        provision.document,
-                        Box::new(move |c| c.capture.captured_at > from),
-                    )
+                    (provision.document, Some(from), None)
                 }
             };
             for change in self.changes_with_statuses(&document)? {
-                if keep(&change) && !out.iter().any(|c| c.id == change.id) {
+                let at = change.capture.captured_at;
+                let concerns = after.is_none_or(|a| at > a) && until.is_none_or(|u| at <= u);
+                if concerns && !out.iter().any(|c| c.id == change.id) {
                     out.push(change);
                 }
             }
@@ -350,8 +350,11 @@ pub fn latest_capture_date(items: &[ExportCapture]) -> NaiveDate {
 /// against the capture record). `wrap` lets a front end observe the reads (a progress bar).
 pub struct StoreBytes<'a> {
     archive: &'a Archive,
-    wrap: Box<dyn Fn(Box<dyn Read + 'a>) -> Box<dyn Read + 'a> + 'a>,
+    wrap: Box<WrapReader<'a>>,
 }
+
+/// What a front end puts around each reader (see [`StoreBytes::wrapped`]).
+type WrapReader<'a> = dyn Fn(Box<dyn Read + 'a>) -> Box<dyn Read + 'a> + 'a;
 
 impl<'a> StoreBytes<'a> {
     pub fn new(archive: &'a Archive) -> Self {

@@ -179,10 +179,10 @@ fn io_failure(err: std::io::Error) -> Failure {
 
 /// A damaged capture fails the download with the evidence verdict; other failures are 500s.
 fn package_failure(err: PackageError) -> Failure {
-    let damaged = match &err {
-        PackageError::CaptureMismatch { .. } | PackageError::CaptureRead { .. } => true,
-        _ => false,
-    };
+    let damaged = matches!(
+        &err,
+        PackageError::CaptureMismatch { .. } | PackageError::CaptureRead { .. }
+    );
     let mut message = err.to_string();
     let mut source = std::error::Error::source(&err);
     while let Some(cause) = source {

@@ -13,8 +13,8 @@ use super::http::response_head;
 use crate::digest::{record_id, sha256_label, CountingWriter};
 use crate::error::PackageError;
 use crate::export::{
-    changes_json, check, citations_json, copy_verified, normalize, package_date, read_error, CaptureBytes,
-    CopyError, ExportCapture, ExportOptions,
+    changes_json, check, citations_json, copy_verified, normalize, package_date, read_error,
+    CaptureBytes, CopyError, ExportCapture, ExportOptions,
 };
 use crate::log::{key_file, place_proofs, LogEvidence, PlacedProof};
 
