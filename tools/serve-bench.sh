@@ -5,6 +5,11 @@
 #
 #   tools/serve-bench.sh [MANIFEST] [SECONDS]      (default /tmp/ota/manifest.tsv, 10)
 #
+# Then, when target/release/evarc-bench exists (cargo build --release -p evarc-bench), the same
+# targets at a fixed rate (RATE, default 1000 requests/s, open loop: latency from the intended
+# send time), ROUNDS rounds (default 3) interleaving evarc and nginx; medians of the rounds.
+# nginx answers the TimeGate's 302 from its configuration (the static limit of a redirect).
+#
 # Needs target/release/evarc (cargo build --release -p evarc-cli; CARGO_TARGET_DIR honoured),
 # wrk and nginx (Debian packages). Everything runs on loopback in a temporary directory.
 set -euo pipefail
@@ -30,10 +35,10 @@ archive=$work/archive
 "$evarc" init "$archive" >/dev/null
 echo "importing $manifest …" >&2
 "$evarc" --archive "$archive" import manifest "$manifest" >/dev/null
-"$evarc" --archive "$archive" provision add CA-D-00001 --title "Benchmark provision" --quote "Terms" >/dev/null
+"$evarc" --archive "$archive" provision add CA-D-00001 --title "Benchmark provision" --quote "Terms" --occurrence 1 >/dev/null
 "$evarc" --archive "$archive" checkpoint >/dev/null
 sha=$("$evarc" --archive "$archive" --json cite CA-P-000001 --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["capture"]["sha256"])')
-url=$("$evarc" --archive "$archive" --json cite CA-P-000001 --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["document"]["source_url"])')
+url=$("$evarc" --archive "$archive" --json list | python3 -c 'import json,sys; print(next(d["document"]["source_url"] for d in json.load(sys.stdin) if d["document"]["id"] == "CA-D-00001"))')
 
 "$evarc" --archive "$archive" serve --listen 127.0.0.1:0 >"$work/serve.out" &
 serve_pid=$!
@@ -43,6 +48,12 @@ base=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$work/serve.out")
 mkdir -p "$work/www"
 curl -sf "$base/CA-P-000001" -o "$work/www/provision.html"
 curl -sf "$base/raw/$sha" -o "$work/www/raw.html"
+# nginx's workers do not run as root: let them read the saved copies (mktemp -d is 0700, and a
+# 403 page is not the file).
+chmod a+rx "$work" "$work/www"
+chmod a+r "$work/www/"*
+accept="Accept-Datetime: Tue, 12 May 2026 09:51:22 GMT"
+gate_location=$(curl -s -o /dev/null -w '%{redirect_url}' -H "$accept" "$base/timegate/$url")
 nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/nginx.conf" <<CONF
 worker_processes 2;
@@ -53,7 +64,10 @@ http {
   access_log off;
   client_body_temp_path $work/tmp; proxy_temp_path $work/tmp; fastcgi_temp_path $work/tmp;
   uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
-  server { listen 127.0.0.1:$nport; root $work/www; default_type text/html; }
+  server {
+    listen 127.0.0.1:$nport; root $work/www; default_type text/html;
+    location = /timegate { add_header Vary accept-datetime; return 302 "$gate_location"; }
+  }
 }
 CONF
 mkdir -p "$work/tmp"
@@ -64,6 +78,7 @@ run() { # name url [header]
   local name=$1 u=$2 out
   shift 2
   out=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" "$u")
+  if grep -q "Non-2xx" <<<"$out"; then echo "$name: $(grep Non-2xx <<<"$out")" >&2; fi
   printf '| %s | %s | %s |\n' "$name" \
     "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
     "$(awk '$1=="99%" {print $2}' <<<"$out")"
@@ -77,3 +92,43 @@ run "nginx: saved copy of the provision page" "http://127.0.0.1:$nport/provision
 run "evarc serve: raw capture /raw/<sha256> ($(wc -c <"$work/www/raw.html") bytes)" "$base/raw/$sha"
 run "nginx: saved copy of the raw capture" "http://127.0.0.1:$nport/raw.html"
 run "evarc serve: TimeGate (Accept-Datetime)" "$base/timegate/$url" -H "Accept-Datetime: Tue, 12 May 2026 09:51:22 GMT"
+
+bench=$target/release/evarc-bench
+[ -x "$bench" ] || exit 0
+rate=${RATE:-1000}
+rounds=${ROUNDS:-3}
+fixed() { # name url [header]
+  local name=$1 u=$2
+  shift 2
+  local args=()
+  [ $# -gt 0 ] && args=(-H "$1")
+  "$bench" load "$u" --rate "$rate" --seconds "$seconds" --json "${args[@]}" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); r["name"]=sys.argv[1]; print(json.dumps(r))' "$name" \
+    >>"$work/fixed.jsonl"
+}
+for _ in $(seq "$rounds"); do
+  fixed "evarc serve: provision page" "$base/CA-P-000001"
+  fixed "nginx: saved provision page" "http://127.0.0.1:$nport/provision.html"
+  fixed "evarc serve: raw capture" "$base/raw/$sha"
+  fixed "nginx: saved raw capture" "http://127.0.0.1:$nport/raw.html"
+  fixed "evarc serve: TimeGate" "$base/timegate/$url" "$accept"
+  fixed "nginx: TimeGate's 302 from its config" "http://127.0.0.1:$nport/timegate"
+done
+echo
+echo "evarc-bench load --rate $rate --seconds $seconds (64 connections, 1 s warm-up not counted), $rounds rounds interleaved, medians"
+echo
+python3 - "$work/fixed.jsonl" <<'PY'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rows.setdefault(r["name"], []).append(r)
+print("| target | achieved requests/s | p50 | p99 | p99.9 | max | errors, ≥400 |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
+for name, rs in rows.items():
+    med = lambda k: statistics.median(r[k] for r in rs)
+    print(f"| {name} | {med('achieved_rate'):,.0f} | {med('p50_ms'):.2f} ms | {med('p99_ms'):.2f} ms "
+          f"| {med('p999_ms'):.2f} ms | {med('max_ms'):.1f} ms | {sum(r['errors'] for r in rs)}, {sum(r['bad_status'] for r in rs)} |")
+print()
+print("p99 per round (ms): " + "; ".join(f"{n}: " + ", ".join(f"{r['p99_ms']:.2f}" for r in rs) for n, rs in rows.items()))
+PY

@@ -19,7 +19,7 @@ fn fixture_dir() -> PathBuf {
 }
 
 /// Unpacks the fixture into a fresh test directory: `archive/` and `checkpoint.txt`.
-fn unpack() -> Env {
+pub(crate) fn unpack() -> Env {
     let env = Env::empty();
     let tarball = fixture_dir().join("format-v2.tar.gz");
     let status = std::process::Command::new("tar")

@@ -28,6 +28,7 @@ mod process;
 mod provenance_cli;
 mod serve;
 mod serve_access;
+mod serve_pages;
 mod store_cli;
 mod text_cli;
 mod tlog;

@@ -856,3 +856,75 @@ fn remote_archive_of_a_file_over_axums_2_mb_default_is_accepted() {
     assert_eq!(run.field("Size:"), "3,145,728 bytes");
     env.evarc(&["verify", "--all"]).ok();
 }
+
+/// The routes of change records and packages (issue 12 beside issue 13) follow the same rule: a
+/// change record across a private capture, and a private capture inside a package, do not exist
+/// for an anonymous reader; a `read-private` token sees them.
+#[test]
+fn serve_change_records_feeds_versions_and_packages_hide_private_captures() {
+    let env = Env::new();
+    let v1 = env.write("v1.html", PUBLIC_HTML);
+    let v2 = env.write("v2.html", PRIVATE_HTML);
+    env.evarc(&[
+        "archive",
+        path_str(&v1),
+        "--entity",
+        "Example",
+        "--document",
+        "Terms",
+        "--url",
+        "https://example.org/terms",
+        "--captured-at",
+        "2026-05-01T10:00:00Z",
+    ])
+    .ok();
+    env.evarc(&[
+        "archive",
+        path_str(&v2),
+        "--document",
+        "CA-D-00001",
+        "--captured-at",
+        "2026-05-02T10:00:00Z",
+        "--private",
+    ])
+    .ok();
+    let changes = env.evarc(&["changes", "CA-D-00001"]).ok().stdout_text();
+    assert!(changes.contains("CA-C-000001"), "{changes}");
+    let reader = token(&env, "reader", &["read-private"]);
+    let server = Server::start(&env);
+    let bearer = format!("Bearer {reader}");
+    let auth = [("Authorization", bearer.as_str())];
+
+    assert_eq!(server.get("/CA-C-000001").status, 404);
+    assert_eq!(server.get_with("/CA-C-000001", &auth).status, 200);
+    for feed in ["/feed/changes.atom", "/feed/changes/CA-D-00001"] {
+        let public = server.get(feed);
+        assert_eq!(public.status, 200, "{feed}");
+        assert!(!public.text().contains("CA-C-000001"), "{feed}");
+        let private = server.get_with(feed, &auth);
+        assert!(private.text().contains("CA-C-000001"), "{feed}");
+    }
+    let page = server.get("/CA-D-00001").text();
+    assert!(!page.contains("CA-C-000001") && !page.contains("Secret clause"));
+    assert!(!page.contains("v2"), "one version for an anonymous reader");
+    assert!(server
+        .get_with("/CA-D-00001", &auth)
+        .text()
+        .contains("CA-C-000001"));
+
+    let public = server.get("/export/CA-D-00001.warc.gz");
+    assert_eq!(public.status, 200);
+    let private = server.get_with("/export/CA-D-00001.warc.gz", &auth);
+    assert_eq!(private.status, 200);
+    let records = |bytes: &[u8]| {
+        let mut text = String::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .expect("a gzip WARC");
+        text
+    };
+    let (public, private) = (records(&public.body), records(&private.body));
+    assert!(public.contains("Public clause") && !public.contains("Secret clause"));
+    assert!(!public.contains("urn:evarc:change:CA-C-000001"));
+    assert!(private.contains("Secret clause") && private.contains("urn:evarc:change:CA-C-000001"));
+}

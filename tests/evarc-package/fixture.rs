@@ -27,6 +27,7 @@ pub fn options() -> ExportOptions {
         archive_name: "Example Evidence Archive".to_owned(),
         operator: Some("Jane Doe, paralegal".to_owned()),
         bagging_date: None,
+        changes: Vec::new(),
     }
 }
 

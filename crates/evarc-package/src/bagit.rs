@@ -146,6 +146,10 @@ impl Bag {
                 self.payload_file(&format!("data/log/{name}"), &content)?;
             }
         }
+        for (id, json) in crate::export::changes_json(opts)? {
+            let name = safe_component(&id);
+            self.payload_file(&format!("data/changes/{name}.json"), json.as_bytes())?;
+        }
         self.payload.sort();
         let payload_bytes: u64 = self.payload.iter().map(|p| p.2).sum();
         let payload_files = self.payload.len() as u64;
@@ -282,11 +286,17 @@ fn bag_info(
     if let Some(operator) = &opts.operator {
         field("Contact-Name", operator);
     }
+    let changes = if opts.changes.is_empty() {
+        ""
+    } else {
+        " data/changes holds the change records (evarc JSON) of the exported documents and \
+         provisions."
+    };
     field(
         "External-Description",
         &format!(
             "Evidence export of {} capture(s): the captured bytes and their citation records in \
-             every text format. SHA-256 of each capture as recorded at capture time.{}",
+             every text format. SHA-256 of each capture as recorded at capture time.{}{changes}",
             items.len(),
             if logged {
                 " data/log holds the transparency log's checkpoint, verifier key, time-stamp and \

@@ -61,4 +61,11 @@ pub enum PackageError {
         #[source]
         source: zip::result::ZipError,
     },
+    /// A change record could not be written as JSON.
+    #[error("could not write change record {id} as JSON")]
+    ChangeJson {
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }

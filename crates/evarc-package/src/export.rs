@@ -3,6 +3,7 @@
 use std::io::{self, Read, Write};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use evarc_record::change::ChangeRecord;
 use evarc_record::cite::{render, CitationRecord, EvidenceCheck, Format, Markup, RenderOptions};
 use evarc_record::model::{Capture, Document};
 
@@ -46,6 +47,11 @@ pub struct ExportOptions {
     /// caller decides it (the CLI: `SOURCE_DATE_EPOCH` when set, else today); None: the date of
     /// the latest capture exported.
     pub bagging_date: Option<NaiveDate>,
+    /// Change records (issue 13) the package carries beside the captures, each as JSON: in a
+    /// WARC (and so a WACZ) a `metadata` record `urn:evarc:change:<ID>` after the captures, in
+    /// a bag the payload file `data/changes/<ID>.json`. Which ones concern an export is the
+    /// caller's decision (evarc-provenance's `export` module); empty: none.
+    pub changes: Vec<ChangeRecord>,
 }
 
 /// Merges repeated captures and sorts them: by capture time, then document ID, then SHA-256.
@@ -193,6 +199,25 @@ pub(crate) fn citations_json(item: &ExportCapture, opts: &ExportOptions) -> Stri
         return "[]\n".to_owned();
     }
     format!("[\n{}\n]\n", parts.join(",\n"))
+}
+
+/// The change records of an export, each once, in ID order, with their JSON (pretty, with a
+/// final newline): what a package carries of them.
+pub(crate) fn changes_json(opts: &ExportOptions) -> Result<Vec<(String, String)>, PackageError> {
+    let mut changes: Vec<&ChangeRecord> = opts.changes.iter().collect();
+    changes.sort_by_key(|c| c.id.seq());
+    changes.dedup_by_key(|c| c.id.seq());
+    changes
+        .into_iter()
+        .map(|c| {
+            serde_json::to_string_pretty(c)
+                .map(|json| (c.id.to_string(), format!("{json}\n")))
+                .map_err(|source| PackageError::ChangeJson {
+                    id: c.id.to_string(),
+                    source,
+                })
+        })
+        .collect()
 }
 
 fn indent(text: &str) -> String {

@@ -43,6 +43,7 @@ impl Archive {
         }
         // A new archive has no documents: every one it registers is indexed.
         batch.put(keys::INDEX_DOCUMENTS, vec![1]);
+        batch.put(keys::INDEX_DOCUMENTS_NORMALISED_URL, vec![1]);
         archive.store.commit_records(batch)?;
         Ok(archive)
     }
@@ -58,7 +59,9 @@ impl Archive {
     /// Opens an existing archive; a writer waits up to `wait` for another process to finish
     /// writing (see [`Store::open_waiting`]).
     pub fn open_waiting(path: &Path, mode: OpenMode, wait: std::time::Duration) -> Result<Self> {
-        Ok(Self::from_store(Store::open_waiting(path, mode, wait)?))
+        let archive = Self::from_store(Store::open_waiting(path, mode, wait)?);
+        archive.ensure_document_index()?;
+        Ok(archive)
     }
 
     /// Wraps an open store.

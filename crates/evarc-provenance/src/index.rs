@@ -24,16 +24,21 @@ impl Archive {
             keys::documents_by_name(&document.entity, &document.title),
             keys::documents_by_entity(&document.entity),
             keys::documents_by_url(&document.source_url),
+            keys::documents_by_normalised_url(&crate::web::normalize_url(&document.source_url)),
         ] {
             batch.put(keys::index_entry(&prefix, seq), Vec::new());
         }
     }
 
     /// Indexes every document of an archive written before the indexes existed (once; a
-    /// no-op afterwards). Called when the archive is opened for writing.
+    /// no-op afterwards), and adds the normalised-URL index to an archive indexed before it
+    /// existed. Called when the archive is opened for writing.
     pub(crate) fn ensure_document_index(&self) -> Result<()> {
-        if self.store().mode() != OpenMode::ReadWrite || self.documents_indexed()? {
+        if self.store().mode() != OpenMode::ReadWrite {
             return Ok(());
+        }
+        if self.documents_indexed()? {
+            return self.ensure_normalised_url_index();
         }
         let _guard = self.write_lock();
         let mut batch = RecordBatch::new();
@@ -52,8 +57,59 @@ impl Archive {
             }
         }
         batch.put(keys::INDEX_DOCUMENTS, vec![1]);
+        batch.put(keys::INDEX_DOCUMENTS_NORMALISED_URL, vec![1]);
         self.store().commit_records(batch)?;
         Ok(())
+    }
+
+    /// The `docnurl/` entries of every document of an archive indexed before that index
+    /// existed, in one batch with its marker (once; a no-op afterwards).
+    fn ensure_normalised_url_index(&self) -> Result<()> {
+        if self.normalised_urls_indexed()? {
+            return Ok(());
+        }
+        let _guard = self.write_lock();
+        let mut batch = RecordBatch::new();
+        for document in self.documents()? {
+            let prefix =
+                keys::documents_by_normalised_url(&crate::web::normalize_url(&document.source_url));
+            batch.put(keys::index_entry(&prefix, document.id.seq()), Vec::new());
+        }
+        batch.put(keys::INDEX_DOCUMENTS_NORMALISED_URL, vec![1]);
+        self.store().commit_records(batch)?;
+        Ok(())
+    }
+
+    fn normalised_urls_indexed(&self) -> Result<bool> {
+        Ok(self
+            .store()
+            .record(keys::INDEX_DOCUMENTS_NORMALISED_URL.as_bytes())?
+            .is_some())
+    }
+
+    /// Documents whose source URL names the same resource as `url` for Memento
+    /// ([`crate::web::same_url`]), in ID order: read from the normalised-URL index (only the
+    /// matching documents), or by a scan of an archive not indexed yet (an old archive opened
+    /// read-only).
+    pub fn documents_with_same_url(&self, url: &str) -> Result<Vec<Document>> {
+        let key = crate::web::normalize_url(url);
+        let candidates = if self.normalised_urls_indexed()? {
+            let prefix_id = self.config()?.prefix;
+            let prefix = keys::documents_by_normalised_url(&key);
+            let mut out = Vec::new();
+            for (entry, _) in self.store().records_with_prefix(&prefix)? {
+                let seq = self.index_seq(&prefix, &entry)?;
+                out.push(self.document(&DocumentId::new(prefix_id.clone(), seq)?)?);
+            }
+            out
+        } else {
+            self.documents()?
+        };
+        // The index is keyed by a digest: compare the URLs themselves too.
+        Ok(candidates
+            .into_iter()
+            .filter(|d| crate::web::normalize_url(&d.source_url) == key)
+            .collect())
     }
 
     fn documents_indexed(&self) -> Result<bool> {

@@ -156,6 +156,10 @@ pub const DOCUMENT_BY_NAME: &str = "docname/";
 pub const DOCUMENT_BY_ENTITY: &str = "docent/";
 pub const DOCUMENT_BY_URL: &str = "docurl/";
 pub const INDEX_DOCUMENTS: &str = "idx/documents";
+/// Documents by normalised source URL (Memento lookups); `idx/documents-nurl` marks an archive
+/// whose documents all have their entry.
+pub const DOCUMENT_BY_NORMALISED_URL: &str = "docnurl/";
+pub const INDEX_DOCUMENTS_NORMALISED_URL: &str = "idx/documents-nurl";
 
 fn digest_of(parts: &[&str]) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
@@ -183,6 +187,12 @@ pub fn documents_by_entity(entity: &str) -> Vec<u8> {
 /// Documents with exactly this source URL.
 pub fn documents_by_url(url: &str) -> Vec<u8> {
     key(DOCUMENT_BY_URL, &[&digest_of(&[url.trim()])])
+}
+
+/// Documents whose source URL normalises to `normalised` (`web::normalize_url`: scheme and
+/// host case, default port, trailing slash and fragment do not count).
+pub fn documents_by_normalised_url(normalised: &str) -> Vec<u8> {
+    key(DOCUMENT_BY_NORMALISED_URL, &[&digest_of(&[normalised])])
 }
 
 /// One index entry: the index prefix of a document, then its sequence number.

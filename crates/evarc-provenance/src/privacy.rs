@@ -302,4 +302,133 @@ impl Archive {
         }
         Ok(out)
     }
+
+    /// A document's versions as `audience` sees them: private captures left out, versions
+    /// left with no capture dropped and the rest numbered again, first and last times taken
+    /// from the captures that remain, and a change record `audience` may not see not named.
+    pub fn versions_for(
+        &self,
+        id: &DocumentId,
+        audience: Audience,
+    ) -> Result<crate::versions::DocumentVersions> {
+        self.document_for(id, audience)?;
+        let mut versions = self.versions(id)?;
+        if audience.sees_private() {
+            return Ok(versions);
+        }
+        let hidden: std::collections::HashSet<String> = self
+            .changes_of(id)?
+            .into_iter()
+            .filter_map(|c| match self.change_is_private(&c) {
+                Ok(true) => Some(Ok(c.id.to_string())),
+                Ok(false) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_>>()?;
+        versions.unindexed.retain(|c| !c.private);
+        versions.without_text.retain(|c| !c.private);
+        let mut kept = Vec::new();
+        for mut version in versions.versions.drain(..) {
+            version.captures.retain(|c| !c.private);
+            let (Some(first), Some(last)) = (version.captures.first(), version.captures.last())
+            else {
+                continue;
+            };
+            version.first_captured_at = first.captured_at;
+            version.last_verified = last.last_verified;
+            if version
+                .change
+                .as_ref()
+                .is_some_and(|c| hidden.contains(&c.to_string()))
+            {
+                version.change = None;
+            }
+            version.number = kept.len() + 1;
+            kept.push(version);
+        }
+        versions.versions = kept;
+        Ok(versions)
+    }
+
+    /// [`Archive::changes_with_statuses`] without the change records `audience` may not see.
+    pub fn changes_with_statuses_for(
+        &self,
+        id: &DocumentId,
+        audience: Audience,
+    ) -> Result<Vec<crate::change::ChangeRecord>> {
+        self.document_for(id, audience)?;
+        let mut out = Vec::new();
+        for change in self.changes_with_statuses(id)? {
+            if audience.sees_private() || !self.change_is_private(&change)? {
+                out.push(change);
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Archive::change_view`] when `audience` may see the change record; else
+    /// [`ProvenanceError::UnknownRecord`].
+    pub fn change_view_for(
+        &self,
+        id: &crate::id::ChangeId,
+        audience: Audience,
+    ) -> Result<crate::change::ChangeRecord> {
+        self.change_for(id, audience)?;
+        self.change_view(id)
+    }
+
+    /// [`Archive::recent_changes`] among the change records `audience` may see.
+    pub fn recent_changes_for(
+        &self,
+        limit: usize,
+        entity: Option<&str>,
+        audience: Audience,
+    ) -> Result<Vec<(Document, crate::change::ChangeRecord)>> {
+        let mut out = Vec::new();
+        for (document, change) in self.recent_changes(usize::MAX, entity)? {
+            if out.len() == limit {
+                break;
+            }
+            if audience.sees_private() || !self.change_is_private(&change)? {
+                out.push((document, change));
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Archive::export_plan`] for `audience`: every requested record must be visible to it,
+    /// and the package holds only the captures, change records and log evidence it may see.
+    pub fn export_plan_for(
+        &self,
+        request: &crate::export::ExportRequest,
+        audience: Audience,
+    ) -> Result<crate::export::ExportPlan> {
+        for id in &request.ids {
+            self.require_visible(id, audience)?;
+        }
+        if audience.sees_private() {
+            return self.export_plan(request);
+        }
+        let mut plan = self.export_plan(request)?;
+        plan.items.retain(|item| !item.capture.private);
+        if plan.items.is_empty() {
+            let id = request
+                .ids
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            return Err(ProvenanceError::UnknownRecord { id });
+        }
+        let mut changes = Vec::new();
+        for change in plan.options.changes.drain(..) {
+            if !self.change_is_private(&change)? {
+                changes.push(change);
+            }
+        }
+        plan.options.changes = changes;
+        let (log, log_summary) = self.export_log_evidence(&plan.items)?;
+        plan.log = log;
+        plan.log_summary = log_summary;
+        Ok(plan)
+    }
 }

@@ -158,14 +158,12 @@ impl Archive {
     }
 
     /// Every capture of a document whose source URL is `url` ([`same_url`]), oldest first:
-    /// the mementos of a TimeMap.
+    /// the mementos of a TimeMap. Only the matching documents are read (the normalised-URL
+    /// index, [`Archive::documents_with_same_url`]).
     pub fn mementos(&self, url: &str) -> Result<Vec<Capture>> {
-        let key = normalize_url(url);
         let mut out = Vec::new();
-        for doc in self.documents()? {
-            if normalize_url(&doc.source_url) == key {
-                out.extend(self.captures(&doc.id)?);
-            }
+        for doc in self.documents_with_same_url(url)? {
+            out.extend(self.captures(&doc.id)?);
         }
         out.sort_by(|a, b| {
             (a.captured_at, &a.sha256, a.document.seq()).cmp(&(
@@ -247,6 +245,47 @@ impl Archive {
             check,
             context,
         })
+    }
+}
+
+impl Archive {
+    /// The `limit` newest change records that stand (superseded ones left out), newest first
+    /// (by the date of the change, then ID), each with its document; only those of `entity`
+    /// (compared without letter case) when given: the entries of a change-record feed.
+    pub fn recent_changes(
+        &self,
+        limit: usize,
+        entity: Option<&str>,
+    ) -> Result<Vec<(Document, crate::change::ChangeRecord)>> {
+        let mut documents: std::collections::HashMap<u64, Document> =
+            std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for change in self.changes()? {
+            if change.superseded.is_some() {
+                continue;
+            }
+            let seq = change.document.seq();
+            if !documents.contains_key(&seq) {
+                documents.insert(seq, self.document(&change.document)?);
+            }
+            let document = &documents[&seq];
+            if entity.is_some_and(|e| !document.entity.trim().eq_ignore_ascii_case(e.trim())) {
+                continue;
+            }
+            out.push((document.clone(), change));
+        }
+        out.sort_by_key(|(_, c)| std::cmp::Reverse((c.capture.captured_at, c.id.seq())));
+        out.truncate(limit);
+        Ok(out)
+    }
+}
+
+impl crate::versions::DocumentVersions {
+    /// The version in force (the latest text): its first capture is when the document was last
+    /// updated, as far as the captures show (a date the page asserts is the capture's
+    /// `last_updated`, shown beside it). None before any text version exists.
+    pub fn current(&self) -> Option<&crate::versions::Version> {
+        self.versions.last()
     }
 }
 

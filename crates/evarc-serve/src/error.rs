@@ -58,6 +58,11 @@ impl From<ProvenanceError> for Failure {
             }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
+        if err.is_integrity_failure() {
+            // Damaged stored bytes (a capture's, or a version text's) are never passed off as
+            // an ordinary failure: the reader is told the evidence does not verify.
+            return Self::new(status, format!("✗ Hash not verified: {err}"));
+        }
         Self::new(status, err.to_string())
     }
 }

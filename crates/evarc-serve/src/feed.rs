@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Entries per feed.
 pub const FEED_ENTRIES: usize = 50;
 
-fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

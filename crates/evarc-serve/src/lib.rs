@@ -13,10 +13,12 @@
 mod access;
 mod api;
 mod assets;
+mod changes;
 mod error;
 mod feed;
 mod log;
 mod memento;
+mod package;
 mod pages;
 mod raw;
 mod state;
@@ -65,6 +67,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/captures/{sha256}", get(api::captures))
         .route("/api/v1/audit/{id}", get(api::audit))
         .route("/api/v1/search", get(api::search))
+        // i12-pages: evidence packages, change records and their feeds.
+        .route("/export/{file}", get(package::download))
+        .route("/feed/changes.atom", get(changes::global_feed))
+        .route("/feed/changes/{id}", get(changes::document_feed))
         .route("/{id}", get(pages::record))
         .fallback(pages::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -8,9 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use evarc_provenance::change::ChangeRecord;
 use evarc_provenance::cite::{self, EvidenceCheck, Format, Markup as CiteMarkup};
 use evarc_provenance::id::RecordId;
 use evarc_provenance::model::{Capture, Document, Provision};
+use evarc_provenance::versions::DocumentVersions;
 use evarc_provenance::web::{QuoteContext, Resolved};
 use evarc_provenance::SearchHit;
 use maud::{html, Markup, DOCTYPE};
@@ -290,6 +292,9 @@ struct RecordView {
     context: Option<QuoteContext>,
     captures: Vec<Capture>,
     provisions: Vec<Provision>,
+    /// A document's text versions and change records (issue 13).
+    versions: DocumentVersions,
+    changes: Vec<ChangeRecord>,
 }
 
 pub async fn record(
@@ -297,6 +302,9 @@ pub async fn record(
     Path(id): Path<String>,
     reader: crate::access::Reader,
 ) -> Response {
+    if let Ok(change) = id.trim().parse::<evarc_provenance::id::ChangeId>() {
+        return crate::changes::page(state, change, reader).await;
+    }
     let Ok(id) = id.trim().parse::<RecordId>() else {
         return not_found().await;
     };
@@ -318,11 +326,18 @@ pub async fn record(
                 .text;
             let view = archive.evidence_view(&id, &record, texts.texts())?;
             let checked_at = Utc::now();
-            let (captures, provisions) = match &resolved {
-                Resolved::Provision { .. } => (Vec::new(), Vec::new()),
+            let (captures, provisions, versions, changes) = match &resolved {
+                Resolved::Provision { .. } => (
+                    Vec::new(),
+                    Vec::new(),
+                    DocumentVersions::default(),
+                    Vec::new(),
+                ),
                 Resolved::Document(d) => (
                     archive.captures_for(&d.id, reader.0)?,
                     archive.provisions_of_for(&d.id, reader.0)?,
+                    archive.versions_for(&d.id, reader.0)?,
+                    archive.changes_with_statuses_for(&d.id, reader.0)?,
                 ),
             };
             Ok(RecordView {
@@ -335,6 +350,8 @@ pub async fn record(
                 context: view.context,
                 captures,
                 provisions,
+                versions,
+                changes,
             })
         })
         .await;
@@ -402,6 +419,13 @@ fn record_page(view: &RecordView) -> Markup {
             dl.fields {
                 dt { "Entity" } dd { (clean(&document.entity)) }
                 dt { "Document ID" } dd { code { (document.id) } }
+                dt { "Document last updated" } dd {
+                    @match view.versions.current() {
+                        Some(v) => { (cite::text_time(v.first_captured_at)) " (first capture of the current text, v" (v.number) ")" },
+                        None => "No text version computed yet",
+                    }
+                    @if let Some(d) = c.last_updated { "; the document states " (cite::human_date(d)) }
+                }
                 dt { "First tracked" } dd { @if let Some(first) = view.captures.first() { (cite::text_time(first.first_tracked)) } }
                 dt { "Last verified" } dd { (cite::text_time(view.captures.iter().map(|c| c.last_verified).max().unwrap_or(c.last_verified))) }
                 dt { "Captures" } dd { (view.captures.len()) }
@@ -442,6 +466,7 @@ fn record_page(view: &RecordView) -> Markup {
                     }
                 }
             }
+            (crate::changes::document_sections(document, &view.versions, &view.changes))
             h2 { "Provisions" }
             @if view.provisions.is_empty() { p { "None registered." } }
             ul {
@@ -456,6 +481,9 @@ fn record_page(view: &RecordView) -> Markup {
             ul.downloads {
                 @for f in Format::ALL {
                     li { a href={ "/api/v1/citations/" (id) "?format=" (f.name()) "&download=1" } { "Citation (" (f.name()) ")" } }
+                }
+                @for kind in crate::package::PackageKind::ALL {
+                    li { a href={ "/export/" (id) (kind.suffix()) } { "Evidence package (" (kind.label()) ")" } }
                 }
                 li { a href={ "/raw/" (c.sha256) "?download=1" } { "Captured bytes" } }
                 li { a href={ "/log/proof/" (id) } { "Inclusion proof" } }

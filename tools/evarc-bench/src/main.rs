@@ -6,6 +6,7 @@ mod access;
 mod corpus;
 mod disk;
 mod flat;
+mod load;
 mod measure;
 mod scale;
 
@@ -31,6 +32,8 @@ enum Command {
     Scale(scale::ScaleArgs),
     /// Import of new documents into an empty archive and into a big one, side by side.
     Flat(flat::FlatArgs),
+    /// HTTP load at a fixed rate (open loop), latency from the intended send time.
+    Load(load::LoadArgs),
 }
 
 fn main() -> Result<()> {
@@ -39,6 +42,7 @@ fn main() -> Result<()> {
         Command::Generate(args) => scale::generate(args),
         Command::Scale(args) => scale::run(args),
         Command::Flat(args) => flat::run(args),
+        Command::Load(args) => load::run(args),
     }
 }
 

@@ -16,23 +16,21 @@
 //! Stored bytes that fail verification while being exported fail the export with exit 1.
 
 use std::fs;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter};
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 use chrono::NaiveDate;
 use evarc_package::{
-    write_bagit_with_log, write_wacz_with_log, write_warc_with_log, CaptureBytes, ExportCapture,
-    ExportOptions, LogEvidence, PackageError,
+    write_bagit_with_log, write_wacz_with_log, write_warc_with_log, ExportCapture, ExportOptions,
+    LogEvidence, PackageError,
 };
+use evarc_provenance::export::{ExportRequest, LogSummary, StoreBytes};
 use evarc_provenance::id::RecordId;
-use evarc_provenance::model::Capture;
-use evarc_provenance::Archive;
-use evarc_provenance::{Blake3, OpenMode, Sha256, StoreError};
-use indicatif::ProgressBar;
+use evarc_provenance::{OpenMode, Sha256, StoreError};
 use serde::Serialize;
 
-use super::export_log::{log_evidence, summary_line, LogSummary};
+use super::export_log::summary_line;
 use super::{parse_date, parse_record_id, thousands};
 use crate::cli::{ExportArgs, GlobalArgs, PackageFormat};
 use crate::context::open;
@@ -48,6 +46,9 @@ struct Summary {
     documents: usize,
     captures: usize,
     citations: usize,
+    /// Change records carried (omitted when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    changes: usize,
     /// WARC records (warcinfo included; 0 for BagIt).
     records: usize,
     /// Files in the package: WACZ resources, or BagIt payload files (0 for a WARC).
@@ -81,47 +82,43 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
     refuse_existing(&args.output, args.format)?;
 
     let archive = open(global, OpenMode::ReadOnly)?;
-    let items = export_items(&archive, &ids, only, &at)?;
-    let accessed = accessed.unwrap_or_else(|| latest_capture_date(&items));
-    let (log, log_summary) = log_evidence(&archive, &items)?;
-    let opts = ExportOptions {
+    let request = ExportRequest {
+        ids,
+        only,
+        at,
         accessed,
-        gzip: args.output.to_string_lossy().ends_with(".gz"),
-        software: format!("evarc {}", env!("CARGO_PKG_VERSION")),
-        archive_name: archive.config()?.name,
-        operator: None,
         bagging_date: Some(export_date()?),
+        software: format!("evarc {}", env!("CARGO_PKG_VERSION")),
     };
+    let mut plan = archive.export_plan(&request)?;
+    plan.options.gzip = args.output.to_string_lossy().ends_with(".gz");
     let bar = progress::bytes(None, "exporting");
-    let bytes = StoreBytes {
-        archive: &archive,
-        bar: bar.clone(),
-    };
+    let wrap_bar = bar.clone();
+    let bytes = StoreBytes::wrapped(&archive, move |r| Box::new(wrap_bar.wrap_read(r)));
     let written = write_package(
         &args.output,
         args.format,
-        &items,
+        &plan.items,
         &bytes,
-        &opts,
-        log.as_ref(),
+        &plan.options,
+        plan.log.as_ref(),
     );
     bar.finish_and_clear();
     let (records, files, size) = written.map_err(|e| classify(e, &args.output))?;
 
-    let mut documents: Vec<String> = items.iter().map(|i| i.document.id.to_string()).collect();
-    documents.sort();
-    documents.dedup();
+    let items = &plan.items;
     let summary = Summary {
         format: format_name(args.format),
         path: args.output.display().to_string(),
-        documents: documents.len(),
-        captures: distinct_captures(&items),
+        documents: plan.documents().len(),
+        captures: plan.distinct_captures(),
         citations: items.iter().map(|i| i.citations.len()).sum(),
+        changes: plan.options.changes.len(),
         records,
         files,
         bytes: size,
-        accessed,
-        log: log_summary,
+        accessed: plan.options.accessed,
+        log: plan.log_summary,
     };
     print_summary(out, &summary)?;
     Ok(OK)
@@ -191,91 +188,6 @@ fn refuse_existing(path: &Path, format: PackageFormat) -> Result<()> {
         "{} already exists; choose a new output path (an export never overwrites)",
         path.display()
     )
-}
-
-/// The captures to export, each with the citations of the requested IDs anchored on it.
-fn export_items(
-    archive: &Archive,
-    ids: &[RecordId],
-    only: Option<Sha256>,
-    at: &evarc_provenance::CaptureChoice,
-) -> Result<Vec<ExportCapture>> {
-    let mut items = Vec::new();
-    for id in ids {
-        match id {
-            RecordId::Document(doc) => {
-                let document = archive.document(doc)?;
-                let mut captures = if at.is_latest() {
-                    archive.captures(doc)?
-                } else {
-                    // The capture in force at the instant asked for.
-                    vec![archive.choose_capture(doc, at)?]
-                };
-                if let Some(sha) = only {
-                    captures.retain(|c| c.sha256 == sha.to_hex());
-                    if captures.is_empty() {
-                        // Names where the bytes are instead, if anywhere.
-                        archive.capture_by_sha(doc, &sha.to_hex())?;
-                    }
-                }
-                if captures.is_empty() {
-                    bail!("{doc} has no captures to export");
-                }
-                for capture in captures {
-                    let citation = archive.citation_of_capture(doc, &capture)?;
-                    items.push(ExportCapture {
-                        document: document.clone(),
-                        capture,
-                        citations: vec![citation],
-                    });
-                }
-            }
-            RecordId::Provision(_) => {
-                let citation = archive.citation(id)?;
-                let document = archive.document(&citation.document_id)?;
-                let capture = archive
-                    .captures(&document.id)?
-                    .into_iter()
-                    .find(|c| {
-                        c.sha256 == citation.capture.sha256
-                            && c.captured_at == citation.capture.captured_at
-                    })
-                    .with_context(|| format!("the capture of {id} is not recorded"))?;
-                items.push(ExportCapture {
-                    document,
-                    capture,
-                    citations: vec![citation],
-                });
-            }
-        }
-    }
-    Ok(items)
-}
-
-/// The UTC date of the latest capture exported: the default access date.
-fn latest_capture_date(items: &[ExportCapture]) -> NaiveDate {
-    items
-        .iter()
-        .map(|i| i.capture.captured_at.date_naive())
-        .max()
-        .unwrap_or_default()
-}
-
-/// Captures counted once even when a document and a provision both ask for them.
-fn distinct_captures(items: &[ExportCapture]) -> usize {
-    let mut keys: Vec<(String, &str, chrono::DateTime<chrono::Utc>)> = items
-        .iter()
-        .map(|i| {
-            (
-                i.document.id.to_string(),
-                i.capture.sha256.as_str(),
-                i.capture.captured_at,
-            )
-        })
-        .collect();
-    keys.sort();
-    keys.dedup();
-    keys.len()
 }
 
 /// Writes the package; returns (WARC records, files, bytes).
@@ -382,6 +294,10 @@ fn classify(err: PackageError, path: &Path) -> anyhow::Error {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 fn format_name(format: PackageFormat) -> &'static str {
     match format {
         PackageFormat::Warc => "warc",
@@ -422,21 +338,12 @@ fn print_summary(out: &mut Output, s: &Summary) -> Result<()> {
         s.format
     ))?;
     out.line(format!("accessed date in citations: {}", s.accessed))?;
+    if s.changes > 0 {
+        out.line(format!(
+            "{} carried as JSON",
+            plural(s.changes, "change record", "change records")
+        ))?;
+    }
     out.line(summary_line(&s.log))?;
     out.line(format!("wrote {}", s.path))
-}
-
-/// Capture bytes from the store's verifying reader: a damaged chunk or a snapshot that does not
-/// hash to its record fails the read (and the export re-hashes against the capture record).
-struct StoreBytes<'a> {
-    archive: &'a Archive,
-    bar: ProgressBar,
-}
-
-impl CaptureBytes for StoreBytes<'_> {
-    fn open(&self, capture: &Capture) -> io::Result<Box<dyn Read + '_>> {
-        let key = Blake3::from_hex(&capture.blake3).map_err(io::Error::other)?;
-        let reader = self.archive.store().reader(key).map_err(io::Error::other)?;
-        Ok(Box::new(self.bar.wrap_read(reader)))
-    }
 }

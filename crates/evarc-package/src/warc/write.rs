@@ -13,8 +13,8 @@ use super::http::response_head;
 use crate::digest::{record_id, sha256_label, CountingWriter};
 use crate::error::PackageError;
 use crate::export::{
-    check, citations_json, copy_verified, normalize, package_date, read_error, CaptureBytes,
-    CopyError, ExportCapture, ExportOptions,
+    changes_json, check, citations_json, copy_verified, normalize, package_date, read_error,
+    CaptureBytes, CopyError, ExportCapture, ExportOptions,
 };
 use crate::log::{key_file, place_proofs, LogEvidence, PlacedProof};
 
@@ -98,9 +98,14 @@ pub fn write_warc_with_log(
     if let Some(log) = log {
         info_fields.extend(["tlog", log.checkpoint.as_str()]);
     }
+    let changes = changes_json(opts)?;
+    if !changes.is_empty() {
+        info_fields.push("changes");
+        info_fields.extend(changes.iter().map(|(id, _)| id.as_str()));
+    }
     let warcinfo_id = record_id(&info_fields);
 
-    let info = warcinfo_block(&items, opts, log.is_some());
+    let info = warcinfo_block(&items, opts, log.is_some(), changes.len());
     let header = Header {
         record_type: "warcinfo",
         record_id: &warcinfo_id,
@@ -140,6 +145,9 @@ pub fn write_warc_with_log(
             }
         }
     }
+    for ((id, json), change) in changes.iter().zip(sorted_changes(opts)) {
+        records.push(writer.change(id, json, change, &warcinfo_id)?);
+    }
     writer.out.flush().map_err(out_err)?;
     Ok(WarcSummary {
         warcinfo_id,
@@ -163,7 +171,20 @@ pub(crate) fn warc_date(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn warcinfo_block(items: &[ExportCapture], opts: &ExportOptions, logged: bool) -> String {
+/// The change records in the order [`changes_json`] gives them (ID order, each once).
+fn sorted_changes(opts: &ExportOptions) -> Vec<&evarc_record::change::ChangeRecord> {
+    let mut changes: Vec<&evarc_record::change::ChangeRecord> = opts.changes.iter().collect();
+    changes.sort_by_key(|c| c.id.seq());
+    changes.dedup_by_key(|c| c.id.seq());
+    changes
+}
+
+fn warcinfo_block(
+    items: &[ExportCapture],
+    opts: &ExportOptions,
+    logged: bool,
+    changes: usize,
+) -> String {
     let mut block = String::new();
     let mut field = |name: &str, value: &str| {
         block.push_str(name);
@@ -195,6 +216,17 @@ fn warcinfo_block(items: &[ExportCapture], opts: &ExportOptions, logged: bool) -
             "The metadata records marked Evarc-Log hold the transparency log's signed checkpoint, \
              its verifier key, its RFC 3161 time-stamp when there is one, and each record's \
              inclusion proof (C2SP tlog-proof): check them with evarc verify-proof.",
+        );
+    }
+    if changes > 0 {
+        field(
+            "evarc-changes",
+            &format!(
+                "After the captures, {changes} metadata record(s) with target URI \
+                 urn:evarc:change:<ID> hold the change records (evarc JSON) of the exported \
+                 documents and provisions: what changed between two text versions, and each \
+                 provision's status."
+            ),
         );
     }
     block
@@ -428,6 +460,52 @@ impl<W: Write> RecordWriter<W> {
 }
 
 impl<W: Write> RecordWriter<W> {
+    /// One change record as a `metadata` record (`urn:evarc:change:<ID>`, dated by the first
+    /// capture with the new text).
+    fn change(
+        &mut self,
+        id: &str,
+        json: &str,
+        change: &evarc_record::change::ChangeRecord,
+        warcinfo_id: &str,
+    ) -> Result<WarcRecordSummary, PackageError> {
+        let record = record_id(&["change", id]);
+        let target = format!("urn:evarc:change:{id}");
+        let digest = sha256_label(json.as_bytes());
+        let date = change.capture.captured_at;
+        let header = Header {
+            record_type: "metadata",
+            record_id: &record,
+            warcinfo_id: Some(warcinfo_id),
+            date,
+            target_uri: Some(&target),
+            concurrent_to: None,
+            refers_to: None,
+            log_item: None,
+            block_digest: digest.clone(),
+            payload_digest: None,
+            content_type: "application/json",
+            content_length: json.len() as u64,
+        };
+        let (offset, length) = self.record(&header, &mut |w| {
+            w.write_all(json.as_bytes()).map_err(out_err)
+        })?;
+        Ok(WarcRecordSummary {
+            record_type: "metadata",
+            record_id: record.clone(),
+            target_uri: target,
+            date,
+            offset,
+            length,
+            media_type: "application/json".to_owned(),
+            status: None,
+            payload_digest: digest,
+            document_id: change.document.to_string(),
+            document_title: String::new(),
+            concurrent_to: None,
+        })
+    }
+
     /// One `metadata` record holding `block` as is; returns its summary.
     fn log_record(
         &mut self,
