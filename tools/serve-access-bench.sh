@@ -20,9 +20,9 @@ for tool in "$evarc" wrk curl; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
 work=$(mktemp -d)
-pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # The servers are started in command substitutions: their ids are kept in a file.
+  [ -f "$work/pids" ] && kill $(cat "$work/pids") 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -30,7 +30,7 @@ archive=$work/archive
 "$evarc" init "$archive" >/dev/null
 echo "importing $manifest …" >&2
 "$evarc" --archive "$archive" import manifest "$manifest" >/dev/null
-"$evarc" --archive "$archive" provision add CA-D-00001 --title "Benchmark provision" --quote "Terms" >/dev/null
+"$evarc" --archive "$archive" provision add CA-D-00001 --title "Benchmark provision" --quote "Terms" --occurrence 1 >/dev/null
 # A private capture and a private provision, so that the anonymous reader has something hidden.
 printf '<html><body><p>Private benchmark terms.</p></body></html>' >"$work/private.html"
 private=$("$evarc" --archive "$archive" --json archive "$work/private.html" --entity Private \
@@ -43,7 +43,7 @@ token=$("$evarc" --archive "$archive" token create --name bench --scope read-pri
 
 start() { # BINARY → base URL
   "$1" --archive "$archive" serve --listen 127.0.0.1:0 >"$work/serve.$2.out" &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 100); do grep -q "at http" "$work/serve.$2.out" 2>/dev/null && break; sleep 0.1; done
   sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$work/serve.$2.out"
 }

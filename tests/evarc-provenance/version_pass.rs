@@ -42,9 +42,12 @@ fn pages() -> Vec<(Vec<u8>, chrono::DateTime<chrono::Utc>)> {
     .collect()
 }
 
+/// Versions (number, text SHA-256, captures) and standing change records (ID, date, new text).
+type Timeline = (Vec<(usize, String, usize)>, Vec<(String, String, String)>);
+
 /// The versions and standing change records of the archive's first document, in a form that
 /// two archives built differently can be compared by.
-fn timeline(archive: &Archive) -> (Vec<(usize, String, usize)>, Vec<(String, String, String)>) {
+fn timeline(archive: &Archive) -> Timeline {
     let id: evarc_provenance::id::DocumentId = "CA-D-00001".parse().expect("document ID");
     let versions = archive.versions(&id).expect("versions");
     assert!(versions.unindexed.is_empty(), "{:?}", versions.unindexed);
@@ -100,7 +103,9 @@ fn version_pass_after_deferred_captures_gives_what_capturing_inline_gives() {
     let before = archive.versions(&id).expect("versions");
     assert_eq!((before.versions.len(), before.unindexed.len()), (0, 5));
     assert!(archive.changes_of(&id).expect("changes").is_empty());
-    let pass = archive.index_versions(&[id.clone()], 2, now).expect("pass");
+    let pass = archive
+        .index_versions(std::slice::from_ref(&id), 2, now)
+        .expect("pass");
     assert_eq!(pass.captures_indexed, 5);
     assert_eq!(pass.documents_indexed, 1);
     assert_eq!(
@@ -170,7 +175,9 @@ fn capture_inserted_between_indexed_ones_supersedes_the_change_it_splits() {
             Durability::Synced,
         )
         .expect("capture");
-    let pass = archive.index_versions(&[id.clone()], 1, now).expect("pass");
+    let pass = archive
+        .index_versions(std::slice::from_ref(&id), 1, now)
+        .expect("pass");
     assert_eq!(
         pass.changes_superseded
             .iter()

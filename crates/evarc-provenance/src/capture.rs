@@ -394,6 +394,9 @@ impl Archive {
             keys::capture_by_sha(sha.as_bytes(), doc_seq, at),
             Vec::new(),
         );
+        if capture.private {
+            batch.put(keys::private_document(doc_seq), Vec::new());
+        }
         let planned = PlannedCapture {
             document,
             document_created,

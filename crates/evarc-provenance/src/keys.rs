@@ -256,3 +256,11 @@ pub fn change_by_key(doc: u64, from: &[u8], to: &[u8], from_text: &str, to_text:
     }
     key(CHANGE_BY_KEY, &[hasher.finalize().as_bytes()])
 }
+
+// Private records (issue 12): `privdoc/` doc seq marks a document with at least one private
+// capture, written in the capture's batch, so readers skip every privacy lookup for the others.
+pub const PRIVATE_DOCUMENT: &str = "privdoc/";
+
+pub fn private_document(doc: u64) -> Vec<u8> {
+    key(PRIVATE_DOCUMENT, &[&doc.to_be_bytes()])
+}

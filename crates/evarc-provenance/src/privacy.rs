@@ -49,10 +49,22 @@ fn unknown(id: impl ToString) -> ProvenanceError {
 }
 
 impl Archive {
+    /// Has this document any private capture? (A point lookup of its `privdoc/` marker: the
+    /// documents without one need no further privacy check.)
+    pub fn has_private_captures(&self, id: &DocumentId) -> Result<bool> {
+        Ok(self
+            .store()
+            .record(&crate::keys::private_document(id.seq()))?
+            .is_some())
+    }
+
     /// Is this provision private (registered so, or pinned to a private capture)?
     pub fn provision_is_private(&self, provision: &Provision) -> Result<bool> {
         if provision.private {
             return Ok(true);
+        }
+        if !self.has_private_captures(&provision.document)? {
+            return Ok(false);
         }
         let sha = Sha256::from_hex(&provision.capture.sha256)?;
         Ok(self
@@ -62,6 +74,9 @@ impl Archive {
 
     /// Is this document private (no public capture)?
     pub fn document_is_private(&self, id: &DocumentId) -> Result<bool> {
+        if !self.has_private_captures(id)? {
+            return Ok(false);
+        }
         let captures = self.captures(id)?;
         Ok(!captures.is_empty() && captures.iter().all(|c| c.private))
     }
@@ -263,6 +278,9 @@ impl Archive {
 
     /// Is this change record private (either of its captures private)?
     pub fn change_is_private(&self, change: &crate::change::ChangeRecord) -> Result<bool> {
+        if !self.has_private_captures(&change.document)? {
+            return Ok(false);
+        }
         for capture in [&change.capture, &change.previous] {
             let sha = Sha256::from_hex(&capture.sha256)?;
             if self
