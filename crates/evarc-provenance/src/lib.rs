@@ -27,6 +27,7 @@ mod tlog;
 pub mod versions;
 pub mod web;
 mod withdraw;
+mod bucket;
 
 // The pure record crate, under the names these modules always had here.
 pub use evarc_record::{
@@ -40,6 +41,10 @@ pub use evarc_store::{
     FORMAT_VERSION,
 };
 
+// Snapshot bytes on an S3-compatible bucket, restore, replicas and gc (issue 14).
+pub use evarc_store::{
+    BlobsConfig, GcReport, RemoteProblem, RepairReport, ReplicateReport, RestoreReport,
+};
 pub use archive::{Archive, DEFAULT_NAME};
 pub use audit::{AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};

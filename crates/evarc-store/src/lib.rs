@@ -13,6 +13,7 @@
 //! BLAKE3 key before any of its bytes are handed out, and the whole snapshot against both recorded
 //! digests at the end. A mismatch is an error naming the snapshot and both digests.
 
+mod blobs;
 mod cache;
 mod delta;
 mod digest;
@@ -22,11 +23,14 @@ mod format;
 mod ingest;
 mod reader;
 mod records;
+mod remote;
 mod scrub;
 mod spares;
 mod store;
 
+pub use blobs::{BlobKind, BlobStore, BlobsConfig, ObjectEntry, RemoteProblem, S3Blobs, DEFAULT_BLOB_CACHE};
 pub use delta::BaseHint;
+pub use remote::{GcReport, RepairReport, ReplicateReport, RestoreReport};
 pub use digest::{Blake3, DigestQuery, Sha256};
 pub use error::StoreError;
 pub use files::{check_files, check_files_live, FileCheck, FileDamage, FileKind, FilesReport};
