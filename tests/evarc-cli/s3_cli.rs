@@ -86,11 +86,11 @@ fn restore_from_the_bucket_alone_reproduces_verify_cite_and_proofs() {
     let restored = env.path().join("restored");
     let run = env.raw(&["restore", &url, path_str(&restored)]).ok();
     assert!(
-        run.stdout_text().starts_with(&format!(
-            "Restored [TMP]/restored from {url}: "
-        )) || env
-            .normalize(&run.stdout_text())
-            .starts_with(&format!("Restored [TMP]/restored from {url}: ")),
+        run.stdout_text()
+            .starts_with(&format!("Restored [TMP]/restored from {url}: "))
+            || env
+                .normalize(&run.stdout_text())
+                .starts_with(&format!("Restored [TMP]/restored from {url}: ")),
         "{}",
         run.stdout_text()
     );
@@ -141,15 +141,31 @@ fn wrong_credentials_missing_bucket_unreachable_endpoint_and_bad_urls_are_one_li
     );
     assert!(!archive.exists(), "a refused init left a directory");
     // A bucket that does not exist.
-    env.raw(&["init", path_str(&archive), "--blobs", "s3://no-such-bucket/p"])
-        .one_line_error(
-            3,
-            &["s3://no-such-bucket/p", &server.endpoint(), "the bucket does not exist"],
-        );
+    env.raw(&[
+        "init",
+        path_str(&archive),
+        "--blobs",
+        "s3://no-such-bucket/p",
+    ])
+    .one_line_error(
+        3,
+        &[
+            "s3://no-such-bucket/p",
+            &server.endpoint(),
+            "the bucket does not exist",
+        ],
+    );
     // An endpoint nobody listens on.
     let nobody = format!("http://127.0.0.1:{}", s3_server::free_port());
-    env.raw(&["init", path_str(&archive), "--blobs", &url, "--endpoint", &nobody])
-        .one_line_error(3, &[&url, &nobody, "the endpoint cannot be reached"]);
+    env.raw(&[
+        "init",
+        path_str(&archive),
+        "--blobs",
+        &url,
+        "--endpoint",
+        &nobody,
+    ])
+    .one_line_error(3, &[&url, &nobody, "the endpoint cannot be reached"]);
     // Malformed URLs: exit 2.
     env.raw(&["init", path_str(&archive), "--blobs", "http://bucket/p"])
         .one_line_error(2, &["invalid bucket URL \"http://bucket/p\"", "s3://"]);
@@ -185,7 +201,11 @@ fn server_killed_mid_import_loses_no_acknowledged_capture() {
         .args(["init", path_str(&archive), "--blobs", &url])
         .output()
         .expect("run evarc");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // 120 captures of 20 documents (distinct bytes, so each one uploads).
     let mut manifest = String::from("captured_at\tentity\tdocument\tsource_url\tpath\n");
     for i in 0..120u64 {
@@ -201,7 +221,13 @@ fn server_killed_mid_import_loses_no_acknowledged_capture() {
     let mut import = env.command();
     with_own(&mut import);
     let mut child = import
-        .args(["--archive", path_str(&archive), "--json", "import", "manifest"])
+        .args([
+            "--archive",
+            path_str(&archive),
+            "--json",
+            "import",
+            "manifest",
+        ])
         .arg(&manifest)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -227,7 +253,10 @@ fn server_killed_mid_import_loses_no_acknowledged_capture() {
         }
     }
     let status = child.wait().expect("wait for the import");
-    assert!(killed, "the import finished before 15 captures were acknowledged");
+    assert!(
+        killed,
+        "the import finished before 15 captures were acknowledged"
+    );
     assert_eq!(
         status.code(),
         Some(3),
@@ -241,7 +270,12 @@ fn server_killed_mid_import_loses_no_acknowledged_capture() {
         let mut verify = env.command();
         with_own(&mut verify);
         let out = verify
-            .args(["--archive", path_str(&archive), "verify", &format!("sha256:{sha}")])
+            .args([
+                "--archive",
+                path_str(&archive),
+                "verify",
+                &format!("sha256:{sha}"),
+            ])
             .output()
             .expect("run evarc");
         assert!(
@@ -289,7 +323,10 @@ fn replicate_is_incremental_and_repair_heals_a_flipped_table_file() {
         text.starts_with(&format!("Replicated to {url}: 2 new blobs (")),
         "{text}"
     );
-    assert!(text.contains("new record entries in records/0000000000000000"), "{text}");
+    assert!(
+        text.contains("new record entries in records/0000000000000000"),
+        "{text}"
+    );
     // Nothing new: nothing sent.
     let run = env.evarc(&["replicate", &url]).ok();
     assert_eq!(
@@ -299,7 +336,10 @@ fn replicate_is_incremental_and_repair_heals_a_flipped_table_file() {
     let before = env.evarc(&["verify", "--all"]).ok().stdout_text();
 
     // One flipped byte in the first capture's chunk, in its table file.
-    let blake3 = first.field("BLAKE3:").trim_start_matches("blake3:").to_owned();
+    let blake3 = first
+        .field("BLAKE3:")
+        .trim_start_matches("blake3:")
+        .to_owned();
     env.evarc(&["config", "set", "name", "Example Evidence Archive"])
         .ok();
     flip_chunk_value(&env.archive(), &blake3);
@@ -307,8 +347,14 @@ fn replicate_is_incremental_and_repair_heals_a_flipped_table_file() {
 
     let run = env.evarc(&["repair", &url]).ok();
     let text = run.stdout_text();
-    assert!(text.contains(&format!("repaired blake3:{blake3}\n")), "{text}");
-    assert!(text.contains(&format!("2 of 2 damaged snapshots repaired from {url}")), "{text}");
+    assert!(
+        text.contains(&format!("repaired blake3:{blake3}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("2 of 2 damaged snapshots repaired from {url}")),
+        "{text}"
+    );
     assert!(!text.contains("NOT repaired"), "{text}");
     let after = env.evarc(&["verify", "--all"]).ok().stdout_text();
     assert_eq!(after, before);
@@ -329,7 +375,8 @@ fn gc_lists_unreferenced_objects_and_deletes_only_with_delete() {
     let url = env.blobs().expect("an archive on the bucket").to_owned();
     let run = env.evarc(&["gc"]).ok();
     assert!(
-        run.stdout_text().starts_with("0 of ") && run.stdout_text().contains(" unreferenced (0 bytes)\n"),
+        run.stdout_text().starts_with("0 of ")
+            && run.stdout_text().contains(" unreferenced (0 bytes)\n"),
         "{}",
         run.stdout_text()
     );
@@ -348,12 +395,17 @@ fn gc_lists_unreferenced_objects_and_deletes_only_with_delete() {
     let run = env.evarc(&["gc"]).ok();
     let text = run.stdout_text();
     assert!(text.starts_with(&format!("{name}\t12\n1 of ")), "{text}");
-    assert!(text.ends_with(&format!(
-        " in {url} unreferenced (12 bytes): not deleted (dry run; --delete removes them)\n"
-    )), "{text}");
+    assert!(
+        text.ends_with(&format!(
+            " in {url} unreferenced (12 bytes): not deleted (dry run; --delete removes them)\n"
+        )),
+        "{text}"
+    );
     assert!(dir.join(&orphan).exists());
     let run = env.evarc(&["gc", "--delete"]).ok();
-    assert!(run.stdout_text().ends_with(" unreferenced (12 bytes): deleted\n"));
+    assert!(run
+        .stdout_text()
+        .ends_with(" unreferenced (12 bytes): deleted\n"));
     assert!(!dir.join(&orphan).exists());
     assert!(env.evarc(&["gc"]).ok().stdout_text().starts_with("0 of "));
     env.evarc(&["verify", "--all"]).ok();

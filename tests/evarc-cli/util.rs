@@ -480,7 +480,9 @@ pub fn flip_chunk_value(archive: &Path, key_hex: &str) -> PathBuf {
                 if path.is_dir() {
                     stack.push(path);
                 } else if path.file_name().is_some_and(|n| n.to_string_lossy() == hex)
-                    && path.parent().is_some_and(|p| p.ends_with(format!("chunks/{}", &hex[..2])))
+                    && path
+                        .parent()
+                        .is_some_and(|p| p.ends_with(format!("chunks/{}", &hex[..2])))
                 {
                     let mut bytes = std::fs::read(&path).expect("read the chunk object");
                     bytes[16] ^= 0x5a;

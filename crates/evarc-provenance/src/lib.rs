@@ -10,6 +10,7 @@
 
 mod archive;
 mod audit;
+mod bucket;
 mod capture;
 mod citation;
 mod citing;
@@ -27,7 +28,6 @@ mod tlog;
 pub mod versions;
 pub mod web;
 mod withdraw;
-mod bucket;
 
 // The pure record crate, under the names these modules always had here.
 pub use evarc_record::{
@@ -42,14 +42,14 @@ pub use evarc_store::{
 };
 
 // Snapshot bytes on an S3-compatible bucket, restore, replicas and gc (issue 14).
-pub use evarc_store::{
-    BlobsConfig, GcReport, RemoteProblem, RepairReport, ReplicateReport, RestoreReport,
-};
 pub use archive::{Archive, DEFAULT_NAME};
 pub use audit::{AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use citing::{exhibit_name, CaptureChoice, Certification, Citation, CiteOptions, Exhibit};
 pub use error::{ProvenanceError, Result};
+pub use evarc_store::{
+    BlobsConfig, GcReport, RemoteProblem, RepairReport, ReplicateReport, RestoreReport,
+};
 pub use evarc_tlog;
 pub use order::RegistrationTurns;
 pub use provision::ProvisionRequest;

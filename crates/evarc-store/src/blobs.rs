@@ -97,7 +97,8 @@ impl BlobsConfig {
     /// was given), so that later opens find the bucket without them.
     pub fn record_environment(mut self) -> Self {
         if self.endpoint.is_none() {
-            self.endpoint = env_nonempty("AWS_ENDPOINT_URL").or_else(|| env_nonempty("AWS_ENDPOINT"));
+            self.endpoint =
+                env_nonempty("AWS_ENDPOINT_URL").or_else(|| env_nonempty("AWS_ENDPOINT"));
         }
         if self.region.is_none() {
             self.region = env_nonempty("AWS_REGION").or_else(|| env_nonempty("AWS_DEFAULT_REGION"));

@@ -28,9 +28,10 @@ mod scrub;
 mod spares;
 mod store;
 
-pub use blobs::{BlobKind, BlobStore, BlobsConfig, ObjectEntry, RemoteProblem, S3Blobs, DEFAULT_BLOB_CACHE};
+pub use blobs::{
+    BlobKind, BlobStore, BlobsConfig, ObjectEntry, RemoteProblem, S3Blobs, DEFAULT_BLOB_CACHE,
+};
 pub use delta::BaseHint;
-pub use remote::{GcReport, RepairReport, ReplicateReport, RestoreReport};
 pub use digest::{Blake3, DigestQuery, Sha256};
 pub use error::StoreError;
 pub use files::{check_files, check_files_live, FileCheck, FileDamage, FileKind, FilesReport};
@@ -38,6 +39,7 @@ pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};
 pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use reader::SnapshotReader;
 pub use records::RecordBatch;
+pub use remote::{GcReport, RepairReport, ReplicateReport, RestoreReport};
 pub use scrub::{ScrubFinding, ScrubReport};
 pub use spares::SPARE_DEPENDENTS;
 pub use store::{OpenMode, SnapshotInfo, Store};

@@ -395,9 +395,8 @@ impl Store {
         }
         let new_dir = path.join(REBUILD_DIR);
         if new_dir.exists() {
-            std::fs::remove_dir_all(&new_dir).map_err(|e| {
-                StoreError::io(format!("removing {}", new_dir.display()), e)
-            })?;
+            std::fs::remove_dir_all(&new_dir)
+                .map_err(|e| StoreError::io(format!("removing {}", new_dir.display()), e))?;
         }
         report.fetched = store.rebuild_into(&new_dir, &s3)?;
         // The old database is closed, the writer lock kept until the new files are in place.
@@ -490,12 +489,18 @@ impl Store {
         if !record_families.is_empty() {
             let mut batch = WriteBatch::default();
             for ((code, key), value) in read_record_log(replica)? {
-                let Some(name) = segment_cf(code) else { continue };
+                let Some(name) = segment_cf(code) else {
+                    continue;
+                };
                 if !record_families.contains(&name) {
                     continue;
                 }
                 let cf = new_cf(name)?;
-                if new.get_cf(cf, &key).map_err(|e| StoreError::db(dir, e))?.is_none() {
+                if new
+                    .get_cf(cf, &key)
+                    .map_err(|e| StoreError::db(dir, e))?
+                    .is_none()
+                {
                     batch.put_cf(cf, &key, &value);
                     fetched += 1;
                 }
@@ -506,11 +511,16 @@ impl Store {
         let mut batch = WriteBatch::default();
         for item in new.iterator_cf(new_cf(CF_SNAPSHOTS)?, IteratorMode::Start) {
             let (key, value) = item.map_err(|e| StoreError::db(dir, e))?;
-            let (Some(snapshot), Ok(manifest)) = (Blake3::from_slice(&key), Manifest::decode(&value))
+            let (Some(snapshot), Ok(manifest)) =
+                (Blake3::from_slice(&key), Manifest::decode(&value))
             else {
                 continue;
             };
-            batch.put_cf(new_cf(CF_SHA256)?, manifest.sha256.as_bytes(), snapshot.as_bytes());
+            batch.put_cf(
+                new_cf(CF_SHA256)?,
+                manifest.sha256.as_bytes(),
+                snapshot.as_bytes(),
+            );
             if self.blobs.is_some() {
                 continue;
             }
@@ -602,7 +612,10 @@ fn swap_in(path: &Path, new_dir: &Path) -> Result<()> {
 }
 
 /// Every entry of a bucket's record log, the last value of each key winning.
-fn read_record_log(backend: &dyn BlobStore) -> Result<BTreeMap<(u8, Vec<u8>), Vec<u8>>> {
+/// Record entries by family code and key.
+type RecordLog = BTreeMap<(u8, Vec<u8>), Vec<u8>>;
+
+fn read_record_log(backend: &dyn BlobStore) -> Result<RecordLog> {
     let mut out = BTreeMap::new();
     for segment in backend.list(SEGMENT_DIR)? {
         let Some(bytes) = backend.get(&segment.name)? else {
