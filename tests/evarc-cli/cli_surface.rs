@@ -637,6 +637,10 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["track"],
     &["provision", "status"],
     &["import", "declarations"],
+    &["restore"],
+    &["replicate"],
+    &["repair"],
+    &["gc"],
 ];
 
 #[test]
