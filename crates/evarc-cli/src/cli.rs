@@ -339,6 +339,10 @@ pub struct RestoreArgs {
     pub url: String,
     /// Where to create the restored archive (a new or empty directory).
     pub path: PathBuf,
+    /// The archive's signing key file (`tlog-signing-key`, kept apart from the bucket): checked
+    /// against the public key in the records and installed, so that new checkpoints can be signed.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
     /// The S3 endpoint (an S3-compatible server) [default: $AWS_ENDPOINT_URL].
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,

@@ -294,7 +294,12 @@ impl S3Blobs {
             builder = builder.with_endpoint(endpoint);
         }
         let endpoint = config.effective_endpoint();
-        if endpoint.starts_with("http://") && env_nonempty("AWS_ALLOW_HTTP").is_none() {
+        // The client options set above replace those `from_env` read: plain HTTP is allowed
+        // again when asked for (`AWS_ALLOW_HTTP`) or when the endpoint given is http:// (a
+        // loopback test server).
+        let allow_http =
+            env_nonempty("AWS_ALLOW_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        if allow_http || endpoint.starts_with("http://") {
             builder = builder.with_allow_http(true);
         }
         if env_nonempty("AWS_REGION").is_none() && env_nonempty("AWS_DEFAULT_REGION").is_none() {
@@ -344,8 +349,13 @@ impl S3Blobs {
         remote_error(&self.config.url(), &self.endpoint, name, err)
     }
 
-    /// Writes the marker object: checks that the bucket exists and accepts writes.
+    /// Checks that the bucket exists (a listing: some servers create a bucket on a first
+    /// write) and accepts writes (the marker object).
     pub(crate) fn probe_write(&self) -> Result<()> {
+        let store = Arc::clone(&self.store);
+        let path = self.config.object("");
+        self.run(async move { store.list_with_delimiter(Some(&path)).await })
+            .map_err(|e| self.error("", &e))?;
         self.put(MARKER_OBJECT, MARKER_TEXT.as_bytes().to_vec())
     }
 }

@@ -1,7 +1,7 @@
 //! `evarc restore`, `replicate`, `repair` and `gc`: an archive and an S3 bucket (issue 14).
 //! The rules are the store's; this renders what it reports.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use evarc_provenance::{Archive, BlobsConfig, OpenMode};
 
 use crate::cli::{BucketArgs, GcArgs, GlobalArgs, RestoreArgs};
@@ -20,7 +20,18 @@ pub fn bucket_config(url: &str, endpoint: Option<&str>) -> Result<BlobsConfig> {
 
 pub fn restore(_global: &GlobalArgs, args: RestoreArgs, out: &mut Output) -> Result<u8> {
     let config = bucket_config(&args.url, args.endpoint.as_deref())?;
+    // The key file is read first: a missing file refuses the restore before anything is made.
+    let key_text = match &args.signing_key {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading the signing key {}", path.display()))?,
+        ),
+        None => None,
+    };
     let (archive, report) = Archive::restore(&config, &args.path)?;
+    if let Some(text) = key_text {
+        archive.install_signing_key(&text)?;
+    }
     drop(archive);
     out.line(format!(
         "Restored {} from {}: {} record segment{}, {} entr{}, {} snapshot{}",
