@@ -423,10 +423,48 @@ pub fn flip_stored_byte(archive: &Path, needle: &[u8]) -> PathBuf {
             }
         }
     }
+    // An archive on a bucket: the bytes are in an object of the S3 server's (issue 14).
+    for object in bucket_objects(archive) {
+        let mut bytes = std::fs::read(&object).expect("read an object");
+        if let Some(at) = find(&bytes, needle) {
+            bytes[at + needle.len() / 2] ^= 0x5a;
+            std::fs::write(&object, &bytes).expect("write the damaged object");
+            let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
+            return object;
+        }
+    }
     panic!(
         "no *.sst or *.log file in {} holds the bytes to damage",
         archive.display()
     );
+}
+
+/// The object files (on the test S3 server's disk) of the bucket prefix of the archive at
+/// `archive`, when `Env::new` made it on S3; none otherwise.
+fn bucket_objects(archive: &Path) -> Vec<PathBuf> {
+    let url = archive
+        .parent()
+        .and_then(|dir| std::fs::read_to_string(dir.join(".blobs-url")).ok());
+    let (Some(server), Some(url)) = (s3(), url) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![server.root().join(url.trim_start_matches("s3://"))];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Position of `needle` in `haystack`.
@@ -467,30 +505,20 @@ pub fn flip_chunk_value(archive: &Path, key_hex: &str) -> PathBuf {
     }
     // An archive on a bucket: the chunk is an object of the S3 server's (issue 14); the local
     // cache is dropped so that the next read fetches the damaged object.
-    let url = archive
-        .parent()
-        .and_then(|dir| std::fs::read_to_string(dir.join(".blobs-url")).ok());
-    if let (Some(server), Some(url)) = (s3(), url) {
-        let hex = key_hex.to_ascii_lowercase();
-        let bucket_dir = url.trim_start_matches("s3://");
-        let mut stack = vec![server.root().join(bucket_dir)];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).expect("list the S3 root").flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.file_name().is_some_and(|n| n.to_string_lossy() == hex)
-                    && path
-                        .parent()
-                        .is_some_and(|p| p.ends_with(format!("chunks/{}", &hex[..2])))
-                {
-                    let mut bytes = std::fs::read(&path).expect("read the chunk object");
-                    bytes[16] ^= 0x5a;
-                    std::fs::write(&path, &bytes).expect("write the damaged chunk object");
-                    let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
-                    return path;
-                }
-            }
+    let hex = key_hex.to_ascii_lowercase();
+    for object in bucket_objects(archive) {
+        if object
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy() == hex)
+            && object
+                .parent()
+                .is_some_and(|p| p.ends_with(format!("chunks/{}", &hex[..2])))
+        {
+            let mut bytes = std::fs::read(&object).expect("read the chunk object");
+            bytes[16] ^= 0x5a;
+            std::fs::write(&object, &bytes).expect("write the damaged chunk object");
+            let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
+            return object;
         }
     }
     panic!(
