@@ -37,12 +37,37 @@ pub fn fresh() -> (tempfile::TempDir, Store) {
                 s3_server::BUCKET,
                 s3_server::unique_prefix("store")
             );
+            std::fs::write(dir.path().join(".blobs-url"), &url).expect("note the URL");
             let config = BlobsConfig::parse(&url).expect("a valid URL");
             Store::init_with(&path, Some(config)).expect("init archive on the bucket")
         }
         None => Store::init(&path).expect("init archive"),
     };
     (dir, store)
+}
+
+/// Deletes chunk `chunk`'s object from the bucket of the archive at `archive` (made by
+/// `fresh`), and the local cache: the bucket lost it.
+pub fn delete_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3) {
+    let Some(server) = server() else {
+        let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
+        let db =
+            rocksdb::DB::open_cf(&rocksdb::Options::default(), archive, cfs).expect("open raw");
+        db.delete_cf(db.cf_handle("chunks").expect("cf"), chunk.as_bytes())
+            .expect("delete the chunk");
+        return;
+    };
+    let parent = archive.parent().expect("the archive's parent");
+    let url = std::fs::read_to_string(parent.join(".blobs-url")).expect("the archive's URL");
+    let hex = chunk.to_hex();
+    let object = server
+        .root()
+        .join(url.trim_start_matches("s3://"))
+        .join("chunks")
+        .join(&hex[..2])
+        .join(&hex);
+    std::fs::remove_file(&object).expect("delete the chunk's object");
+    let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
 }
 
 /// Deterministic pseudo-random bytes (xorshift), as in main.rs.
