@@ -552,6 +552,8 @@ pub(crate) struct RemoteBlobs {
     pub(crate) config: BlobsConfig,
     pub(crate) backend: Box<dyn BlobStore>,
     cache: DiskCache,
+    /// Serialises check-upload-commit of snapshots (see `commit_prepared_with`).
+    pub(crate) commit: std::sync::Mutex<()>,
 }
 
 impl RemoteBlobs {
@@ -562,6 +564,7 @@ impl RemoteBlobs {
             config,
             backend,
             cache,
+            commit: std::sync::Mutex::new(()),
         })
     }
 

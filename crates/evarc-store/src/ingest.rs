@@ -172,6 +172,15 @@ impl Store {
             bytes,
             uploads,
         } = prepared;
+        // On a bucket, a delta object's name is the snapshot's key but its bytes depend on the
+        // base: the check, the upload and the commit of one snapshot must not interleave with
+        // another writer thread's of the same snapshot (objects stay immutable once referenced).
+        let _commit_guard = self.blobs.as_ref().map(|remote| {
+            remote
+                .commit
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        });
         let batch = match batch {
             Some(batch) if !self.contains(info.blake3)? => batch,
             _ => {
