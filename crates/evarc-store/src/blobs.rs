@@ -707,3 +707,87 @@ fn walk(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_urls_parse_and_malformed_ones_are_refused() {
+        let config = BlobsConfig::parse("s3://my-bucket/some/prefix/").expect("valid");
+        assert_eq!(config.url(), "s3://my-bucket/some/prefix");
+        assert_eq!(config.bucket(), "my-bucket");
+        assert_eq!(
+            BlobsConfig::parse("s3://my-bucket").expect("valid").url(),
+            "s3://my-bucket"
+        );
+        for bad in [
+            "http://my-bucket/p",
+            "s3://",
+            "s3://UPPER/p",
+            "s3://ab/p",
+            "s3://-bucket/p",
+            "s3://bucket/../p",
+            "s3://bucket/a//b",
+        ] {
+            let err = BlobsConfig::parse(bad).expect_err(bad);
+            assert!(
+                matches!(&err, StoreError::BlobsUrl { url, .. } if url == bad),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_recorded_setting_round_trips_without_secrets() {
+        let config = BlobsConfig::parse("s3://my-bucket/p")
+            .expect("valid")
+            .with_endpoint("http://127.0.0.1:9000");
+        let text = config.encode();
+        assert_eq!(
+            text,
+            "url=s3://my-bucket/p\nendpoint=http://127.0.0.1:9000\ncache-bytes=268435456\n"
+        );
+        let decoded = BlobsConfig::decode(&text).expect("decode");
+        assert_eq!(decoded.url(), config.url());
+        assert_eq!(decoded.endpoint, config.endpoint);
+        assert_eq!(decoded.cache_bytes, DEFAULT_BLOB_CACHE);
+    }
+
+    #[test]
+    fn object_names_are_derived_from_the_key_and_parse_back() {
+        let key = Blake3::of(b"chunk");
+        let name = BlobKind::Chunk.object_name(key);
+        let hex = key.to_hex();
+        assert_eq!(name, format!("chunks/{}/{hex}", &hex[..2]));
+        assert_eq!(
+            BlobKind::parse_object_name(&name),
+            Some((BlobKind::Chunk, key))
+        );
+        assert_eq!(
+            BlobKind::parse_object_name(&BlobKind::Delta.object_name(key)),
+            Some((BlobKind::Delta, key))
+        );
+        assert_eq!(
+            BlobKind::parse_object_name("records/0000000000000000"),
+            None
+        );
+        assert_eq!(BlobKind::parse_object_name("chunks/ab/not-hex"), None);
+    }
+
+    #[test]
+    fn the_disk_cache_stays_within_its_budget() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = DiskCache::open(dir.path().join("c"), 10_000);
+        for i in 0..30u8 {
+            cache.put(&format!("chunks/{i:02x}/{i}"), &[i; 1000]);
+        }
+        let used: u64 = walk(&dir.path().join("c"))
+            .iter()
+            .map(|(_, len, _)| len)
+            .sum();
+        assert!(used <= 10_000, "{used} bytes cached");
+        assert_eq!(cache.get("chunks/1d/29"), Some(vec![29u8; 1000]));
+        assert_eq!(cache.get("chunks/00/0"), None);
+    }
+}
