@@ -37,13 +37,13 @@ for i in $(seq "$runs"); do
   local_dir="$work/local-$i"; s3_dir="$work/s3arch-$i"; restored="$work/restored-$i"
   "$evarc" init "$local_dir" >/dev/null
   "$evarc" init "$s3_dir" --blobs "s3://bench/run-$i" >/dev/null
-  secs "$evarc" --archive "$local_dir" import manifest "$manifest" >>"$work/import-local"
-  secs "$evarc" --archive "$s3_dir" import manifest "$manifest" >>"$work/import-s3"
+  secs "$evarc" --archive "$local_dir" import manifest "$manifest" 2>/dev/null >>"$work/import-local"
+  secs "$evarc" --archive "$s3_dir" import manifest "$manifest" 2>/dev/null >>"$work/import-s3"
   secs "$evarc" --archive "$local_dir" verify --all >>"$work/verify-local"
   rm -rf "$s3_dir/blob-cache"
   secs "$evarc" --archive "$s3_dir" verify --all >>"$work/verify-s3-cold"
   secs "$evarc" --archive "$s3_dir" verify --all >>"$work/verify-s3-warm"
-  secs "$evarc" restore "s3://bench/run-$i" "$restored" >>"$work/restore"
+  secs "$evarc" restore "s3://bench/run-$i" "$restored" --signing-key "$s3_dir/tlog-signing-key" >>"$work/restore"
   cmp <("$evarc" --archive "$s3_dir" verify --all) <("$evarc" --archive "$restored" verify --all) \
     || { echo "restored verify --all differs" >&2; exit 1; }
 done
