@@ -641,6 +641,10 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["token", "create"],
     &["token", "list"],
     &["token", "revoke"],
+    &["restore"],
+    &["replicate"],
+    &["repair"],
+    &["gc"],
 ];
 
 #[test]

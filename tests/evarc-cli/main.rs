@@ -8,6 +8,11 @@
 //! - `url_capture`: issue 3, capturing URLs from a local test server (`http_server`);
 //! - `corpus`: real captures from `../shared/corpus` (only with `EVARC_CORPUS_TESTS=1`).
 
+#[path = "../s3_server.rs"]
+mod s3_server;
+/// This binary keeps archives' bytes locally; `cli_s3` (s3_main.rs) runs suites on a bucket.
+pub const BLOBS_ON_S3: bool = false;
+
 mod aws_fixture;
 mod http_server;
 mod json;

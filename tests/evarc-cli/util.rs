@@ -17,6 +17,8 @@ const BLESS_VAR: &str = "EVARC_BLESS";
 /// A fresh temporary directory with an archive path inside it (not created until `init`).
 pub struct Env {
     dir: tempfile::TempDir,
+    /// The bucket URL of the archive, when `Env::new` made it on S3.
+    blobs: Option<String>,
 }
 
 impl Env {
@@ -27,14 +29,32 @@ impl Env {
             .tempdir()
             .expect("create a temporary directory for the test");
         std::fs::create_dir_all(dir.path().join("home")).expect("create the test HOME");
-        Env { dir }
+        Env { dir, blobs: None }
     }
 
-    /// A temporary directory with an initialised archive at `archive()`.
+    /// A temporary directory with an initialised archive at `archive()`. In the `cli_s3` test
+    /// binary the archive keeps its snapshot bytes in a bucket of a real S3 server (issue 14).
     pub fn new() -> Env {
-        let env = Env::empty();
-        env.raw(&["init", path_str(&env.archive())]).ok();
+        let mut env = Env::empty();
+        match blobs_url(&env) {
+            Some(url) => {
+                env.raw(&["init", path_str(&env.archive()), "--blobs", &url])
+                    .ok();
+                // For `flip_chunk_value`, which knows only the archive's path.
+                env.write(".blobs-url", url.as_bytes());
+                env.blobs = Some(url);
+            }
+            None => {
+                env.raw(&["init", path_str(&env.archive())]).ok();
+            }
+        };
         env
+    }
+
+    /// `s3://…` when the archive keeps its snapshot bytes on the test S3 server.
+    #[allow(dead_code)] // Used by the cli_s3 binary only.
+    pub fn blobs(&self) -> Option<&str> {
+        self.blobs.as_deref()
     }
 
     pub fn path(&self) -> &Path {
@@ -66,6 +86,9 @@ impl Env {
             .env_remove("RUST_BACKTRACE")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null());
+        if let Some(server) = s3() {
+            cmd.envs(server.env());
+        }
         cmd
     }
 
@@ -124,6 +147,34 @@ impl Env {
             list.stdout_text()
         )
     }
+}
+
+/// The S3 server of the `cli_s3` test binary (started once, shared by its tests); `None` in the
+/// `cli` binary, or when s3s-fs is not installed (the tests then run locally, saying so).
+pub fn s3() -> Option<&'static crate::s3_server::S3Server> {
+    if !crate::BLOBS_ON_S3 {
+        return None;
+    }
+    static SERVER: std::sync::OnceLock<Option<crate::s3_server::S3Server>> =
+        std::sync::OnceLock::new();
+    SERVER
+        .get_or_init(|| crate::s3_server::S3Server::start("the cli_s3 tests on a bucket"))
+        .as_ref()
+}
+
+/// `s3://evarc-test/PREFIX` for a new archive of this test run, when on S3.
+pub fn blobs_url(env: &Env) -> Option<String> {
+    s3()?;
+    let name = env
+        .path()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Some(format!(
+        "s3://{}/{}",
+        crate::s3_server::BUCKET,
+        crate::s3_server::unique_prefix(&name)
+    ))
 }
 
 /// A path as UTF-8 (test paths always are).
@@ -372,10 +423,48 @@ pub fn flip_stored_byte(archive: &Path, needle: &[u8]) -> PathBuf {
             }
         }
     }
+    // An archive on a bucket: the bytes are in an object of the S3 server's (issue 14).
+    for object in bucket_objects(archive) {
+        let mut bytes = std::fs::read(&object).expect("read an object");
+        if let Some(at) = find(&bytes, needle) {
+            bytes[at + needle.len() / 2] ^= 0x5a;
+            std::fs::write(&object, &bytes).expect("write the damaged object");
+            let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
+            return object;
+        }
+    }
     panic!(
         "no *.sst or *.log file in {} holds the bytes to damage",
         archive.display()
     );
+}
+
+/// The object files (on the test S3 server's disk) of the bucket prefix of the archive at
+/// `archive`, when `Env::new` made it on S3; none otherwise.
+fn bucket_objects(archive: &Path) -> Vec<PathBuf> {
+    let url = archive
+        .parent()
+        .and_then(|dir| std::fs::read_to_string(dir.join(".blobs-url")).ok());
+    let (Some(server), Some(url)) = (s3(), url) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![server.root().join(url.trim_start_matches("s3://"))];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Position of `needle` in `haystack`.
@@ -412,6 +501,24 @@ pub fn flip_chunk_value(archive: &Path, key_hex: &str) -> PathBuf {
                 return file;
             }
             from += found + 1;
+        }
+    }
+    // An archive on a bucket: the chunk is an object of the S3 server's (issue 14); the local
+    // cache is dropped so that the next read fetches the damaged object.
+    let hex = key_hex.to_ascii_lowercase();
+    for object in bucket_objects(archive) {
+        if object
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy() == hex)
+            && object
+                .parent()
+                .is_some_and(|p| p.ends_with(format!("chunks/{}", &hex[..2])))
+        {
+            let mut bytes = std::fs::read(&object).expect("read the chunk object");
+            bytes[16] ^= 0x5a;
+            std::fs::write(&object, &bytes).expect("write the damaged chunk object");
+            let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
+            return object;
         }
     }
     panic!(

@@ -15,6 +15,14 @@ pub fn fresh() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// Deletes chunk `chunk`'s value from the (closed) archive at `archive`.
+pub fn delete_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3) {
+    let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
+    let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), archive, cfs).expect("open raw");
+    db.delete_cf(db.cf_handle("chunks").expect("cf"), chunk.as_bytes())
+        .expect("delete the chunk");
+}
+
 /// Deterministic pseudo-random bytes (xorshift), incompressible like real binary data.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;

@@ -153,6 +153,24 @@ pub enum Command {
     /// Exit codes: 0 done; 2 invalid name or scope, a name already taken, an unknown or already revoked token, no archive; 3 I/O or storage failure.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Rebuild an archive from an S3 bucket alone (its record log and snapshot bytes).
+    ///
+    /// The new archive keeps its snapshot bytes in the bucket. Endpoint, region and credentials come from AWS_ENDPOINT_URL (or --endpoint), AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; the signing key is not in the bucket (copy tlog-signing-key in separately).
+    ///
+    /// Exit codes: 0 restored; 2 a malformed URL, a bucket holding no archive, the directory not empty; 3 the bucket cannot be reached (unreachable endpoint, refused credentials, missing bucket) or another I/O failure.
+    Restore(RestoreArgs),
+    /// Send what is new since the last run (snapshot bytes, records, log) to a replica in an S3 bucket.
+    ///
+    /// Exit codes: 0 replicated; 2 a malformed URL; 3 the bucket cannot be reached (unreachable endpoint, refused credentials, missing bucket) or another I/O failure.
+    Replicate(BucketArgs),
+    /// Re-fetch from a replica every snapshot `verify --all` finds damaged, naming each one repaired and each one that cannot be.
+    ///
+    /// Exit codes: 0 nothing damaged remains; 1 some snapshots could not be repaired; 2 a malformed URL or a bucket holding no archive; 3 the bucket cannot be reached or another I/O failure.
+    Repair(BucketArgs),
+    /// List the objects of the archive's bucket that no manifest references (with --delete, remove them).
+    ///
+    /// Exit codes: 0 listed (or removed); 2 the archive keeps its bytes locally; 3 the bucket cannot be reached or another I/O failure.
+    Gc(GcArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -341,6 +359,48 @@ pub struct InitArgs {
     /// The archive's name, as cited.
     #[arg(long)]
     pub name: Option<String>,
+    /// Keep the snapshot bytes in an S3 bucket (s3://BUCKET/PREFIX) instead of the directory.
+    #[arg(long, value_name = "S3-URL")]
+    pub blobs: Option<String>,
+    /// The S3 endpoint (an S3-compatible server), recorded in the archive [default: $AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL", requires = "blobs")]
+    pub endpoint: Option<String>,
+    /// Megabytes of snapshot bytes cached on local disk for an archive on a bucket.
+    #[arg(long, value_name = "MB", requires = "blobs", default_value_t = 256)]
+    pub blob_cache_mb: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The bucket and prefix holding the archive (s3://BUCKET/PREFIX).
+    #[arg(value_name = "S3-URL")]
+    pub url: String,
+    /// Where to create the restored archive (a new or empty directory).
+    pub path: PathBuf,
+    /// The archive's signing key file (`tlog-signing-key`, kept apart from the bucket): checked
+    /// against the public key in the records and installed, so that new checkpoints can be signed.
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+    /// The S3 endpoint (an S3-compatible server) [default: $AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct BucketArgs {
+    /// The replica's bucket and prefix (s3://BUCKET/PREFIX).
+    #[arg(value_name = "S3-URL")]
+    pub url: String,
+    /// The S3 endpoint (an S3-compatible server) [default: $AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GcArgs {
+    /// Remove the unreferenced objects (default: only list them).
+    #[arg(long)]
+    pub delete: bool,
 }
 
 #[derive(Args, Debug)]

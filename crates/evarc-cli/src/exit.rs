@@ -68,6 +68,8 @@ fn store_code(err: &StoreError) -> u8 {
     }
     match err {
         StoreError::Db { .. } => ENVIRONMENT,
+        // A bucket that cannot be reached, refuses the credentials or does not exist (issue 14).
+        StoreError::Remote { .. } => ENVIRONMENT,
         StoreError::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
             ENVIRONMENT
         }

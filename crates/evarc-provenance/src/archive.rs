@@ -32,7 +32,17 @@ pub struct Archive {
 impl Archive {
     /// Creates a new archive, with its ID prefix and name when given.
     pub fn init(path: &Path, prefix: Option<Prefix>, name: Option<&str>) -> Result<Self> {
-        let archive = Self::from_store(Store::init(path)?);
+        Self::init_with_blobs(path, prefix, name, None)
+    }
+
+    /// [`Archive::init`], with the snapshot bytes in the bucket of `blobs` when given (issue 14).
+    pub fn init_with_blobs(
+        path: &Path,
+        prefix: Option<Prefix>,
+        name: Option<&str>,
+        blobs: Option<evarc_store::BlobsConfig>,
+    ) -> Result<Self> {
+        let archive = Self::from_store(Store::init_with(path, blobs)?);
         let mut batch = RecordBatch::new();
         batch.put(
             keys::CONFIG_PREFIX,

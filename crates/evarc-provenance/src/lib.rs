@@ -10,6 +10,7 @@
 
 mod archive;
 mod audit;
+mod bucket;
 mod capture;
 mod citation;
 mod citing;
@@ -46,11 +47,15 @@ pub use evarc_store::{
     FORMAT_VERSION,
 };
 
+// Snapshot bytes on an S3-compatible bucket, restore, replicas and gc (issue 14).
 pub use archive::{Archive, DEFAULT_NAME};
 pub use audit::{AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage};
 pub use capture::{CaptureOutcome, CaptureRequest, DocumentRef};
 pub use citing::{exhibit_name, CaptureChoice, Certification, Citation, CiteOptions, Exhibit};
 pub use error::{ProvenanceError, Result};
+pub use evarc_store::{
+    BlobsConfig, GcReport, RemoteProblem, RepairReport, ReplicateReport, RestoreReport,
+};
 pub use evarc_tlog;
 pub use order::RegistrationTurns;
 pub use privacy::Audience;

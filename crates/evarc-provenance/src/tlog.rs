@@ -252,6 +252,33 @@ impl Archive {
         Ok(verifier)
     }
 
+    /// Installs a signing key handed in separately (e.g. after `restore`, issue 14): the text of
+    /// a `tlog-signing-key` file, refused unless it matches the public key in the records.
+    pub fn install_signing_key(&self, text: &str) -> Result<Verifier> {
+        let verifier = self.verifier()?.ok_or(ProvenanceError::NoSigningKey)?;
+        let path = self.key_path();
+        let signer = Signer::parse(text)?;
+        if signer.verifier() != verifier {
+            return Err(ProvenanceError::SigningKeyMismatch {
+                path: path.display().to_string(),
+                expected: verifier.to_string(),
+            });
+        }
+        let key_err = |source| ProvenanceError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(key_err)?;
+        file.write_all(format!("{}\n", signer.to_text()).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(key_err)?;
+        Ok(verifier)
+    }
+
     /// The private signing key, checked against the public key in the records.
     pub(crate) fn signer(&self) -> Result<Signer> {
         let verifier = self.verifier()?.ok_or(ProvenanceError::NoSigningKey)?;

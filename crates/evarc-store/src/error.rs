@@ -120,6 +120,27 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A bucket URL that is not `s3://BUCKET[/PREFIX]` (issue 14).
+    #[error("invalid bucket URL {url:?}: {reason}")]
+    BlobsUrl { url: String, reason: String },
+    /// A request to the bucket holding snapshot bytes failed (issue 14).
+    #[error("{url} at {endpoint}: {problem}: {detail}")]
+    Remote {
+        url: String,
+        endpoint: String,
+        problem: crate::blobs::RemoteProblem,
+        detail: String,
+    },
+    /// A bucket that holds no archive where one was expected (restore, repair).
+    #[error("{url} holds no evarc archive: {reason}")]
+    NotARemoteArchive { url: String, reason: String },
+    /// An object of the bucket's record log that cannot be read back (restore, repair).
+    #[error("{url}: object {name} is damaged: {reason}")]
+    SegmentCorrupt {
+        url: String,
+        name: String,
+        reason: String,
+    },
 }
 
 /// " after waiting N s" when a writer waited for the lock.

@@ -66,6 +66,9 @@ pub struct PreparedSnapshot {
     batch: Option<WriteBatch>,
     stored_bytes: u64,
     bytes: Option<Arc<Vec<u8>>>,
+    /// Chunk or delta values bound for the bucket of an archive on one (issue 14): uploaded,
+    /// and confirmed, before the batch that references them is committed.
+    uploads: Vec<(crate::BlobKind, Blake3, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for PreparedSnapshot {
@@ -167,7 +170,17 @@ impl Store {
             batch,
             stored_bytes,
             bytes,
+            uploads,
         } = prepared;
+        // On a bucket, a delta object's name is the snapshot's key but its bytes depend on the
+        // base: the check, the upload and the commit of one snapshot must not interleave with
+        // another writer thread's of the same snapshot (objects stay immutable once referenced).
+        let _commit_guard = self.blobs.as_ref().map(|remote| {
+            remote
+                .commit
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        });
         let batch = match batch {
             Some(batch) if !self.contains(info.blake3)? => batch,
             _ => {
@@ -179,6 +192,13 @@ impl Store {
                 });
             }
         };
+        if let Some(remote) = &self.blobs {
+            // The bucket confirms every value before the manifest that needs it is written: a
+            // crash in between leaves at most unreferenced objects (`gc` lists them).
+            for (kind, key, value) in uploads {
+                remote.put(kind, key, value)?;
+            }
+        }
         self.commit(batch, records, durability)?;
         if let Some(bytes) = bytes {
             self.cache.put(info.blake3, bytes);
@@ -214,9 +234,11 @@ impl Store {
                 batch: None,
                 stored_bytes: 0,
                 bytes: None,
+                uploads: Vec::new(),
             });
         }
         let mut batch = WriteBatch::default();
+        let mut uploads = Vec::new();
         let mut stored = 0u64;
         let slot = match options.base_hint {
             Some(hint) => self.chain_slot(hint)?,
@@ -231,8 +253,13 @@ impl Store {
         let manifest = match delta {
             Some((slot, value)) => {
                 stored += value.len() as u64;
-                batch.put_cf(self.cf(CF_DELTAS)?, blake3.as_bytes(), value);
-                stored += self.add_spares(&mut batch, slot.base, slot.index)?;
+                if self.blobs.is_some() {
+                    // The bucket is the spare copy: no spares in RocksDB.
+                    uploads.push((crate::BlobKind::Delta, blake3, value));
+                } else {
+                    batch.put_cf(self.cf(CF_DELTAS)?, blake3.as_bytes(), value);
+                    stored += self.add_spares(&mut batch, slot.base, slot.index)?;
+                }
                 crate::delta::manifest(&info, &slot)
             }
             None => {
@@ -243,7 +270,11 @@ impl Store {
                         let value = encode_chunk(raw, KEYFRAME_LEVEL)
                             .map_err(|e| StoreError::io("compressing a chunk", e))?;
                         stored += value.len() as u64;
-                        batch.put_cf(self.cf(CF_CHUNKS)?, key.as_bytes(), value);
+                        if self.blobs.is_some() {
+                            uploads.push((crate::BlobKind::Chunk, key, value));
+                        } else {
+                            batch.put_cf(self.cf(CF_CHUNKS)?, key.as_bytes(), value);
+                        }
                     }
                     chunks.push(key);
                 }
@@ -264,6 +295,7 @@ impl Store {
             batch: Some(batch),
             stored_bytes: stored,
             bytes: Some(Arc::new(bytes)),
+            uploads,
         })
     }
 
@@ -355,6 +387,7 @@ impl Store {
                 batch: None,
                 stored_bytes,
                 bytes: None,
+                uploads: Vec::new(),
             });
         }
         let manifest = Manifest {
@@ -373,6 +406,7 @@ impl Store {
             batch: Some(batch),
             stored_bytes,
             bytes: None,
+            uploads: Vec::new(),
         })
     }
 
@@ -403,9 +437,13 @@ impl Store {
                 let value = encode_chunk(&chunk, ZSTD_LEVEL)
                     .map_err(|e| StoreError::io("compressing a chunk", e))?;
                 stored += value.len() as u64;
-                self.db
-                    .put_cf(self.cf(CF_CHUNKS)?, key.as_bytes(), value)
-                    .map_err(|e| self.db_err(e))?;
+                match &self.blobs {
+                    Some(remote) => remote.put(crate::BlobKind::Chunk, key, value)?,
+                    None => self
+                        .db
+                        .put_cf(self.cf(CF_CHUNKS)?, key.as_bytes(), value)
+                        .map_err(|e| self.db_err(e))?,
+                }
             }
             chunks.push(key);
             progress(len);
@@ -416,6 +454,9 @@ impl Store {
     /// True when chunk `key` is stored. A chunk RocksDB reports as corrupt counts as absent, so
     /// that a put of the same bytes writes it afresh.
     fn chunk_present(&self, key: Blake3) -> Result<bool> {
+        if let Some(remote) = &self.blobs {
+            return remote.contains(crate::BlobKind::Chunk, key);
+        }
         Ok(matches!(
             self.db.get_pinned_cf(self.cf(CF_CHUNKS)?, key.as_bytes()),
             Ok(Some(value)) if !value.is_empty()

@@ -13,6 +13,7 @@
 //! BLAKE3 key before any of its bytes are handed out, and the whole snapshot against both recorded
 //! digests at the end. A mismatch is an error naming the snapshot and both digests.
 
+mod blobs;
 mod cache;
 mod delta;
 mod digest;
@@ -22,10 +23,14 @@ mod format;
 mod ingest;
 mod reader;
 mod records;
+mod remote;
 mod scrub;
 mod spares;
 mod store;
 
+pub use blobs::{
+    BlobKind, BlobStore, BlobsConfig, ObjectEntry, RemoteProblem, S3Blobs, DEFAULT_BLOB_CACHE,
+};
 pub use delta::BaseHint;
 pub use digest::{Blake3, DigestQuery, Sha256};
 pub use error::StoreError;
@@ -34,6 +39,7 @@ pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};
 pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use reader::SnapshotReader;
 pub use records::RecordBatch;
+pub use remote::{GcReport, RepairReport, ReplicateReport, RestoreReport};
 pub use scrub::{ScrubFinding, ScrubReport};
 pub use spares::SPARE_DEPENDENTS;
 pub use store::{OpenMode, SnapshotInfo, Store};

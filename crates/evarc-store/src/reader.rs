@@ -233,7 +233,17 @@ impl Store {
         cf: &str,
         key: Blake3,
         corrupt: impl FnOnce(String) -> StoreError,
-    ) -> Result<Option<rocksdb::DBPinnableSlice<'_>>> {
+    ) -> Result<Option<crate::remote::BlobBytes<'_>>> {
+        if let Some(remote) = &self.blobs {
+            if cf == CF_CHUNKS || cf == CF_DELTAS {
+                let kind = if cf == CF_CHUNKS {
+                    crate::BlobKind::Chunk
+                } else {
+                    crate::BlobKind::Delta
+                };
+                return Ok(remote.get(kind, key)?.map(crate::remote::BlobBytes::Owned));
+            }
+        }
         self.db
             .get_pinned_cf(self.cf(cf)?, key.as_bytes())
             .map_err(|e| match self.db_err(e) {
@@ -244,6 +254,7 @@ impl Store {
                 } => corrupt(format!("is unreadable: {source}")),
                 other => other,
             })
+            .map(|found| found.map(crate::remote::BlobBytes::Pinned))
     }
 }
 

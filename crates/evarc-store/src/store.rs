@@ -37,9 +37,11 @@ pub struct Store {
     /// Recently materialised snapshots: delta bases and small snapshots just written.
     pub(crate) cache: RawCache,
     /// Held for the life of a writer; dropping it releases the advisory lock.
-    _lock: Option<File>,
+    pub(crate) _lock: Option<File>,
     /// Damage met while opening read-only that did not stop the open (issue 16).
     open_damage: Option<String>,
+    /// Where chunk and delta values live when not in RocksDB: a bucket (issue 14).
+    pub(crate) blobs: Option<crate::blobs::RemoteBlobs>,
 }
 
 /// Bytes of recently used snapshots kept in memory (delta bases).
@@ -54,7 +56,7 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn db_options() -> Options {
+pub(crate) fn db_options() -> Options {
     let mut opts = Options::default();
     opts.create_if_missing(false);
     opts.set_paranoid_checks(true);
@@ -113,7 +115,7 @@ fn cf_options(name: &str, cache: &rocksdb::Cache) -> Options {
     opts
 }
 
-fn descriptors() -> Vec<ColumnFamilyDescriptor> {
+pub(crate) fn descriptors() -> Vec<ColumnFamilyDescriptor> {
     let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE);
     ALL_CFS
         .iter()
@@ -124,6 +126,29 @@ fn descriptors() -> Vec<ColumnFamilyDescriptor> {
 impl Store {
     /// Creates a new, empty archive at `path` (the directory may exist if it is empty).
     pub fn init(path: &Path) -> Result<Self> {
+        Self::init_with(path, None)
+    }
+
+    /// Creates a new, empty archive at `path` whose snapshot bytes live in the bucket of
+    /// `blobs` (checked first with a write of its marker object), or in RocksDB when `None`.
+    pub fn init_with(path: &Path, blobs: Option<crate::BlobsConfig>) -> Result<Self> {
+        let remote = match blobs {
+            Some(config) => {
+                let s3 = crate::S3Blobs::connect(&config)?;
+                s3.probe_write()?;
+                Some(config)
+            }
+            None => None,
+        };
+        let mut store = Self::init_local(path)?;
+        if let Some(config) = remote {
+            store.write_meta(crate::remote::META_BLOBS_KEY, config.encode().as_bytes())?;
+            store.blobs = Some(crate::blobs::RemoteBlobs::open(path, config)?);
+        }
+        Ok(store)
+    }
+
+    fn init_local(path: &Path) -> Result<Self> {
         match std::fs::read_dir(path) {
             Ok(mut entries) => {
                 if entries.next().is_some() {
@@ -166,6 +191,7 @@ impl Store {
             cache: RawCache::new(CACHE_BUDGET),
             _lock: Some(lock),
             open_damage: None,
+            blobs: None,
         };
         store.write_format_version()?;
         Ok(store)
@@ -243,6 +269,7 @@ impl Store {
             cache: RawCache::new(CACHE_BUDGET),
             _lock: lock,
             open_damage: None,
+            blobs: None,
         };
         let version = match store.check_format() {
             // A damaged block of `meta` must not stop an audit or a read: read-only, the archive
@@ -257,6 +284,9 @@ impl Store {
         if mode == OpenMode::ReadWrite && version < FORMAT_VERSION {
             // Nothing is rewritten: version 2 only adds delta snapshots beside version-1 ones.
             store.write_format_version()?;
+        }
+        if let Some(config) = store.blobs_config()? {
+            store.blobs = Some(crate::blobs::RemoteBlobs::open(path, config)?);
         }
         Ok(store)
     }
@@ -470,7 +500,12 @@ impl Store {
 impl Drop for Store {
     /// A writer flushes its memtables on close, so that the write-ahead log (which holds every
     /// chunk a second time until then) can be deleted: an archive at rest is its SST files.
+    /// A writer of an archive on a bucket first uploads what its records gained (issue 14).
     fn drop(&mut self) {
+        if self.mode == OpenMode::ReadWrite && self.blobs.is_some() {
+            // Best effort: what fails here is uploaded by the next writer (the cursor).
+            let _ = self.push_records();
+        }
         if self.mode == OpenMode::ReadWrite {
             // Best effort: every acknowledged write is already durable in the WAL.
             for name in ALL_CFS {

@@ -268,7 +268,7 @@ pub(super) fn import_rows(
                     }
                     let fate = source
                         .import(archive, &row)
-                        .unwrap_or_else(|e| Fate::Failed(crate::error_line::render(&e)));
+                        .unwrap_or_else(|e| failed_row(&e));
                     if !registered && matches!(fate, Fate::Archived { .. } | Fate::Skipped { .. }) {
                         // The document exists now: later lanes may register theirs.
                         turns.pass(turn);
@@ -348,11 +348,25 @@ pub(super) fn import_rows(
     }
     Ok(if tally.mismatched > 0 {
         VERIFICATION_FAILED
+    } else if STORAGE_FAILED.load(Ordering::SeqCst) {
+        // A row failed on the storage (e.g. the bucket stopped answering, issue 14): exit 3.
+        crate::exit::ENVIRONMENT
     } else if tally.failed > 0 {
         USAGE
     } else {
         OK
     })
+}
+
+/// Set when a row failed on the storage (I/O, an unreachable bucket) rather than on its input.
+static STORAGE_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The fate of a row whose import failed; a storage failure is remembered for the exit code.
+fn failed_row(err: &anyhow::Error) -> Fate {
+    if crate::exit::code_for(err) == crate::exit::ENVIRONMENT {
+        STORAGE_FAILED.store(true, Ordering::SeqCst);
+    }
+    Fate::Failed(crate::error_line::render(err))
 }
 
 /// Counts of what happened, and the reporting of each row.

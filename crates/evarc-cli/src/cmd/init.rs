@@ -12,7 +12,15 @@ pub fn run(global: &GlobalArgs, args: InitArgs, out: &mut Output) -> Result<u8> 
         None => archive_path(global)?.0,
     };
     let prefix = args.prefix.as_deref().map(Prefix::new).transpose()?;
-    let archive = Archive::init(&path, prefix, args.name.as_deref())?;
+    let blobs = match &args.blobs {
+        Some(url) => {
+            let mut config = super::bucket::bucket_config(url, args.endpoint.as_deref())?;
+            config.cache_bytes = args.blob_cache_mb.saturating_mul(1 << 20);
+            Some(config)
+        }
+        None => None,
+    };
+    let archive = Archive::init_with_blobs(&path, prefix, args.name.as_deref(), blobs)?;
     let verifier = archive.create_signing_key(super::tlog::random_seed()?)?;
     let config = archive.config()?;
     out.line(format!(
@@ -21,12 +29,25 @@ pub fn run(global: &GlobalArgs, args: InitArgs, out: &mut Output) -> Result<u8> 
         config.prefix,
         config.name
     ))?;
-    out.value(&serde_json::json!({
+    let blobs = archive.blobs()?;
+    if let Some(blobs) = &blobs {
+        out.line(format!(
+            "Snapshot bytes in {} at {} (checked by writing {}/evarc-archive)",
+            blobs.url(),
+            blobs.effective_endpoint(),
+            blobs.url()
+        ))?;
+    }
+    let mut value = serde_json::json!({
         "archive": path,
         "prefix": config.prefix,
         "name": config.name,
         "format_version": evarc_provenance::FORMAT_VERSION,
         "verifier_key": verifier.to_string(),
-    }))?;
+    });
+    if let (Some(blobs), Some(map)) = (&blobs, value.as_object_mut()) {
+        map.insert("blobs".into(), blobs.url().into());
+    }
+    out.value(&value)?;
     Ok(crate::exit::OK)
 }

@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches.
 
 mod archive;
+mod bucket;
 mod cite;
 mod config;
 mod export;
@@ -77,6 +78,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             versions::import_declarations(g, args, &mut out)
         }
         Command::Token(command) => token::run(g, command, &mut out),
+        Command::Restore(args) => bucket::restore(g, args, &mut out),
+        Command::Replicate(args) => bucket::replicate(g, args, &mut out),
+        Command::Repair(args) => bucket::repair(g, args, &mut out),
+        Command::Gc(args) => bucket::gc(g, args, &mut out),
     }?;
     out.flush()?;
     Ok(code)

@@ -1,0 +1,793 @@
+//! Where snapshot bytes live (issue 14): the values of `chunks` and `deltas` either stay in
+//! RocksDB (the default) or are kept as immutable, content-addressed objects in an S3-compatible
+//! bucket, through Apache Arrow's `object_store` crate.
+//!
+//! An archive on a bucket keeps its manifests, index, records and log in the local RocksDB, plus
+//! a bounded cache of blobs on disk (`blob-cache/` in the archive directory). Object names are
+//! derived from the value's key (docs/format.md, "Snapshot bytes in a bucket"):
+//! `PREFIX/chunks/<hex[0..2]>/<hex>` and `PREFIX/deltas/<hex[0..2]>/<hex>`.
+//!
+//! `object_store` is async: the backend keeps a small tokio runtime of its own and the store API
+//! stays synchronous (every call waits for its request, from any thread, also inside a caller's
+//! own tokio runtime).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::{ObjectStore, ObjectStoreExt as _, PutPayload};
+
+use crate::{Blake3, Result, StoreError};
+
+/// Default bytes of the local blob cache of an archive on a bucket.
+pub const DEFAULT_BLOB_CACHE: u64 = 256 << 20;
+
+/// Name of the object written at `init` (and checked by `restore`): what the bucket prefix holds.
+pub(crate) const MARKER_OBJECT: &str = "evarc-archive";
+const MARKER_TEXT: &str = "evarc archive blobs, format 1 (docs/format.md)\n";
+
+/// Where the snapshot bytes of an archive live, when not in RocksDB: the bucket and prefix of
+/// an `s3://bucket/prefix` URL, and the non-secret settings of the endpoint. Credentials are
+/// never part of it: they come from the environment (`AWS_ACCESS_KEY_ID`, …) at each open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobsConfig {
+    bucket: String,
+    prefix: String,
+    /// `AWS_ENDPOINT_URL` at init (an S3-compatible server), if any; the environment overrides it.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION` at init, if any; the environment overrides it.
+    pub region: Option<String>,
+    /// Bytes of the local blob cache.
+    pub cache_bytes: u64,
+    /// True when `endpoint` was handed in for this run (a flag): it then wins over the
+    /// environment. Never stored.
+    endpoint_given: bool,
+}
+
+impl BlobsConfig {
+    /// Parses `s3://bucket[/prefix]`; anything else is [`StoreError::BlobsUrl`].
+    pub fn parse(url: &str) -> Result<Self> {
+        let bad = |reason: &str| StoreError::BlobsUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let rest = url
+            .strip_prefix("s3://")
+            .ok_or_else(|| bad("only s3://BUCKET/PREFIX URLs are supported"))?;
+        let (bucket, prefix) = match rest.split_once('/') {
+            Some((bucket, prefix)) => (bucket, prefix.trim_matches('/')),
+            None => (rest, ""),
+        };
+        let valid_bucket = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !bucket.starts_with(['-', '.'])
+            && !bucket.ends_with(['-', '.']);
+        if !valid_bucket {
+            return Err(bad(
+                "the bucket name must be 3 to 63 lowercase letters, digits, '-' or '.'",
+            ));
+        }
+        if prefix.split('/').any(|part| part == "." || part == "..")
+            || prefix.contains("//")
+            || prefix.bytes().any(|b| b.is_ascii_control() || b == b'\\')
+        {
+            return Err(bad("the prefix must be plain path segments"));
+        }
+        Ok(Self {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+            endpoint: None,
+            region: None,
+            cache_bytes: DEFAULT_BLOB_CACHE,
+            endpoint_given: false,
+        })
+    }
+
+    /// Uses `endpoint` (e.g. `http://127.0.0.1:9000`), over `AWS_ENDPOINT_URL`, and records it.
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self.endpoint_given = true;
+        self
+    }
+
+    /// Records the environment's `AWS_ENDPOINT_URL` and `AWS_REGION` (when set and no endpoint
+    /// was given), so that later opens find the bucket without them.
+    pub fn record_environment(mut self) -> Self {
+        if self.endpoint.is_none() {
+            self.endpoint =
+                env_nonempty("AWS_ENDPOINT_URL").or_else(|| env_nonempty("AWS_ENDPOINT"));
+        }
+        if self.region.is_none() {
+            self.region = env_nonempty("AWS_REGION").or_else(|| env_nonempty("AWS_DEFAULT_REGION"));
+        }
+        self
+    }
+
+    /// The `s3://bucket/prefix` URL.
+    pub fn url(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+
+    /// The bucket's name.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The endpoint used: the environment's `AWS_ENDPOINT_URL`, else the recorded one, else AWS.
+    pub fn effective_endpoint(&self) -> String {
+        self.endpoint_used()
+            .unwrap_or_else(|| "the AWS S3 endpoint".to_owned())
+    }
+
+    /// The endpoint given for this run, else the environment's, else the recorded one.
+    fn endpoint_used(&self) -> Option<String> {
+        if self.endpoint_given {
+            return self.endpoint.clone();
+        }
+        env_nonempty("AWS_ENDPOINT_URL")
+            .or_else(|| env_nonempty("AWS_ENDPOINT"))
+            .or_else(|| self.endpoint.clone())
+    }
+
+    /// Text form kept in the archive's `meta` column family (no secret in it).
+    pub(crate) fn encode(&self) -> String {
+        let mut out = format!("url={}\n", self.url());
+        if let Some(endpoint) = &self.endpoint {
+            out.push_str(&format!("endpoint={endpoint}\n"));
+        }
+        if let Some(region) = &self.region {
+            out.push_str(&format!("region={region}\n"));
+        }
+        out.push_str(&format!("cache-bytes={}\n", self.cache_bytes));
+        out
+    }
+
+    pub(crate) fn decode(text: &str) -> Result<Self> {
+        let mut config: Option<Self> = None;
+        let mut endpoint = None;
+        let mut region = None;
+        let mut cache_bytes = DEFAULT_BLOB_CACHE;
+        for line in text.lines() {
+            match line.split_once('=') {
+                Some(("url", url)) => config = Some(Self::parse(url)?),
+                Some(("endpoint", value)) => endpoint = Some(value.to_owned()),
+                Some(("region", value)) => region = Some(value.to_owned()),
+                Some(("cache-bytes", value)) => {
+                    cache_bytes = value.parse().unwrap_or(DEFAULT_BLOB_CACHE);
+                }
+                _ => {}
+            }
+        }
+        let mut config = config.ok_or_else(|| StoreError::BlobsUrl {
+            url: String::new(),
+            reason: "the archive's blob setting records no URL".into(),
+        })?;
+        config.endpoint = endpoint;
+        config.region = region;
+        config.cache_bytes = cache_bytes;
+        Ok(config)
+    }
+
+    /// The full object name of `name` under the prefix.
+    fn object(&self, name: &str) -> object_store::path::Path {
+        if self.prefix.is_empty() {
+            object_store::path::Path::from(name)
+        } else {
+            object_store::path::Path::from(format!("{}/{name}", self.prefix))
+        }
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The two kinds of blob: a chunk value (keyed by the chunk's BLAKE3) and a delta value (keyed
+/// by the snapshot's BLAKE3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BlobKind {
+    Chunk,
+    Delta,
+}
+
+impl BlobKind {
+    pub(crate) fn dir(self) -> &'static str {
+        match self {
+            Self::Chunk => "chunks",
+            Self::Delta => "deltas",
+        }
+    }
+
+    /// The object name of the blob `key` of this kind, relative to the prefix.
+    pub fn object_name(self, key: Blake3) -> String {
+        let hex = key.to_hex();
+        format!("{}/{}/{hex}", self.dir(), &hex[..2])
+    }
+
+    /// The kind and key of an object name made by [`BlobKind::object_name`].
+    pub(crate) fn parse_object_name(name: &str) -> Option<(Self, Blake3)> {
+        let mut parts = name.split('/');
+        let kind = match parts.next()? {
+            "chunks" => Self::Chunk,
+            "deltas" => Self::Delta,
+            _ => return None,
+        };
+        let _fanout = parts.next()?;
+        let hex = parts.next()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let bytes = hex::decode(hex).ok()?;
+        Some((kind, Blake3::from_slice(&bytes)?))
+    }
+}
+
+/// One object listed in a bucket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectEntry {
+    /// Its name relative to the prefix.
+    pub name: String,
+    pub size: u64,
+}
+
+/// The small interface the store needs of an object store: immutable named objects.
+pub trait BlobStore: Send + Sync + std::fmt::Debug {
+    /// Writes `bytes` under `name`; returns once the server confirmed it.
+    fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()>;
+    /// The object `name`, or `None` when there is none.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// Whether object `name` exists.
+    fn exists(&self, name: &str) -> Result<bool>;
+    /// Every object whose name starts with `dir/`, by name.
+    fn list(&self, dir: &str) -> Result<Vec<ObjectEntry>>;
+    /// Removes object `name`.
+    fn delete(&self, name: &str) -> Result<()>;
+    /// `s3://bucket/prefix`, for messages.
+    fn url(&self) -> String;
+}
+
+/// A bucket of an S3-compatible server, through `object_store`.
+#[derive(Debug)]
+pub struct S3Blobs {
+    config: BlobsConfig,
+    endpoint: String,
+    store: Arc<dyn ObjectStore>,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// Requests are retried this often (object_store's default of 10 over 3 minutes would keep a
+/// command waiting minutes on a stopped server).
+const MAX_RETRIES: usize = 2;
+const RETRY_TIMEOUT: Duration = Duration::from_secs(15);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl S3Blobs {
+    /// Connects (lazily: no request is made) to the bucket of `config`, with credentials,
+    /// region and endpoint from the environment (the recorded endpoint and region when the
+    /// environment sets none).
+    pub fn connect(config: &BlobsConfig) -> Result<Self> {
+        let mut builder = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(&config.bucket)
+            .with_retry(object_store::RetryConfig {
+                backoff: object_store::BackoffConfig {
+                    init_backoff: Duration::from_millis(100),
+                    max_backoff: Duration::from_secs(2),
+                    base: 2.0,
+                },
+                max_retries: MAX_RETRIES,
+                retry_timeout: RETRY_TIMEOUT,
+            })
+            .with_client_options(
+                object_store::ClientOptions::new()
+                    .with_connect_timeout(CONNECT_TIMEOUT)
+                    .with_timeout(REQUEST_TIMEOUT),
+            );
+        if let Some(endpoint) = config.endpoint_used() {
+            builder = builder.with_endpoint(endpoint);
+        }
+        let endpoint = config.effective_endpoint();
+        // The client options set above replace those `from_env` read: plain HTTP is allowed
+        // again when asked for (`AWS_ALLOW_HTTP`) or when the endpoint given is http:// (a
+        // loopback test server).
+        let allow_http =
+            env_nonempty("AWS_ALLOW_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        if allow_http || endpoint.starts_with("http://") {
+            builder = builder.with_allow_http(true);
+        }
+        if env_nonempty("AWS_REGION").is_none() && env_nonempty("AWS_DEFAULT_REGION").is_none() {
+            if let Some(region) = &config.region {
+                builder = builder.with_region(region);
+            }
+        }
+        let store = builder.build().map_err(|e| StoreError::Remote {
+            url: config.url(),
+            endpoint: endpoint.clone(),
+            problem: RemoteProblem::Config,
+            detail: e.to_string(),
+        })?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("evarc-blobs")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::io("starting the object-store runtime", e))?;
+        Ok(Self {
+            config: config.clone(),
+            endpoint,
+            store: Arc::new(store),
+            runtime,
+        })
+    }
+
+    /// Runs `fut` on the backend's runtime and waits for it, from any thread (also one of a
+    /// caller's own tokio runtime: the future is spawned, never blocked on in place).
+    fn run<T: Send + 'static>(
+        &self,
+        fut: impl std::future::Future<Output = object_store::Result<T>> + Send + 'static,
+    ) -> object_store::Result<T> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.runtime.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().unwrap_or_else(|_| {
+            Err(object_store::Error::Generic {
+                store: "S3",
+                source: "the object-store runtime stopped".into(),
+            })
+        })
+    }
+
+    fn error(&self, name: &str, err: &object_store::Error) -> StoreError {
+        remote_error(&self.config.url(), &self.endpoint, name, err)
+    }
+
+    /// Checks that the bucket exists (a listing: some servers create a bucket on a first
+    /// write) and accepts writes (the marker object).
+    pub(crate) fn probe_write(&self) -> Result<()> {
+        let store = Arc::clone(&self.store);
+        let path = self.config.object("");
+        self.run(async move { store.list_with_delimiter(Some(&path)).await })
+            .map_err(|e| self.error("", &e))?;
+        self.put(MARKER_OBJECT, MARKER_TEXT.as_bytes().to_vec())
+    }
+}
+
+impl BlobStore for S3Blobs {
+    fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        let store = Arc::clone(&self.store);
+        let path = self.config.object(name);
+        self.run(async move { store.put(&path, PutPayload::from(bytes)).await })
+            .map(|_| ())
+            .map_err(|e| self.error(name, &e))
+    }
+
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let store = Arc::clone(&self.store);
+        let path = self.config.object(name);
+        match self.run(async move { store.get(&path).await?.bytes().await }) {
+            Ok(bytes) => Ok(Some(bytes.to_vec())),
+            Err(object_store::Error::NotFound { source, .. })
+                if !source.to_string().contains("NoSuchBucket") =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(self.error(name, &err)),
+        }
+    }
+
+    fn exists(&self, name: &str) -> Result<bool> {
+        let store = Arc::clone(&self.store);
+        let path = self.config.object(name);
+        match self.run(async move { store.head(&path).await }) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => {
+                // HEAD has no body: a missing bucket also answers 404. Tell them apart once.
+                self.list_page_check()?;
+                Ok(false)
+            }
+            Err(err) => Err(self.error(name, &err)),
+        }
+    }
+
+    fn list(&self, dir: &str) -> Result<Vec<ObjectEntry>> {
+        use futures_util::TryStreamExt as _;
+        let store = Arc::clone(&self.store);
+        let path = self.config.object(dir);
+        let strip = format!("{}/", self.config.object("").as_ref());
+        let strip = if self.config.prefix.is_empty() {
+            String::new()
+        } else {
+            strip.trim_start_matches('/').to_owned()
+        };
+        let found = self
+            .run(async move { store.list(Some(&path)).try_collect::<Vec<_>>().await })
+            .map_err(|e| self.error(dir, &e))?;
+        let mut out: Vec<ObjectEntry> = found
+            .into_iter()
+            .map(|meta| ObjectEntry {
+                name: meta
+                    .location
+                    .as_ref()
+                    .strip_prefix(strip.as_str())
+                    .unwrap_or(meta.location.as_ref())
+                    .to_owned(),
+                size: meta.size,
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        let store = Arc::clone(&self.store);
+        let path = self.config.object(name);
+        self.run(async move { store.delete(&path).await })
+            .map_err(|e| self.error(name, &e))
+    }
+
+    fn url(&self) -> String {
+        self.config.url()
+    }
+}
+
+impl S3Blobs {
+    /// A listing of the marker's directory: fails with the bucket's error when it is missing.
+    fn list_page_check(&self) -> Result<()> {
+        let store = Arc::clone(&self.store);
+        let path = self.config.object(MARKER_OBJECT);
+        match self.run(async move { store.head(&path).await }) {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::NotFound { .. }) => {
+                let store = Arc::clone(&self.store);
+                let path = self.config.object("");
+                self.run(async move { store.list_with_delimiter(Some(&path)).await })
+                    .map(|_| ())
+                    .map_err(|e| self.error("", &e))
+            }
+            Err(err) => Err(self.error(MARKER_OBJECT, &err)),
+        }
+    }
+}
+
+/// What went wrong talking to a bucket, for the message and the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoteProblem {
+    /// The endpoint did not answer (connection refused, timeout, DNS).
+    Unreachable,
+    /// The credentials were refused.
+    Credentials,
+    /// The bucket does not exist.
+    NoBucket,
+    /// The client could not be configured (e.g. a malformed endpoint).
+    Config,
+    /// Anything else the server answered.
+    Other,
+}
+
+impl std::fmt::Display for RemoteProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Unreachable => "the endpoint cannot be reached",
+            Self::Credentials => {
+                "the credentials were refused (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)"
+            }
+            Self::NoBucket => "the bucket does not exist",
+            Self::Config => "the object-store client cannot be configured",
+            Self::Other => "the request failed",
+        })
+    }
+}
+
+fn remote_error(url: &str, endpoint: &str, name: &str, err: &object_store::Error) -> StoreError {
+    let detail = error_chain(err);
+    let lower = detail.to_ascii_lowercase();
+    let problem = if lower.contains("nosuchbucket") || lower.contains("bucket does not exist") {
+        RemoteProblem::NoBucket
+    } else if matches!(
+        err,
+        object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }
+    ) || lower.contains("invalidaccesskeyid")
+        || lower.contains("signaturedoesnotmatch")
+        || lower.contains("accessdenied")
+        || lower.contains("403 forbidden")
+    {
+        RemoteProblem::Credentials
+    } else if lower.contains("connect")
+        || lower.contains("timed out")
+        || lower.contains("dns")
+        || lower.contains("error sending request")
+    {
+        RemoteProblem::Unreachable
+    } else {
+        RemoteProblem::Other
+    };
+    let url = if name.is_empty() {
+        url.to_owned()
+    } else {
+        format!("{}/{name}", url.trim_end_matches('/'))
+    };
+    StoreError::Remote {
+        url,
+        endpoint: endpoint.to_owned(),
+        problem,
+        detail: first_line(&detail),
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = inner.source();
+    }
+    out
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.chars().count() > 300 {
+        let cut: String = line.chars().take(300).collect();
+        format!("{cut}…")
+    } else {
+        line.to_owned()
+    }
+}
+
+/// The blobs of an archive on a bucket: the bucket plus a bounded cache on local disk.
+#[derive(Debug)]
+pub(crate) struct RemoteBlobs {
+    pub(crate) config: BlobsConfig,
+    pub(crate) backend: Box<dyn BlobStore>,
+    cache: DiskCache,
+    /// Serialises check-upload-commit of snapshots (see `commit_prepared_with`).
+    pub(crate) commit: std::sync::Mutex<()>,
+}
+
+impl RemoteBlobs {
+    pub(crate) fn open(archive: &Path, config: BlobsConfig) -> Result<Self> {
+        let backend = Box::new(S3Blobs::connect(&config)?);
+        let cache = DiskCache::open(archive.join(BLOB_CACHE_DIR), config.cache_bytes);
+        Ok(Self {
+            config,
+            backend,
+            cache,
+            commit: std::sync::Mutex::new(()),
+        })
+    }
+
+    /// The blob, from the cache or the bucket (then cached); `None` when the bucket has none.
+    pub(crate) fn get(&self, kind: BlobKind, key: Blake3) -> Result<Option<Vec<u8>>> {
+        let name = kind.object_name(key);
+        if let Some(bytes) = self.cache.get(&name) {
+            return Ok(Some(bytes));
+        }
+        let found = self.backend.get(&name)?;
+        if let Some(bytes) = &found {
+            self.cache.put(&name, bytes);
+        }
+        Ok(found)
+    }
+
+    /// Writes the blob to the bucket (returns once confirmed) and to the cache.
+    pub(crate) fn put(&self, kind: BlobKind, key: Blake3, bytes: Vec<u8>) -> Result<()> {
+        let name = kind.object_name(key);
+        self.cache.put(&name, &bytes);
+        self.backend.put(&name, bytes)
+    }
+
+    /// Whether the bucket holds the blob (the cache answers first).
+    pub(crate) fn contains(&self, kind: BlobKind, key: Blake3) -> Result<bool> {
+        let name = kind.object_name(key);
+        if self.cache.contains(&name) {
+            return Ok(true);
+        }
+        self.backend.exists(&name)
+    }
+}
+
+/// The cache directory inside an archive on a bucket.
+pub(crate) const BLOB_CACHE_DIR: &str = "blob-cache";
+
+/// Blobs on local disk, at most about `budget` bytes: the least recently used are removed
+/// (by modification time, which a hit refreshes) when a write goes over. Every cached value is
+/// verified like a fetched one when read (its chunk or snapshot hash), so a damaged cache file
+/// is a verification failure, never wrong bytes.
+#[derive(Debug)]
+struct DiskCache {
+    dir: PathBuf,
+    budget: u64,
+    used: AtomicU64,
+    counter: AtomicU64,
+}
+
+impl DiskCache {
+    fn open(dir: PathBuf, budget: u64) -> Self {
+        let used = walk(&dir).iter().map(|(_, len, _)| len).sum();
+        Self {
+            dir,
+            budget,
+            used: AtomicU64::new(used),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.budget > 0 && self.path(name).is_file()
+    }
+
+    fn get(&self, name: &str) -> Option<Vec<u8>> {
+        if self.budget == 0 {
+            return None;
+        }
+        let path = self.path(name);
+        let bytes = std::fs::read(&path).ok()?;
+        if let Ok(file) = std::fs::File::options().append(true).open(&path) {
+            let _ = file.set_modified(std::time::SystemTime::now());
+        }
+        Some(bytes)
+    }
+
+    /// Best effort: a cache that cannot be written only costs refetches.
+    fn put(&self, name: &str, bytes: &[u8]) {
+        if self.budget == 0 || bytes.len() as u64 > self.budget {
+            return;
+        }
+        let path = self.path(name);
+        if path.is_file() {
+            return;
+        }
+        let Some(parent) = path.parent() else { return };
+        if std::fs::create_dir_all(parent).is_err() {
+            return;
+        }
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = parent.join(format!(".tmp-{}-{n}", std::process::id()));
+        if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, &path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+            return;
+        }
+        let used = self.used.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+        if used > self.budget {
+            self.evict();
+        }
+    }
+
+    /// Removes the least recently used files until the cache holds at most 3/4 of its budget.
+    fn evict(&self) {
+        let mut files = walk(&self.dir);
+        let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+        files.sort_by_key(|(_, _, modified)| *modified);
+        let target = self.budget / 4 * 3;
+        for (path, len, _) in files {
+            if total <= target {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
+        self.used.store(total, Ordering::Relaxed);
+    }
+}
+
+/// Every file under `dir` with its length and modification time.
+fn walk(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+                out.push((entry.path(), meta.len(), modified));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_urls_parse_and_malformed_ones_are_refused() {
+        let config = BlobsConfig::parse("s3://my-bucket/some/prefix/").expect("valid");
+        assert_eq!(config.url(), "s3://my-bucket/some/prefix");
+        assert_eq!(config.bucket(), "my-bucket");
+        assert_eq!(
+            BlobsConfig::parse("s3://my-bucket").expect("valid").url(),
+            "s3://my-bucket"
+        );
+        for bad in [
+            "http://my-bucket/p",
+            "s3://",
+            "s3://UPPER/p",
+            "s3://ab/p",
+            "s3://-bucket/p",
+            "s3://bucket/../p",
+            "s3://bucket/a//b",
+        ] {
+            let err = BlobsConfig::parse(bad).expect_err(bad);
+            assert!(
+                matches!(&err, StoreError::BlobsUrl { url, .. } if url == bad),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_recorded_setting_round_trips_without_secrets() {
+        let config = BlobsConfig::parse("s3://my-bucket/p")
+            .expect("valid")
+            .with_endpoint("http://127.0.0.1:9000");
+        let text = config.encode();
+        assert_eq!(
+            text,
+            "url=s3://my-bucket/p\nendpoint=http://127.0.0.1:9000\ncache-bytes=268435456\n"
+        );
+        let decoded = BlobsConfig::decode(&text).expect("decode");
+        assert_eq!(decoded.url(), config.url());
+        assert_eq!(decoded.endpoint, config.endpoint);
+        assert_eq!(decoded.cache_bytes, DEFAULT_BLOB_CACHE);
+    }
+
+    #[test]
+    fn object_names_are_derived_from_the_key_and_parse_back() {
+        let key = Blake3::of(b"chunk");
+        let name = BlobKind::Chunk.object_name(key);
+        let hex = key.to_hex();
+        assert_eq!(name, format!("chunks/{}/{hex}", &hex[..2]));
+        assert_eq!(
+            BlobKind::parse_object_name(&name),
+            Some((BlobKind::Chunk, key))
+        );
+        assert_eq!(
+            BlobKind::parse_object_name(&BlobKind::Delta.object_name(key)),
+            Some((BlobKind::Delta, key))
+        );
+        assert_eq!(
+            BlobKind::parse_object_name("records/0000000000000000"),
+            None
+        );
+        assert_eq!(BlobKind::parse_object_name("chunks/ab/not-hex"), None);
+    }
+
+    #[test]
+    fn the_disk_cache_stays_within_its_budget() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = DiskCache::open(dir.path().join("c"), 10_000);
+        for i in 0..30u8 {
+            cache.put(&format!("chunks/{i:02x}/{i}"), &[i; 1000]);
+        }
+        let used: u64 = walk(&dir.path().join("c"))
+            .iter()
+            .map(|(_, len, _)| len)
+            .sum();
+        assert!(used <= 10_000, "{used} bytes cached");
+        assert_eq!(cache.get("chunks/1d/29"), Some(vec![29u8; 1000]));
+        assert_eq!(cache.get("chunks/00/0"), None);
+    }
+}
