@@ -332,7 +332,8 @@ fn replicate_is_incremental_and_repair_heals_a_flipped_table_file() {
     let run = env.evarc(&["replicate", &url]).ok();
     let text = run.stdout_text();
     assert!(
-        text.starts_with(&format!("Replicated to {url}: 2 new blobs (")),
+        // Two captures and their two version texts (version texts are snapshots too).
+        text.starts_with(&format!("Replicated to {url}: 4 new blobs (")),
         "{text}"
     );
     assert!(
@@ -364,7 +365,8 @@ fn replicate_is_incremental_and_repair_heals_a_flipped_table_file() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("2 of 2 damaged snapshots repaired from {url}")),
+        // The flipped table holds both captures' bytes and their two version texts.
+        text.contains(&format!("4 of 4 damaged snapshots repaired from {url}")),
         "{text}"
     );
     assert!(!text.contains("NOT repaired"), "{text}");
