@@ -19,6 +19,7 @@ fn css_select_and_remove_keep_only_the_terms() {
     let rules = Rules {
         select: vec![css("main")],
         remove: vec![css(".ad")],
+        filter: vec![],
     };
     let got = extract_with_rules(PAGE.as_bytes(), HTML, &rules).expect("rules apply");
     assert_eq!(got.text, "Terms\n\nOne.\n\nTwo.");
@@ -39,6 +40,7 @@ fn range_selectors_cut_between_start_and_end_points() {
         let rules = Rules {
             select: vec![rule],
             remove: vec![],
+            filter: vec![],
         };
         extract_with_rules(PAGE.as_bytes(), HTML, &rules)
             .expect("rules apply")
@@ -55,6 +57,7 @@ fn range_selectors_cut_between_start_and_end_points() {
     let bad = Rules {
         select: vec![range(Some("h1"), None, None, None)],
         remove: vec![],
+        filter: vec![],
     };
     assert!(extract_with_rules(PAGE.as_bytes(), HTML, &bad).is_err());
 }
@@ -69,6 +72,7 @@ fn no_rules_is_the_whole_text_and_unmatched_selectors_are_reported() {
     let rules = Rules {
         select: vec![css("article"), css("main p")],
         remove: vec![],
+        filter: vec![],
     };
     let got = extract_with_rules(PAGE.as_bytes(), HTML, &rules).expect("rules apply");
     assert_eq!(got.text, "One.\n\nTwo.");

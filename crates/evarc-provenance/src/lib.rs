@@ -23,6 +23,7 @@ mod pair;
 mod provision;
 mod query;
 pub mod rules;
+pub mod textnorm;
 mod tlog;
 pub mod versions;
 pub mod web;

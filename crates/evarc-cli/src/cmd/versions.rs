@@ -67,9 +67,14 @@ pub fn import_declarations(
             } else {
                 ""
             };
+            let moved = if d.moved {
+                format!(" (page moved: declared at {})", d.fetch)
+            } else {
+                String::new()
+            };
             out.line(format!(
-                "{}  {} — {}: bound{}",
-                d.document, b.service, d.title, history
+                "{}  {} — {}: bound{}{}",
+                d.document, b.service, d.title, history, moved
             ))?;
             for feature in &d.unsupported {
                 out.line(format!("    unsupported: {feature}"))?;
@@ -95,6 +100,7 @@ pub fn declare(global: &GlobalArgs, args: DeclareArgs, out: &mut Output) -> Resu
     let rules = Rules {
         select: args.select.into_iter().map(Selector::Css).collect(),
         remove: args.remove.into_iter().map(Selector::Css).collect(),
+        filter: Vec::new(),
     };
     rules.check()?;
     let archive = open(global, OpenMode::ReadWrite)?;
