@@ -92,7 +92,7 @@ fn date_format_flip_gives_no_change_record_but_a_changed_date_does() {
 /// and videos" policy at its old address; the declaration fetches the help article it became):
 /// unbound, the whole page was the text, and the rotating "Related articles" outside the
 /// article made a change record per fetch. Bound by the moved-page rule, `select: article`
-/// leaves them out.
+/// leaves them out. A page of the service no declaration names is reported.
 #[test]
 fn rotating_links_outside_a_moved_combine_part_give_no_change_record() {
     let env = Env::new();
@@ -128,6 +128,14 @@ fn rotating_links_outside_a_moved_combine_part_give_no_change_record() {
         DAYS[0],
         "<html><body><main><p>Kept.</p></main></body></html>",
     );
+    // A page of the service that no declaration names: reported, its text stays the whole page.
+    capture(
+        &env,
+        "Cookie notice",
+        "https://www.example.org/cookies",
+        DAYS[0],
+        "<html><body><p>Cookies.</p></body></html>",
+    );
     env.write(
         "decl/Example.json",
         br#"{"name": "Example", "terms": {"Acceptable Use Policy": {"combine": [
@@ -142,6 +150,7 @@ fn rotating_links_outside_a_moved_combine_part_give_no_change_record() {
         bound.stdout_text(),
         "CA-D-00002  Example — Acceptable Use Policy #policies-kept: bound\n\
          CA-D-00001  Example — Acceptable Use Policy #policies-creating-images: bound (page moved: declared at https://help.example.org/articles/1-sora)\n\
+         CA-D-00003  Example — Cookie notice: no declared page (its text is the whole page)\n\
          1 declaration files, 2 document bindings, 0 declared pages without a document; run `evarc reindex` to recompute versions\n"
     );
     let reindex = env.evarc(&["reindex", "CA-D-00001"]).ok();
@@ -152,7 +161,7 @@ fn rotating_links_outside_a_moved_combine_part_give_no_change_record() {
     assert_eq!(
         env.evarc(&["changes"]).ok().stdout_text(),
         "CA-C-000003  2026-05-03 00:00:00 UTC  CA-D-00001 Example — Acceptable Use Policy #policies-creating-images  +3 −0 words; 0 added, 0 removed, 1 changed passages\n\
-         1 change records in 2 documents (2 superseded not shown: --all)\n"
+         1 change records in 3 documents (2 superseded not shown: --all)\n"
     );
 }
 

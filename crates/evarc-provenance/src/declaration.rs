@@ -370,6 +370,33 @@ fn source_for<'a>(
 }
 
 impl crate::Archive {
+    /// The documents of the declared services that `bindings` left without a declared page:
+    /// their text stays the whole page, chrome included, a common source of noise.
+    pub fn undeclared_documents(
+        &self,
+        declarations: &[ServiceDeclaration],
+        bindings: &[Binding],
+    ) -> crate::Result<Vec<crate::model::Document>> {
+        let bound: std::collections::HashSet<u64> = bindings
+            .iter()
+            .flat_map(|b| &b.documents)
+            .map(|d| d.document.seq())
+            .collect();
+        let mut out = Vec::new();
+        for doc in self.documents()? {
+            let declared_service = declarations
+                .iter()
+                .any(|s| doc.entity.trim().eq_ignore_ascii_case(s.service.trim()));
+            if declared_service
+                && !bound.contains(&doc.id.seq())
+                && self.document_rules(&doc.id)?.is_none()
+            {
+                out.push(doc);
+            }
+        }
+        Ok(out)
+    }
+
     /// Binds declarations to the archive's documents (entity = service name, title = terms type,
     /// `#fragment` titles = the parts of a `combine`), replacing their rules. History files add
     /// older rules (`validUntil`). Versions change only on `reindex`.

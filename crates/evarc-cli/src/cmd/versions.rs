@@ -88,10 +88,18 @@ pub fn import_declarations(
             ))?;
         }
     }
+    let undeclared = archive.undeclared_documents(&declarations, &bindings)?;
+    for doc in &undeclared {
+        out.line(format!(
+            "{}  {} — {}: no declared page (its text is the whole page)",
+            doc.id, doc.entity, doc.title
+        ))?;
+    }
     out.line(format!(
         "{files} declaration files, {bound} document bindings, {unmatched} declared pages without a document; run `evarc reindex` to recompute versions"
     ))?;
-    out.value(&json!({"files": files, "bindings": bindings}))?;
+    let undeclared: Vec<_> = undeclared.iter().map(|d| d.id.to_string()).collect();
+    out.value(&json!({"files": files, "bindings": bindings, "undeclared": undeclared}))?;
     Ok(crate::exit::OK)
 }
 
