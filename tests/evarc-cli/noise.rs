@@ -42,9 +42,27 @@ fn relative_update_time_gives_no_change_record() {
         )
     };
     let url = "https://help.example.org/credits";
-    capture(&env, "Credits", url, DAYS[0], &page("20 days ago", "Credits expire after 12 months."));
-    capture(&env, "Credits", url, DAYS[1], &page("21 days ago", "Credits expire after 12 months."));
-    capture(&env, "Credits", url, DAYS[2], &page("yesterday", "Credits expire after 6 months."));
+    capture(
+        &env,
+        "Credits",
+        url,
+        DAYS[0],
+        &page("20 days ago", "Credits expire after 12 months."),
+    );
+    capture(
+        &env,
+        "Credits",
+        url,
+        DAYS[1],
+        &page("21 days ago", "Credits expire after 12 months."),
+    );
+    capture(
+        &env,
+        "Credits",
+        url,
+        DAYS[2],
+        &page("yesterday", "Credits expire after 6 months."),
+    );
     assert_eq!(
         env.evarc(&["changes"]).ok().stdout_text(),
         "CA-C-000001  2026-05-03 00:00:00 UTC  CA-D-00001 Example — Credits  +1 −1 words; 0 added, 0 removed, 1 changed passages\n\
@@ -108,7 +126,10 @@ fn rotating_links_outside_a_moved_combine_part_give_no_change_record() {
     for (i, (related, clause)) in [
         ("What is Go?", "Sora was discontinued on April 26, 2026."),
         ("Rate card", "Sora was discontinued on April 26, 2026."),
-        ("Release notes", "Sora was discontinued on April 26, 2026 in every country."),
+        (
+            "Release notes",
+            "Sora was discontinued on April 26, 2026 in every country.",
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -178,9 +199,27 @@ fn link_filters_are_recognised_and_rotating_link_targets_give_no_change_record()
         )
     };
     let url = "https://www.example.org/privacy";
-    capture(&env, "Privacy Policy", url, DAYS[0], &page("AT1x", "We share data."));
-    capture(&env, "Privacy Policy", url, DAYS[1], &page("AT2y", "We share data."));
-    capture(&env, "Privacy Policy", url, DAYS[2], &page("AT3z", "We never share data."));
+    capture(
+        &env,
+        "Privacy Policy",
+        url,
+        DAYS[0],
+        &page("AT1x", "We share data."),
+    );
+    capture(
+        &env,
+        "Privacy Policy",
+        url,
+        DAYS[1],
+        &page("AT2y", "We share data."),
+    );
+    capture(
+        &env,
+        "Privacy Policy",
+        url,
+        DAYS[2],
+        &page("AT3z", "We never share data."),
+    );
     env.write(
         "decl/Example.json",
         br#"{"name": "Example", "terms": {"Privacy Policy": {
@@ -203,7 +242,9 @@ fn link_filters_are_recognised_and_rotating_link_targets_give_no_change_record()
     );
     let record = env.evarc(&["changes", "CA-C-000001"]).ok().stdout_text();
     assert!(
-        record.ends_with("    changed at line 1:\n      ~ We {+never +}share data. See our data policy.\n"),
+        record.ends_with(
+            "    changed at line 1:\n      ~ We {+never +}share data. See our data policy.\n"
+        ),
         "{record}"
     );
 }

@@ -448,11 +448,7 @@ mod tests {
         let all = diff_lines(old, new);
         assert_eq!(all.hunks.len(), 1);
         assert_eq!(all.hunks[0].lines.len(), 7);
-        assert_eq!(
-            (all.lines_added, all.lines_removed),
-            (1, 1),
-            "{all:?}"
-        );
+        assert_eq!((all.lines_added, all.lines_removed), (1, 1), "{all:?}");
         // The same operations as diff_texts, which keeps only the context asked for.
         let some = diff_texts(old, new, 1);
         assert_eq!(some.hunks[0].lines[..], all.hunks[0].lines[4..]);
