@@ -7,7 +7,8 @@
 //!   "February 24, 2025" (a changed date is still a change: only the format is unified; the
 //!   year may be glued to a following word, as inline elements are joined without a space);
 //! - a line that is only a relative time, optionally after a label ("Updated: 20 days ago",
-//!   "Updated over a week ago", "yesterday"): the relative part becomes `[relative time]`, since
+//!   "Updated over a week ago", "Updated yesterday"; the bare words yesterday, today… only after
+//!   a label): the relative part becomes `[relative time]`, since
 //!   it depends on when the page was fetched, never on the terms. A relative time inside a
 //!   sentence of the terms is left alone.
 //!
@@ -200,6 +201,7 @@ fn relative_line(line: &str) -> Option<usize> {
     let lower = rest.to_ascii_lowercase();
     let mut keep = trimmed_start;
     let mut body = lower.as_str();
+    let mut labelled = false;
     if let Some(label) = LABELS.iter().find(|l| {
         lower.starts_with(**l)
             && lower[l.len()..]
@@ -211,11 +213,14 @@ fn relative_line(line: &str) -> Option<usize> {
         let sep = after.len() - after.trim_start_matches([':', ' ']).len();
         keep += label.len() + sep;
         body = &after[sep..];
+        labelled = true;
     }
-    is_relative_time(body.trim_end()).then_some(keep)
+    is_relative_time(body.trim_end(), labelled).then_some(keep)
 }
 
-fn is_relative_time(s: &str) -> bool {
+/// `N units ago` (and its qualified forms); the bare words (yesterday, today, …) only after a
+/// label, since a line "Today" may be a heading of the terms.
+fn is_relative_time(s: &str, labelled: bool) -> bool {
     const FIXED: [&str; 8] = [
         "yesterday",
         "today",
@@ -227,7 +232,7 @@ fn is_relative_time(s: &str) -> bool {
         "a moment ago",
     ];
     if FIXED.contains(&s) {
-        return true;
+        return labelled;
     }
     let mut words: Vec<&str> = s.split(' ').collect();
     if words.last() != Some(&"ago") {
@@ -302,7 +307,10 @@ mod tests {
             relative_times("Updated over a week ago"),
             "Updated [relative time]"
         );
-        assert_eq!(relative_times("  yesterday"), "  [relative time]");
+        assert_eq!(
+            relative_times("  Last updated yesterday"),
+            "  Last updated [relative time]"
+        );
         assert_eq!(relative_times("6 hours ago"), "[relative time]");
         for same in [
             "Claims arising 30 days ago are barred.",
@@ -310,6 +318,7 @@ mod tests {
             "Updated",
             "ago",
             "Updated: twenty days ago",
+            "Today",
         ] {
             assert_eq!(relative_times(same), same);
         }
