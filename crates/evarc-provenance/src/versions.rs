@@ -679,7 +679,7 @@ impl Archive {
     /// issued IDs are untouched.
     pub fn reindex(&self, id: &DocumentId, now: DateTime<Utc>) -> Result<ReindexReport> {
         let extracted = self.extract_texts(id, TextReuse::None)?;
-        self.write_versions(id, extracted, now)
+        self.write_versions(id, extracted, now, Durability::Synced)
     }
 
     /// The texts of a document's captures: re-extracted (`reindex`), or with `KeepRecorded`
@@ -853,6 +853,7 @@ impl Archive {
         id: &DocumentId,
         mut extracted: Extracted,
         now: DateTime<Utc>,
+        durability: Durability,
     ) -> Result<ReindexReport> {
         if extracted.boundaries.is_none() {
             self.plan_versions(id, &mut extracted)?;
@@ -973,7 +974,7 @@ impl Archive {
             report.changes_superseded.push(change.id);
         }
         batch.put(keys::SEQ_CHANGE, highest.to_be_bytes().to_vec());
-        self.store().commit_records(batch)?;
+        self.store().commit_records_with(batch, durability)?;
         Ok(report)
     }
 
