@@ -37,4 +37,6 @@ fi
 pid=$!
 for _ in $(seq 50); do grep -q "at http" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 base=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$work/serve.out")
+# Run from the temporary folder: schemathesis keeps a .schemathesis/ cache in its working directory.
+cd "$work"
 "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" --url "$base" --max-examples "${MAX_EXAMPLES:-50}" "${auth[@]}"

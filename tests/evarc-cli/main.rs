@@ -27,6 +27,7 @@ mod corpus;
 mod export_log;
 mod format_v2;
 mod interop;
+mod noise;
 mod ota;
 mod packages;
 mod process;

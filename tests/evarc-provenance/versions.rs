@@ -19,6 +19,7 @@ fn css_select_and_remove_keep_only_the_terms() {
     let rules = Rules {
         select: vec![css("main")],
         remove: vec![css(".ad")],
+        filter: vec![],
     };
     let got = extract_with_rules(PAGE.as_bytes(), HTML, &rules).expect("rules apply");
     assert_eq!(got.text, "Terms\n\nOne.\n\nTwo.");
@@ -39,6 +40,7 @@ fn range_selectors_cut_between_start_and_end_points() {
         let rules = Rules {
             select: vec![rule],
             remove: vec![],
+            filter: vec![],
         };
         extract_with_rules(PAGE.as_bytes(), HTML, &rules)
             .expect("rules apply")
@@ -55,6 +57,7 @@ fn range_selectors_cut_between_start_and_end_points() {
     let bad = Rules {
         select: vec![range(Some("h1"), None, None, None)],
         remove: vec![],
+        filter: vec![],
     };
     assert!(extract_with_rules(PAGE.as_bytes(), HTML, &bad).is_err());
 }
@@ -69,6 +72,7 @@ fn no_rules_is_the_whole_text_and_unmatched_selectors_are_reported() {
     let rules = Rules {
         select: vec![css("article"), css("main p")],
         remove: vec![],
+        filter: vec![],
     };
     let got = extract_with_rules(PAGE.as_bytes(), HTML, &rules).expect("rules apply");
     assert_eq!(got.text, "One.\n\nTwo.");
@@ -132,7 +136,9 @@ fn passages_are_line_level_with_word_diffs_and_provisions_are_tracked() {
         .iter()
         .map(|p| format!("{:?}@{}", p.kind, p.line))
         .collect();
-    assert_eq!(kinds, ["Added@3", "Changed@5"]);
+    // The one line diff of evarc (text_diff): "Contact us." is removed, not folded into the
+    // changed retention clause.
+    assert_eq!(kinds, ["Added@3", "Changed@5", "Removed@7"]);
     assert_eq!((added, removed), (4, 3));
     let equal = equal_lines(old, new);
     let moved = track_provision(old, new, "You may cancel at any time.", &equal);
@@ -145,6 +151,49 @@ fn passages_are_line_level_with_word_diffs_and_provisions_are_tracked() {
     );
     let removed = track_provision(old, new, "Contact us.", &equal);
     assert_eq!(removed.status, ProvisionStatus::Removed);
+}
+
+/// Change-record passages are text_diff's lines (as `evarc diff` shows them): a run of removed
+/// or added lines is one passage with its paragraph breaks, a changed line carries text_diff's
+/// word diff, and the stored JSON keeps its shape.
+#[test]
+fn passages_come_from_the_one_line_diff() {
+    use evarc_provenance::text_diff::{diff_texts, LineOp};
+    let old = "Title\n\nOne.\n\nTwo.\n\nThe fee is 10 euros per month.\n\nEnd.";
+    let new = "Title\n\nThe fee is 12 euros per month.\n\nEnd.\n\nNew A.\n\nNew B.";
+    let (found, added, removed) = passages(old, new);
+    let shapes: Vec<String> = found
+        .iter()
+        .map(|p| format!("{:?}@{} {:?} {:?}", p.kind, p.line, p.old, p.new))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            "Removed@3 \"One.\\n\\nTwo.\" \"\"",
+            "Changed@7 \"The fee is 10 euros per month.\" \"The fee is 12 euros per month.\"",
+            "Added@7 \"\" \"New A.\\n\\nNew B.\"",
+        ]
+    );
+    assert_eq!((added, removed), (5, 3));
+    let diff = diff_texts(old, new, 0);
+    let changed: Vec<_> = diff
+        .hunks
+        .iter()
+        .flat_map(|h| &h.lines)
+        .filter_map(|l| match l {
+            LineOp::Changed { words, .. } => Some(words.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changed, vec![found[1].words.len()]);
+    let json = serde_json::to_value(&found[1]).expect("serialisable");
+    assert_eq!(
+        json,
+        serde_json::json!({"kind": "changed", "line": 7, "old": "The fee is 10 euros per month.",
+            "new": "The fee is 12 euros per month.", "words": [
+                {"op": "=", "text": "The fee is "}, {"op": "-", "text": "10"},
+                {"op": "+", "text": "12"}, {"op": "=", "text": " euros per month."}]})
+    );
 }
 
 /// A word joiner before a full stop (seen on ChatGPT's pages) is not a text change.

@@ -72,7 +72,7 @@ impl RecordKind {
             Self::LogLeaf => "log leaf",
             Self::Index => "index",
             Self::SigningKey => "signing key",
-            Self::VersionText => "version text",
+            Self::VersionText => "version record",
         }
     }
 }

@@ -8,9 +8,10 @@
 //!
 //! A declaration has `fetch` (one URL) or `combine` (several pages, each with its own `fetch`
 //! and optionally its own `select`/`remove`, inheriting the declaration's otherwise), and
-//! `select` / `remove` (a CSS selector, a range object, or an array of both). `filter`
-//! (JavaScript functions) and `executeClientScripts` (a browser) are not supported: they are
-//! reported, and the rest of the declaration still applies.
+//! `select` / `remove` (a CSS selector, a range object, or an array of both). The link filters
+//! of [`crate::rules::LINK_FILTERS`] are recognised by name; other `filter`s (JavaScript
+//! functions) and `executeClientScripts` (a browser) are not supported: they are reported, and
+//! the rest of the declaration still applies.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -129,6 +130,7 @@ fn terms(terms_type: &str, decl: &Map<String, Value>) -> Result<TermsDeclaration
     let parent_select = selectors(decl.get("select")).map_err(|e| ctx(format!("select: {e}")))?;
     let parent_remove = selectors(decl.get("remove")).map_err(|e| ctx(format!("remove: {e}")))?;
     let parent_unsupported = unsupported(decl);
+    let (parent_filter, _) = filters(decl);
     let mut sources = Vec::new();
     match (decl.get("fetch"), decl.get("combine")) {
         (Some(Value::String(url)), None) => sources.push(SourceDeclaration {
@@ -136,6 +138,7 @@ fn terms(terms_type: &str, decl: &Map<String, Value>) -> Result<TermsDeclaration
             rules: Rules {
                 select: parent_select.unwrap_or_default(),
                 remove: parent_remove.unwrap_or_default(),
+                filter: parent_filter,
             },
             unsupported: parent_unsupported,
         }),
@@ -151,6 +154,12 @@ fn terms(terms_type: &str, decl: &Map<String, Value>) -> Result<TermsDeclaration
                     .map_err(|e| ctx(format!("combine[{i}].select: {e}")))?;
                 let remove = selectors(part.get("remove"))
                     .map_err(|e| ctx(format!("combine[{i}].remove: {e}")))?;
+                let mut filter = parent_filter.clone();
+                for name in filters(part).0 {
+                    if !filter.contains(&name) {
+                        filter.push(name);
+                    }
+                }
                 let mut unsupported = parent_unsupported.clone();
                 for feature in self::unsupported(part) {
                     if !unsupported.contains(&feature) {
@@ -162,6 +171,7 @@ fn terms(terms_type: &str, decl: &Map<String, Value>) -> Result<TermsDeclaration
                     rules: Rules {
                         select: select.or_else(|| parent_select.clone()).unwrap_or_default(),
                         remove: remove.or_else(|| parent_remove.clone()).unwrap_or_default(),
+                        filter,
                     },
                     unsupported,
                 });
@@ -221,22 +231,15 @@ fn selectors(value: Option<&Value>) -> Result<Option<Vec<Selector>>, String> {
     Ok(Some(out))
 }
 
-/// The features of a declaration object evarc does not apply.
+/// The features of a declaration object evarc does not apply: `filter`s other than the
+/// recognised link filters ([`crate::rules::LINK_FILTERS`]), and `executeClientScripts`.
 fn unsupported(decl: &Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(filter) = decl.get("filter") {
-        let names: Vec<String> = match filter {
-            Value::Array(items) => items
-                .iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                .collect(),
-            other => vec![other
-                .as_str()
-                .map_or_else(|| other.to_string(), str::to_owned)],
-        };
+    let (_, unknown) = filters(decl);
+    if !unknown.is_empty() {
         out.push(format!(
             "filter ({}): JavaScript filters are not run",
-            names.join(", ")
+            unknown.join(", ")
         ));
     }
     if decl
@@ -246,6 +249,44 @@ fn unsupported(decl: &Map<String, Value>) -> Vec<String> {
         out.push("executeClientScripts: pages are not rendered in a browser".to_owned());
     }
     out
+}
+
+/// A declaration object's `filter` entries: the recognised ones (as stored in the rules: `name`,
+/// or `name(param, …)` for one with parameters) and the names of the others.
+fn filters(decl: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    let Some(filter) = decl.get("filter") else {
+        return (known, unknown);
+    };
+    let items: Vec<&Value> = match filter {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    for item in items {
+        match item {
+            Value::String(name) if crate::rules::is_link_filter(name) => known.push(name.clone()),
+            Value::String(name) => unknown.push(name.clone()),
+            // `{"removeQueryParams": ["utm_source", …]}`: a filter with parameters.
+            Value::Object(obj) if obj.len() == 1 => {
+                let Some((name, params)) = obj.iter().next() else {
+                    continue;
+                };
+                let params: Option<Vec<&str>> = match params {
+                    Value::Array(p) => p.iter().map(Value::as_str).collect(),
+                    Value::String(p) => Some(vec![p.as_str()]),
+                    _ => None,
+                };
+                match params {
+                    Some(params) if crate::rules::is_link_filter(name) => {
+                        known.push(format!("{name}({})", params.join(", ")));
+                    }
+                    _ => unknown.push(name.clone()),
+                }
+            }
+            other => unknown.push(other.to_string()),
+        }
+    }
+    (known, unknown)
 }
 
 /// What binding one terms type of a declaration did.
@@ -268,6 +309,9 @@ pub struct BoundDocument {
     pub unsupported: Vec<String>,
     /// Older rules (history declarations) bound too.
     pub history: usize,
+    /// The document's URL is not the declared page's (the page moved): bound by its title, as
+    /// the only document of the terms type left for the only declared page left.
+    pub moved: bool,
 }
 
 /// A URL compared loosely: scheme and host case-insensitive, no fragment, no trailing slash.
@@ -289,17 +333,23 @@ fn url_key(url: &str, with_query: bool) -> String {
     )
 }
 
-/// The page of a declaration a document is: its title is the terms type (single page) or the
-/// terms type followed by ` #fragment` (a part of a `combine`), and its URL is that page's.
+/// True when the document's title names a page of the declaration: the terms type (single
+/// page) or the terms type followed by ` #fragment` (a part of a `combine`).
+fn is_part(doc: &crate::model::Document, decl: &TermsDeclaration) -> bool {
+    doc.title
+        .trim()
+        .strip_prefix(decl.terms_type.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(" #"))
+}
+
+/// The page of a declaration a document is: its title names a page of the declaration
+/// ([`is_part`]) and its URL is that page's; with `true` when it is bound by its title alone
+/// (a single-page declaration whose page moved).
 fn source_for<'a>(
     doc: &crate::model::Document,
     decl: &'a TermsDeclaration,
-) -> Option<&'a SourceDeclaration> {
-    let title = doc.title.trim();
-    let is_part = title
-        .strip_prefix(decl.terms_type.as_str())
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(" #"));
-    if !is_part {
+) -> Option<(&'a SourceDeclaration, bool)> {
+    if !is_part(doc, decl) {
         return None;
     }
     for with_query in [true, false] {
@@ -309,17 +359,44 @@ fn source_for<'a>(
             .iter()
             .find(|s| url_key(&s.fetch, with_query) == key)
         {
-            return Some(found);
+            return Some((found, false));
         }
     }
     // A single-page declaration names the document by title alone (the page may have moved).
     match decl.sources.as_slice() {
-        [one] if title == decl.terms_type => Some(one),
+        [one] if doc.title.trim() == decl.terms_type => Some((one, true)),
         _ => None,
     }
 }
 
 impl crate::Archive {
+    /// The documents of the declared services that `bindings` left without a declared page:
+    /// their text stays the whole page, chrome included, a common source of noise.
+    pub fn undeclared_documents(
+        &self,
+        declarations: &[ServiceDeclaration],
+        bindings: &[Binding],
+    ) -> crate::Result<Vec<crate::model::Document>> {
+        let bound: std::collections::HashSet<u64> = bindings
+            .iter()
+            .flat_map(|b| &b.documents)
+            .map(|d| d.document.seq())
+            .collect();
+        let mut out = Vec::new();
+        for doc in self.documents()? {
+            let declared_service = declarations
+                .iter()
+                .any(|s| doc.entity.trim().eq_ignore_ascii_case(s.service.trim()));
+            if declared_service
+                && !bound.contains(&doc.id.seq())
+                && self.document_rules(&doc.id)?.is_none()
+            {
+                out.push(doc);
+            }
+        }
+        Ok(out)
+    }
+
     /// Binds declarations to the archive's documents (entity = service name, title = terms type,
     /// `#fragment` titles = the parts of a `combine`), replacing their rules. History files add
     /// older rules (`validUntil`). Versions change only on `reindex`.
@@ -346,13 +423,31 @@ impl crate::Archive {
                     unmatched: Vec::new(),
                 };
                 let mut used = Vec::new();
-                for doc in documents
+                let service_docs: Vec<&crate::model::Document> = documents
                     .iter()
                     .filter(|d| d.entity.trim().eq_ignore_ascii_case(service.service.trim()))
-                {
-                    let Some(source) = source_for(doc, decl) else {
-                        continue;
-                    };
+                    .collect();
+                let mut pairs: Vec<(&crate::model::Document, &SourceDeclaration, bool)> =
+                    service_docs
+                        .iter()
+                        .filter_map(|doc| source_for(doc, decl).map(|(s, moved)| (*doc, s, moved)))
+                        .collect();
+                // A combine part whose page moved: when exactly one declared page matches no
+                // document and exactly one document of the terms type matches no page, they
+                // are the same page (the corpus names a part by the URL it was captured at).
+                let left_pages: Vec<&SourceDeclaration> = decl
+                    .sources
+                    .iter()
+                    .filter(|s| !pairs.iter().any(|(_, p, _)| p.fetch == s.fetch))
+                    .collect();
+                let left_docs: Vec<&&crate::model::Document> = service_docs
+                    .iter()
+                    .filter(|d| is_part(d, decl) && !pairs.iter().any(|(p, _, _)| p.id == d.id))
+                    .collect();
+                if let ([page], [doc]) = (left_pages.as_slice(), left_docs.as_slice()) {
+                    pairs.push((**doc, *page, true));
+                }
+                for (doc, source, moved) in pairs {
                     used.push(source.fetch.clone());
                     let entry = rules.entry(doc.id.seq()).or_insert_with(|| DocumentRules {
                         document: doc.id.clone(),
@@ -380,6 +475,7 @@ impl crate::Archive {
                         fetch: source.fetch.clone(),
                         unsupported: source.unsupported.clone(),
                         history: usize::from(decl.valid_until.is_some()),
+                        moved,
                     });
                 }
                 binding.unmatched = decl

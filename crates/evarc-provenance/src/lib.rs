@@ -26,6 +26,7 @@ pub mod privacy;
 mod provision;
 mod query;
 pub mod rules;
+pub mod textnorm;
 mod tlog;
 pub mod tokens;
 pub mod upload;

@@ -58,6 +58,18 @@ impl Archive {
             .is_some())
     }
 
+    /// The sequence numbers of the documents with at least one private capture (one scan of
+    /// the `privdoc/` markers; usually none).
+    pub fn documents_with_private_captures(&self) -> Result<std::collections::HashSet<u64>> {
+        let prefix = crate::keys::PRIVATE_DOCUMENT.as_bytes();
+        Ok(self
+            .store()
+            .records_with_prefix(prefix)?
+            .into_iter()
+            .filter_map(|(key, _)| crate::keys::u64_at(&key, prefix.len()))
+            .collect())
+    }
+
     /// Is this provision private (registered so, or pinned to a private capture)?
     pub fn provision_is_private(&self, provision: &Provision) -> Result<bool> {
         if provision.private {
@@ -133,9 +145,14 @@ impl Archive {
 
     /// Every document `audience` may see.
     pub fn documents_for(&self, audience: Audience) -> Result<Vec<Document>> {
+        let documents = self.documents()?;
+        if audience.sees_private() {
+            return Ok(documents);
+        }
+        let marked = self.documents_with_private_captures()?;
         let mut out = Vec::new();
-        for d in self.documents()? {
-            if audience.sees_private() || !self.document_is_private(&d.id)? {
+        for d in documents {
+            if !marked.contains(&d.id.seq()) || !self.document_is_private(&d.id)? {
                 out.push(d);
             }
         }
@@ -144,9 +161,16 @@ impl Archive {
 
     /// Every provision `audience` may see.
     pub fn provisions_for(&self, audience: Audience) -> Result<Vec<Provision>> {
+        let provisions = self.provisions()?;
+        if audience.sees_private() {
+            return Ok(provisions);
+        }
+        let marked = self.documents_with_private_captures()?;
         let mut out = Vec::new();
-        for p in self.provisions()? {
-            if audience.sees_private() || !self.provision_is_private(&p)? {
+        for p in provisions {
+            let private = p.private
+                || (marked.contains(&p.document.seq()) && self.provision_is_private(&p)?);
+            if !private {
                 out.push(p);
             }
         }

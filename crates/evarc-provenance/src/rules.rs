@@ -19,8 +19,28 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Names the extraction code that produced a text: the text algorithm, the selector engine, the
-/// way rules are applied and the version-text normalisation (invisible characters removed). It changes whenever any of them changes what a capture yields.
-pub const EXTRACTOR_VERSION: &str = "evarc-text-1+scraper-0.29+rules-1+invisible-2";
+/// way rules are applied and the version-text normalisation (invisible characters removed; long
+/// dates in one format and relative times masked: [`crate::textnorm`]). It changes whenever any
+/// of them changes what a capture yields; the texts of older versions stay reproducible
+/// ([`crate::textnorm::for_extractor`]).
+pub const EXTRACTOR_VERSION: &str =
+    "evarc-text-1+scraper-0.29+rules-1+invisible-2+dates-3+relative-3";
+
+/// OTA's named filters that evarc recognises. Each rewrites the target (`href`) of the page's
+/// links — dropping a tracking query parameter, a redirect wrapper — and evarc's text never
+/// contains link targets (attributes produce no text, docs/text-extraction.md), so under evarc
+/// they leave the text as it is: the noise they remove in OTA's Markdown cannot occur. They are
+/// kept in the rules (and so in the rules' digest); any other filter is reported unsupported.
+pub const LINK_FILTERS: [&str; 3] = [
+    "removeQueryParams",
+    "removeRedirectFromLinks",
+    "removeTrackingIDs",
+];
+
+/// True when `name` is one of [`LINK_FILTERS`].
+pub fn is_link_filter(name: &str) -> bool {
+    LINK_FILTERS.contains(&name)
+}
 
 /// One `select` or `remove` rule.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -78,11 +98,16 @@ pub struct Rules {
     /// What to drop from what is kept.
     #[serde(default)]
     pub remove: Vec<Selector>,
+    /// Recognised OTA filters ([`LINK_FILTERS`], with their parameters as `name(a, b)`); absent
+    /// from the JSON when empty, so rules without filters keep their digest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter: Vec<String>,
 }
 
 impl Rules {
     /// True when the rules keep the whole page (the default extraction).
     pub fn is_empty(&self) -> bool {
+        // Link filters change no text (see [`LINK_FILTERS`]).
         self.select.is_empty() && self.remove.is_empty()
     }
 
@@ -94,6 +119,12 @@ impl Rules {
 
     /// Refuses selectors the engine cannot parse, naming the first one.
     pub fn check(&self) -> Result<(), RuleError> {
+        for name in &self.filter {
+            let bare = name.split('(').next().unwrap_or(name);
+            if !is_link_filter(bare) {
+                return Err(RuleError::UnknownFilter { name: name.clone() });
+            }
+        }
         for rule in self.select.iter().chain(&self.remove) {
             for css in rule_selectors(rule) {
                 parse_css(css)?;
@@ -110,6 +141,8 @@ pub enum RuleError {
     InvalidSelector { selector: String, reason: String },
     #[error("invalid range selector {selector}: it needs one of startBefore/startAfter and one of endBefore/endAfter")]
     InvalidRange { selector: String },
+    #[error("unknown filter {name:?}: the filters evarc applies are removeQueryParams, removeRedirectFromLinks and removeTrackingIDs")]
+    UnknownFilter { name: String },
 }
 
 /// The text of a page under rules.

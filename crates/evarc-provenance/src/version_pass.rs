@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
+use evarc_store::Durability;
 use serde::Serialize;
 
 use crate::archive::Archive;
@@ -80,6 +81,8 @@ impl Archive {
         let mut next = pass.writer.lock().unwrap_or_else(PoisonError::into_inner);
         self.write_ready(&pass, &mut next, now);
         drop(next);
+        // Every document's records were written deferred: one sync makes them all durable.
+        self.store().sync()?;
         let mut outcomes = pass
             .outcomes
             .into_inner()
@@ -117,7 +120,8 @@ impl Archive {
                     return Ok(None);
                 }
                 let captures = extracted.new_count();
-                Ok(Some((captures, self.write_versions(id, extracted, now)?)))
+                let written = self.write_versions(id, extracted, now, Durability::Deferred)?;
+                Ok(Some((captures, written)))
             });
             pass.outcomes
                 .lock()

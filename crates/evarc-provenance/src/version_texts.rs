@@ -196,6 +196,31 @@ impl Archive {
                 .damage
                 .push((keys::TEXT_SNAPSHOT.to_owned(), err.to_string())),
         }
+        // Capture text records and change records: each must read and decode.
+        for prefix in [keys::CAPTURE_TEXT, keys::CHANGE] {
+            let mut visited = 0u64;
+            let scanned = self.store().scan_records(prefix.as_bytes(), |key, value| {
+                visited += 1;
+                let decodes = if prefix == keys::CHANGE {
+                    serde_json::from_slice::<crate::versions::ChangeRecord>(value).is_ok()
+                } else {
+                    serde_json::from_slice::<crate::versions::CaptureText>(value).is_ok()
+                };
+                if !decodes {
+                    audit.damage.push((
+                        format!("{prefix}{}", hex::encode(&key[prefix.len()..])),
+                        "does not decode".into(),
+                    ));
+                }
+                true
+            });
+            if let Err(err) = scanned {
+                audit.damage.push((
+                    format!("{prefix} (after {visited} records)"),
+                    err.to_string(),
+                ));
+            }
+        }
         match self.store().records_with_prefix(keys::TEXT.as_bytes()) {
             Ok(rows) => {
                 for (key, text) in rows {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use evarc_store::{Blake3, Durability, RecordBatch};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use similar::{DiffOp, TextDiff};
+use similar::TextDiff;
 
 use crate::archive::{decode, encode, Archive};
 use crate::capture::parse_sha;
@@ -192,7 +192,7 @@ pub fn text_of(
     let extraction = extract_with_rules(bytes, Some(media_type), &rules)
         .map_err(|e| ProvenanceError::InvalidInput(e.to_string()))?;
     let nothing = !rules.select.is_empty() && extraction.unmatched.len() == rules.select.len();
-    let text = (!nothing).then(|| strip_invisible(&extraction.text));
+    let text = (!nothing).then(|| crate::textnorm::version_text(&extraction.text));
     Ok((
         CaptureText {
             text_sha256: text.as_deref().map(sha_hex),
@@ -205,19 +205,7 @@ pub fn text_of(
     ))
 }
 
-/// Invisible format characters a page may sprinkle into its text without changing a word: soft
-/// hyphen, zero-width space / joiners / direction marks, word joiner and invisible operators,
-/// byte-order mark. A version's text is the extracted text without them (docs/versions.md).
-pub fn strip_invisible(text: &str) -> String {
-    text.chars()
-        .filter(|c| {
-            !matches!(
-                c,
-                '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
-            )
-        })
-        .collect()
-}
+pub use crate::textnorm::strip_invisible;
 
 /// Word diff as runs of equal, inserted and deleted words.
 pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
@@ -225,92 +213,132 @@ pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
     // the change record's shape.
     crate::text_diff::diff_words(old, new)
         .into_iter()
-        .map(|op| match op {
-            crate::text_diff::WordOp::Equal(text) => WordChange { op: '=', text },
-            crate::text_diff::WordOp::Added(text) => WordChange { op: '+', text },
-            crate::text_diff::WordOp::Removed(text) => WordChange { op: '-', text },
-        })
+        .map(word_change)
         .collect()
 }
 
-/// The passages that differ between two texts, line by line, with word diffs inside replaced
-/// lines; and the number of words added and removed.
+/// The passages that differ between two texts, from the one line diff of evarc
+/// ([`crate::text_diff::diff_lines`], as `evarc diff`): a run of consecutive removed (or added)
+/// lines is one removed (added) passage, with the text between its first and last line as it
+/// stands (paragraph breaks kept); a changed line is a changed passage with its word diff. Also
+/// the number of words added and removed.
 pub fn passages(old: &str, new: &str) -> (Vec<Passage>, u64, u64) {
-    let diff = TextDiff::from_lines(old, new);
-    let old_lines: Vec<&str> = diff.old_slices().to_vec();
-    let new_lines: Vec<&str> = diff.new_slices().to_vec();
-    let join = |lines: &[&str]| lines.concat().trim_end_matches('\n').to_owned();
-    let mut out = Vec::new();
-    let (mut added, mut removed) = (0u64, 0u64);
+    use crate::text_diff::LineOp;
+    let old_lines: Vec<&str> = old.split('\n').collect();
+    let new_lines: Vec<&str> = new.split('\n').collect();
+    // Lines first..=last (1-based) of a text, as they stand.
+    let span = |lines: &[&str], first: usize, last: usize| {
+        lines[first - 1..last].join("\n").trim_end().to_owned()
+    };
     let count = |s: &str| s.split_whitespace().count() as u64;
-    for op in diff.ops() {
-        match *op {
-            DiffOp::Equal { .. } => {}
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => {
-                let text = join(&old_lines[old_index..old_index + old_len]);
-                removed += count(&text);
-                out.push(Passage {
-                    kind: PassageKind::Removed,
-                    line: old_index + 1,
-                    old: text,
-                    new: String::new(),
-                    words: Vec::new(),
-                });
+    let mut out: Vec<Passage> = Vec::new();
+    let (mut added, mut removed) = (0u64, 0u64);
+    // The open run: kind, first line, last line.
+    let mut run: Option<(PassageKind, usize, usize)> = None;
+    let close = |run: &mut Option<(PassageKind, usize, usize)>, out: &mut Vec<Passage>| {
+        if let Some((kind, first, last)) = run.take() {
+            let (old, new) = match kind {
+                PassageKind::Removed => (span(&old_lines, first, last), String::new()),
+                _ => (String::new(), span(&new_lines, first, last)),
+            };
+            out.push(Passage {
+                kind,
+                line: first,
+                old,
+                new,
+                words: Vec::new(),
+            });
+        }
+    };
+    let diff = crate::text_diff::diff_lines(old, new);
+    for op in diff.hunks.into_iter().flat_map(|h| h.lines) {
+        let (kind, line) = match &op {
+            LineOp::Removed { old_line, text } => {
+                removed += count(text);
+                (PassageKind::Removed, *old_line)
             }
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => {
-                let text = join(&new_lines[new_index..new_index + new_len]);
-                added += count(&text);
-                out.push(Passage {
-                    kind: PassageKind::Added,
-                    line: new_index + 1,
-                    old: String::new(),
-                    new: text,
-                    words: Vec::new(),
-                });
+            LineOp::Added { new_line, text } => {
+                added += count(text);
+                (PassageKind::Added, *new_line)
             }
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => {
-                let old_text = join(&old_lines[old_index..old_index + old_len]);
-                let new_text = join(&new_lines[new_index..new_index + new_len]);
-                let words = word_diff(&old_text, &new_text);
-                for w in &words {
-                    match w.op {
-                        '+' => added += count(&w.text),
-                        '-' => removed += count(&w.text),
-                        _ => {}
-                    }
-                }
-                out.push(Passage {
-                    kind: PassageKind::Changed,
-                    line: old_index + 1,
-                    old: old_text,
-                    new: new_text,
+            LineOp::Equal { .. } | LineOp::Changed { .. } => {
+                close(&mut run, &mut out);
+                if let LineOp::Changed {
+                    old_line,
+                    old_text,
+                    new_text,
                     words,
-                });
+                    ..
+                } = op
+                {
+                    let words: Vec<WordChange> = words.into_iter().map(word_change).collect();
+                    for w in &words {
+                        match w.op {
+                            '+' => added += count(&w.text),
+                            '-' => removed += count(&w.text),
+                            _ => {}
+                        }
+                    }
+                    out.push(Passage {
+                        kind: PassageKind::Changed,
+                        line: old_line,
+                        old: old_text,
+                        new: new_text,
+                        words,
+                    });
+                }
+                continue;
+            }
+        };
+        match &mut run {
+            Some((k, _, last)) if *k == kind => *last = line,
+            _ => {
+                close(&mut run, &mut out);
+                run = Some((kind, line, line));
             }
         }
     }
+    close(&mut run, &mut out);
     (out, added, removed)
 }
 
-/// The old text's lines (0-based, end exclusive) that a line diff leaves untouched.
+fn word_change(op: crate::text_diff::WordOp) -> WordChange {
+    match op {
+        crate::text_diff::WordOp::Equal(text) => WordChange { op: '=', text },
+        crate::text_diff::WordOp::Added(text) => WordChange { op: '+', text },
+        crate::text_diff::WordOp::Removed(text) => WordChange { op: '-', text },
+    }
+}
+
+/// The old text's lines (0-based, end exclusive) that the line diff leaves untouched: runs of
+/// lines that are unchanged or blank.
 pub fn equal_lines(old_text: &str, new_text: &str) -> Vec<(usize, usize)> {
-    TextDiff::from_lines(old_text, new_text)
-        .ops()
-        .iter()
-        .filter_map(|op| match *op {
-            DiffOp::Equal { old_index, len, .. } => Some((old_index, old_index + len)),
-            _ => None,
-        })
-        .collect()
+    use crate::text_diff::LineOp;
+    let mut same: Vec<bool> = old_text.split('\n').map(|l| l.trim().is_empty()).collect();
+    let diff = crate::text_diff::diff_lines(old_text, new_text);
+    for op in diff.hunks.iter().flat_map(|h| &h.lines) {
+        if let LineOp::Equal { old_line, .. } = op {
+            if let Some(s) = same.get_mut(old_line - 1) {
+                *s = true;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, &s) in same.iter().enumerate() {
+        match (s, start) {
+            (true, None) => start = Some(i),
+            (false, Some(a)) => {
+                out.push((a, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(a) = start {
+        out.push((a, same.len()));
+    }
+    out
 }
 
 /// A provision's status in a new text, given its wording in the old one. `equal` is
@@ -679,7 +707,7 @@ impl Archive {
     /// issued IDs are untouched.
     pub fn reindex(&self, id: &DocumentId, now: DateTime<Utc>) -> Result<ReindexReport> {
         let extracted = self.extract_texts(id, TextReuse::None)?;
-        self.write_versions(id, extracted, now)
+        self.write_versions(id, extracted, now, Durability::Synced)
     }
 
     /// The texts of a document's captures: re-extracted (`reindex`), or with `KeepRecorded`
@@ -853,6 +881,7 @@ impl Archive {
         id: &DocumentId,
         mut extracted: Extracted,
         now: DateTime<Utc>,
+        durability: Durability,
     ) -> Result<ReindexReport> {
         if extracted.boundaries.is_none() {
             self.plan_versions(id, &mut extracted)?;
@@ -973,7 +1002,7 @@ impl Archive {
             report.changes_superseded.push(change.id);
         }
         batch.put(keys::SEQ_CHANGE, highest.to_be_bytes().to_vec());
-        self.store().commit_records(batch)?;
+        self.store().commit_records_with(batch, durability)?;
         Ok(report)
     }
 

@@ -264,15 +264,17 @@ impl Archive {
             if change.superseded.is_some() {
                 continue;
             }
-            let seq = change.document.seq();
-            if !documents.contains_key(&seq) {
-                documents.insert(seq, self.document(&change.document)?);
-            }
-            let document = &documents[&seq];
+            let document = match documents.entry(change.document.seq()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.document(&change.document)?)
+                }
+            };
             if entity.is_some_and(|e| !document.entity.trim().eq_ignore_ascii_case(e.trim())) {
                 continue;
             }
-            out.push((document.clone(), change));
+            let document = document.clone();
+            out.push((document, change));
         }
         out.sort_by_key(|(_, c)| std::cmp::Reverse((c.capture.captured_at, c.id.seq())));
         out.truncate(limit);

@@ -128,66 +128,84 @@ pub fn diff_texts(old: &str, new: &str, context: usize) -> TextDiff {
     let old_lines = lines(old);
     let new_lines = lines(new);
     let ops = similar::capture_diff_slices(Algorithm::Patience, &old_lines, &new_lines);
-    let mut diff = TextDiff {
-        hunks: Vec::new(),
-        lines_added: 0,
-        lines_removed: 0,
-        lines_changed: 0,
-    };
+    let mut diff = empty_diff();
     for group in similar::group_diff_ops(ops, context) {
         let mut hunk = Hunk { lines: Vec::new() };
         for op in group {
-            match op {
-                DiffOp::Equal {
-                    old_index,
-                    new_index,
-                    len,
-                } => {
-                    for i in 0..len {
-                        let (o, n) = (&old_lines[old_index + i], &new_lines[new_index + i]);
-                        hunk.lines.push(LineOp::Equal {
-                            old_line: o.number,
-                            new_line: n.number,
-                            text: n.text.to_owned(),
-                        });
-                    }
-                }
-                DiffOp::Delete {
-                    old_index, old_len, ..
-                } => {
-                    push_replace(
-                        &mut hunk,
-                        &mut diff,
-                        &old_lines[old_index..old_index + old_len],
-                        &[],
-                    );
-                }
-                DiffOp::Insert {
-                    new_index, new_len, ..
-                } => {
-                    push_replace(
-                        &mut hunk,
-                        &mut diff,
-                        &[],
-                        &new_lines[new_index..new_index + new_len],
-                    );
-                }
-                DiffOp::Replace {
-                    old_index,
-                    old_len,
-                    new_index,
-                    new_len,
-                } => push_replace(
-                    &mut hunk,
-                    &mut diff,
-                    &old_lines[old_index..old_index + old_len],
-                    &new_lines[new_index..new_index + new_len],
-                ),
-            }
+            push_op(&mut hunk, &mut diff, op, &old_lines, &new_lines);
         }
         diff.hunks.push(hunk);
     }
     diff
+}
+
+/// The same diff as [`diff_texts`], every line of both texts in one hunk (unchanged lines
+/// included, blank lines still left out): for callers that need the whole alignment, such as
+/// change records (their passages and which lines a provision sits on).
+pub fn diff_lines(old: &str, new: &str) -> TextDiff {
+    let old_lines = lines(old);
+    let new_lines = lines(new);
+    let ops = similar::capture_diff_slices(Algorithm::Patience, &old_lines, &new_lines);
+    let mut diff = empty_diff();
+    let mut hunk = Hunk { lines: Vec::new() };
+    for op in ops {
+        push_op(&mut hunk, &mut diff, op, &old_lines, &new_lines);
+    }
+    if !hunk.lines.is_empty() {
+        diff.hunks.push(hunk);
+    }
+    diff
+}
+
+fn empty_diff() -> TextDiff {
+    TextDiff {
+        hunks: Vec::new(),
+        lines_added: 0,
+        lines_removed: 0,
+        lines_changed: 0,
+    }
+}
+
+fn push_op(
+    hunk: &mut Hunk,
+    diff: &mut TextDiff,
+    op: DiffOp,
+    old_lines: &[Line<'_>],
+    new_lines: &[Line<'_>],
+) {
+    match op {
+        DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } => {
+            for i in 0..len {
+                let (o, n) = (&old_lines[old_index + i], &new_lines[new_index + i]);
+                hunk.lines.push(LineOp::Equal {
+                    old_line: o.number,
+                    new_line: n.number,
+                    text: n.text.to_owned(),
+                });
+            }
+        }
+        DiffOp::Delete {
+            old_index, old_len, ..
+        } => push_replace(hunk, diff, &old_lines[old_index..old_index + old_len], &[]),
+        DiffOp::Insert {
+            new_index, new_len, ..
+        } => push_replace(hunk, diff, &[], &new_lines[new_index..new_index + new_len]),
+        DiffOp::Replace {
+            old_index,
+            old_len,
+            new_index,
+            new_len,
+        } => push_replace(
+            hunk,
+            diff,
+            &old_lines[old_index..old_index + old_len],
+            &new_lines[new_index..new_index + new_len],
+        ),
+    }
 }
 
 /// Removed lines `old` replaced by added lines `new`: pairs that are similar enough become changed
@@ -421,6 +439,20 @@ mod tests {
             (diff.lines_added, diff.lines_removed, diff.lines_changed),
             (1, 1, 0)
         );
+    }
+
+    #[test]
+    fn diff_lines_keeps_every_line_in_one_hunk() {
+        let old = "a\n\nb\n\nc\n\nd\n\ne\n\nf";
+        let new = "a\n\nb\n\nc\n\nd\n\ne\n\nF";
+        let all = diff_lines(old, new);
+        assert_eq!(all.hunks.len(), 1);
+        assert_eq!(all.hunks[0].lines.len(), 7);
+        assert_eq!((all.lines_added, all.lines_removed), (1, 1), "{all:?}");
+        // The same operations as diff_texts, which keeps only the context asked for.
+        let some = diff_texts(old, new, 1);
+        assert_eq!(some.hunks[0].lines[..], all.hunks[0].lines[4..]);
+        assert!(diff_lines("x", "x").is_empty());
     }
 
     #[test]

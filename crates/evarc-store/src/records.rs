@@ -55,6 +55,24 @@ impl Store {
         self.db.write_opt(wb, &sync).map_err(|e| self.db_err(e))
     }
 
+    /// [`Store::commit_records`], made durable now or at the next [`Store::sync`] (a bulk pass
+    /// writing many batches syncs once at its end). A deferred batch is atomic and survives a
+    /// crash of the process, not of the machine, until synced.
+    pub fn commit_records_with(
+        &self,
+        batch: RecordBatch,
+        durability: crate::Durability,
+    ) -> Result<()> {
+        let mut wb = WriteBatch::default();
+        let cf = self.cf(CF_RECORDS)?;
+        for (key, value) in batch.puts {
+            wb.put_cf(cf, key, value);
+        }
+        let mut options = WriteOptions::default();
+        options.set_sync(durability == crate::Durability::Synced);
+        self.db.write_opt(wb, &options).map_err(|e| self.db_err(e))
+    }
+
     /// Every record whose key starts with `prefix`, in key order.
     pub fn records_with_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let mut out = Vec::new();

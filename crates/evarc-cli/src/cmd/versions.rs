@@ -67,9 +67,14 @@ pub fn import_declarations(
             } else {
                 ""
             };
+            let moved = if d.moved {
+                format!(" (page moved: declared at {})", d.fetch)
+            } else {
+                String::new()
+            };
             out.line(format!(
-                "{}  {} — {}: bound{}",
-                d.document, b.service, d.title, history
+                "{}  {} — {}: bound{}{}",
+                d.document, b.service, d.title, history, moved
             ))?;
             for feature in &d.unsupported {
                 out.line(format!("    unsupported: {feature}"))?;
@@ -83,10 +88,18 @@ pub fn import_declarations(
             ))?;
         }
     }
+    let undeclared = archive.undeclared_documents(&declarations, &bindings)?;
+    for doc in &undeclared {
+        out.line(format!(
+            "{}  {} — {}: no declared page (its text is the whole page)",
+            doc.id, doc.entity, doc.title
+        ))?;
+    }
     out.line(format!(
         "{files} declaration files, {bound} document bindings, {unmatched} declared pages without a document; run `evarc reindex` to recompute versions"
     ))?;
-    out.value(&json!({"files": files, "bindings": bindings}))?;
+    let undeclared: Vec<_> = undeclared.iter().map(|d| d.id.to_string()).collect();
+    out.value(&json!({"files": files, "bindings": bindings, "undeclared": undeclared}))?;
     Ok(crate::exit::OK)
 }
 
@@ -95,6 +108,7 @@ pub fn declare(global: &GlobalArgs, args: DeclareArgs, out: &mut Output) -> Resu
     let rules = Rules {
         select: args.select.into_iter().map(Selector::Css).collect(),
         remove: args.remove.into_iter().map(Selector::Css).collect(),
+        filter: Vec::new(),
     };
     rules.check()?;
     let archive = open(global, OpenMode::ReadWrite)?;
