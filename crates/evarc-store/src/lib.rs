@@ -22,6 +22,7 @@ mod format;
 mod ingest;
 mod reader;
 mod records;
+mod salvage;
 mod scrub;
 mod spares;
 mod store;

@@ -233,17 +233,40 @@ impl Store {
         cf: &str,
         key: Blake3,
         corrupt: impl FnOnce(String) -> StoreError,
-    ) -> Result<Option<rocksdb::DBPinnableSlice<'_>>> {
-        self.db
-            .get_pinned_cf(self.cf(cf)?, key.as_bytes())
-            .map_err(|e| match self.db_err(e) {
+    ) -> Result<Option<Stored<'_>>> {
+        match self.db.get_pinned_cf(self.cf(cf)?, key.as_bytes()) {
+            Ok(value) => Ok(value.map(Stored::Pinned)),
+            Err(e) => match self.db_err(e) {
                 StoreError::Db {
                     corruption: true,
                     source,
                     ..
-                } => corrupt(format!("is unreadable: {source}")),
-                other => other,
-            })
+                } => match self.salvage(cf, key.as_bytes()) {
+                    // The table file's index (or footer) is damaged, its data blocks are not:
+                    // the value read without the index is checked like any other (issue 16).
+                    Some(value) => Ok(Some(Stored::Salvaged(value))),
+                    None => Err(corrupt(format!("is unreadable: {source}"))),
+                },
+                other => Err(other),
+            },
+        }
+    }
+}
+
+/// A stored value: as RocksDB returned it, or read from a table file without its index.
+enum Stored<'a> {
+    Pinned(rocksdb::DBPinnableSlice<'a>),
+    Salvaged(Vec<u8>),
+}
+
+impl std::ops::Deref for Stored<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Stored::Pinned(slice) => slice,
+            Stored::Salvaged(bytes) => bytes,
+        }
     }
 }
 
