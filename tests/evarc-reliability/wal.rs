@@ -71,7 +71,10 @@ fn issue_16_a_torn_last_record_of_the_live_wal_is_not_damage() {
     let (archive, wal) = crashed_writer(dir.path());
     let path = archive.join(&wal);
     let len = std::fs::metadata(&path).expect("wal").len();
-    assert!(len > 1000, "the captures are in the write-ahead log ({len} bytes)");
+    assert!(
+        len > 1000,
+        "the captures are in the write-ahead log ({len} bytes)"
+    );
     // The crash cut the last write short: its last 20 bytes never reached the file.
     let file = std::fs::OpenOptions::new()
         .write(true)

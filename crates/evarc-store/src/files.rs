@@ -139,7 +139,13 @@ pub fn check_files_live(
     // The live write-ahead log: the newest one (RocksDB numbers files in creation order).
     let live_wal = names
         .iter()
-        .filter_map(|p| p.file_name()?.to_str()?.strip_suffix(".log")?.parse::<u64>().ok())
+        .filter_map(|p| {
+            p.file_name()?
+                .to_str()?
+                .strip_suffix(".log")?
+                .parse::<u64>()
+                .ok()
+        })
         .max();
     let mut report = FilesReport::default();
     for file in names {

@@ -249,7 +249,12 @@ fn column_families(path: &Path) -> std::collections::HashMap<String, String> {
     db.live_files()
         .unwrap_or_default()
         .into_iter()
-        .map(|f| (f.name.trim_start_matches('/').to_owned(), f.column_family_name))
+        .map(|f| {
+            (
+                f.name.trim_start_matches('/').to_owned(),
+                f.column_family_name,
+            )
+        })
         .collect()
 }
 
