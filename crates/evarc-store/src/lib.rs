@@ -24,6 +24,7 @@ mod ingest;
 mod reader;
 mod records;
 mod remote;
+mod salvage;
 mod scrub;
 mod spares;
 mod store;

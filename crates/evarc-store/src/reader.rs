@@ -244,17 +244,22 @@ impl Store {
                 return Ok(remote.get(kind, key)?.map(crate::remote::BlobBytes::Owned));
             }
         }
-        self.db
-            .get_pinned_cf(self.cf(cf)?, key.as_bytes())
-            .map_err(|e| match self.db_err(e) {
+        match self.db.get_pinned_cf(self.cf(cf)?, key.as_bytes()) {
+            Ok(value) => Ok(value.map(crate::remote::BlobBytes::Pinned)),
+            Err(e) => match self.db_err(e) {
                 StoreError::Db {
                     corruption: true,
                     source,
                     ..
-                } => corrupt(format!("is unreadable: {source}")),
-                other => other,
-            })
-            .map(|found| found.map(crate::remote::BlobBytes::Pinned))
+                } => match self.salvage(cf, key.as_bytes()) {
+                    // The table file's index (or footer) is damaged, its data blocks are not:
+                    // the value read without the index is checked like any other (issue 16).
+                    Some(value) => Ok(Some(crate::remote::BlobBytes::Owned(value))),
+                    None => Err(corrupt(format!("is unreadable: {source}"))),
+                },
+                other => Err(other),
+            },
+        }
     }
 }
 

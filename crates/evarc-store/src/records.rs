@@ -38,9 +38,7 @@ impl RecordBatch {
 impl Store {
     /// The record under `key`.
     pub fn record(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.db
-            .get_cf(self.cf(CF_RECORDS)?, key)
-            .map_err(|e| self.db_err(e))
+        self.get_salvaging(CF_RECORDS, key)
     }
 
     /// Writes `batch` atomically, with the write-ahead log synced before returning.

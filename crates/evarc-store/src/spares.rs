@@ -22,8 +22,11 @@ use crate::{Blake3, Result, Store, StoreError};
 
 /// zstd level of spare keyframe chunks.
 const SPARE_LEVEL: i32 = 19;
-/// zstd level of spare deltas (with long-distance matching, the base as prefix).
-const SPARE_DELTA_LEVEL: i32 = 12;
+/// zstd level of spare deltas (with long-distance matching, the base as prefix). Level 19 makes
+/// the corpus' branch heads 7% smaller than level 12 (`zstd --patch-from --long=27`, 18 pairs of
+/// a publisher's first page and another document's: 727,272 bytes against 783,694; level 22
+/// gains nothing more). Spares are written once per heavily shared snapshot.
+const SPARE_DELTA_LEVEL: i32 = 19;
 
 /// An ancestor gets spare copies once this many snapshots are built on it. With runs of 8 and
 /// the Fenwick links, an ancestor without spares has at most 31 dependents, so that one damaged

@@ -38,6 +38,9 @@ pub struct Flip {
     /// Captures whose record could not be read (named by their log leaves).
     pub records: usize,
     pub problem: Option<String>,
+    /// What the flip hit, as the audit's file check names it: the table's column family and
+    /// block kind (`deltas data block`, `chunks index block`, …) or the file kind (`MANIFEST`).
+    pub hit: String,
 }
 
 #[derive(Debug, Default)]
@@ -111,6 +114,7 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
         }
     }
     files.sort();
+    let families = column_families(&source);
     let total: u64 = files.iter().map(|(_, l)| l).sum();
     log(&format!(
         "flips: seed {}, archive {} ({} bytes in {} files; {} bytes in files that hold data)",
@@ -159,6 +163,7 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
             affected: 0,
             records: 0,
             problem: None,
+            hit: String::new(),
         };
         let parsed: Option<serde_json::Value> = serde_json::from_slice(&json.stdout).ok();
         let finished =
@@ -197,6 +202,7 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
                 .cloned()
                 .unwrap_or_default();
             flip.records = records.len();
+            flip.hit = hit(&file, &families, &value);
             for capture in affected.iter().chain(&records) {
                 let doc = capture["document"].as_str().unwrap_or("?");
                 if !out.contains(doc) {
@@ -213,7 +219,8 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
             }
         }
         log(&format!(
-            "{what}: exit {}, {} captures affected, {} capture records unreadable{}",
+            "{what} ({}): exit {}, {} captures affected, {} capture records unreadable{}",
+            flip.hit,
             flip.exit,
             flip.affected,
             flip.records,
@@ -228,6 +235,58 @@ pub fn run(opts: &FlipOptions, log: &mut dyn FnMut(&str)) -> Result<FlipReport> 
         std::fs::remove_dir_all(&copy)?;
     }
     Ok(report)
+}
+
+/// The column family of each table file of the archive at `path` (empty if it will not open).
+fn column_families(path: &Path) -> std::collections::HashMap<String, String> {
+    let opts = rocksdb::Options::default();
+    let Ok(cfs) = rocksdb::DB::list_cf(&opts, path) else {
+        return Default::default();
+    };
+    let Ok(db) = rocksdb::DB::open_cf_for_read_only(&opts, path, &cfs, false) else {
+        return Default::default();
+    };
+    db.live_files()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| {
+            (
+                f.name.trim_start_matches('/').to_owned(),
+                f.column_family_name,
+            )
+        })
+        .collect()
+}
+
+/// What a flip in `file` hit: for a table, its column family and the kind of block the audit's
+/// file check names (`data block`, `index block`, `metaindex block`, `meta block` for the
+/// filter and properties, `footer` otherwise); for other files, the file kind.
+fn hit(
+    file: &str,
+    families: &std::collections::HashMap<String, String>,
+    report: &serde_json::Value,
+) -> String {
+    if !file.ends_with(".sst") {
+        return file
+            .split(['-', '.'])
+            .next()
+            .filter(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or(if file.ends_with(".log") { "WAL" } else { file })
+            .to_owned();
+    }
+    let family = families.get(file).map(String::as_str).unwrap_or("?");
+    let reason = report["file_damage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["file"] == file)
+        .and_then(|d| d["reason"].as_str())
+        .unwrap_or("");
+    let block = ["metaindex block", "index block", "meta block", "data block"]
+        .into_iter()
+        .find(|k| reason.starts_with(k))
+        .unwrap_or("footer or padding");
+    format!("{family} {block}")
 }
 
 /// An archive of `opts.manifest`, or of a generated corpus, under `opts.work`.

@@ -201,6 +201,17 @@ fn run(cli: Cli) -> Result<bool> {
             for (file, (n, max)) in by_file {
                 println!("  {file}: {n} flips, max {max} captures affected");
             }
+            let mut by_hit: std::collections::BTreeMap<&str, (u32, usize, usize)> =
+                Default::default();
+            for f in &report.flips {
+                let e = by_hit.entry(f.hit.as_str()).or_default();
+                e.0 += 1;
+                e.1 = e.1.max(f.affected);
+                e.2 = e.2.max(f.records);
+            }
+            for (hit, (n, max, records)) in by_hit {
+                println!("  {hit}: {n} flips, max {max} captures affected, max {records} capture records unreadable");
+            }
             report.problems()
         }
         Command::FullDisk { dir } => {
