@@ -637,6 +637,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["track"],
     &["provision", "status"],
     &["import", "declarations"],
+    &["repack"],
 ];
 
 #[test]

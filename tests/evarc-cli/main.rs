@@ -26,6 +26,7 @@ mod ota;
 mod packages;
 mod process;
 mod provenance_cli;
+mod repack_cli;
 mod serve;
 mod store_cli;
 mod text_cli;

@@ -9,6 +9,7 @@ mod crash;
 mod flips;
 mod fuzz_inputs;
 mod hostile;
+mod repack;
 
 use std::path::PathBuf;
 

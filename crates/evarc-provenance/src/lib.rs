@@ -39,6 +39,8 @@ pub use evarc_store::{
     Blake3, DigestQuery, Durability, OpenMode, PutOutcome, Sha256, SnapshotInfo, StoreError,
     FORMAT_VERSION,
 };
+// Repack (issue 14): front ends run it through the archive's store and render its report.
+pub use evarc_store::{RepackOptions, RepackProgress, RepackReport, SpaceReport, REPACK_LEVEL};
 
 pub use archive::{Archive, DEFAULT_NAME};
 pub use audit::{AuditReport, CaptureName, FileFinding, RecordDamage, RecordKind, SnapshotDamage};

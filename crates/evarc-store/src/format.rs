@@ -56,6 +56,8 @@ pub(crate) const CODEC_ZSTD: u8 = 1;
 pub(crate) const CODEC_RAW: u8 = 0;
 /// Codec byte of a delta value: a zstd frame compressed with the base snapshot as prefix.
 pub(crate) const CODEC_ZSTD_PREFIX: u8 = 2;
+/// Delta value codec: a path delta, the snapshots of its read path as prefix (crate::pathdelta).
+pub(crate) const CODEC_ZSTD_PATH: u8 = 3;
 
 /// A snapshot's manifest: everything recorded about it at put time.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -20,9 +20,12 @@ mod error;
 mod files;
 mod format;
 mod ingest;
+mod pathdelta;
 mod reader;
 mod records;
+mod repack;
 mod scrub;
+mod space;
 mod spares;
 mod store;
 
@@ -34,7 +37,9 @@ pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};
 pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use reader::SnapshotReader;
 pub use records::RecordBatch;
+pub use repack::{RepackOptions, RepackProgress, RepackReport, REPACK_LEVEL};
 pub use scrub::{ScrubFinding, ScrubReport};
+pub use space::SpaceReport;
 pub use spares::SPARE_DEPENDENTS;
 pub use store::{OpenMode, SnapshotInfo, Store};
 

@@ -5,6 +5,7 @@
 mod access;
 mod corpus;
 mod disk;
+mod encodings;
 mod flat;
 mod measure;
 mod scale;
@@ -31,6 +32,10 @@ enum Command {
     Scale(scale::ScaleArgs),
     /// Import of new documents into an empty archive and into a big one, side by side.
     Flat(flat::FlatArgs),
+    /// Sizes of snapshot encodings tried on a manifest corpus, without an archive.
+    Encodings(encodings::EncodingsArgs),
+    /// Read + verify random captures of existing archives (read-only), side by side.
+    Reads(access::ReadsArgs),
 }
 
 fn main() -> Result<()> {
@@ -39,6 +44,8 @@ fn main() -> Result<()> {
         Command::Generate(args) => scale::generate(args),
         Command::Scale(args) => scale::run(args),
         Command::Flat(args) => flat::run(args),
+        Command::Encodings(args) => encodings::run(args),
+        Command::Reads(args) => access::reads(args),
     }
 }
 

@@ -12,6 +12,7 @@ mod import_ota;
 mod import_warc;
 mod init;
 mod provision;
+mod repack;
 mod serve;
 mod show;
 mod text;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Declare(args) => versions::declare(g, args, &mut out),
         Command::Reindex(args) => versions::reindex(g, args, &mut out),
         Command::Changes(args) => versions::changes(g, args, &mut out),
+        Command::Repack(args) => repack::run(g, args, &mut out),
         Command::Track(args) => track::track(g, args, &mut out),
         Command::Provision(ProvisionCommand::Status(args)) => {
             versions::provision_status(g, args, &mut out)
