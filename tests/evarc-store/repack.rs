@@ -73,6 +73,21 @@ fn manifests(path: &std::path::Path) -> Vec<(Box<[u8]>, Box<[u8]>)> {
     .collect()
 }
 
+/// The codec byte of every primary delta value of the closed archive at `path`.
+fn delta_codecs(path: &std::path::Path) -> Vec<u8> {
+    let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
+    let db = rocksdb::DB::open_cf_for_read_only(&rocksdb::Options::default(), path, cfs, false)
+        .expect("raw open");
+    db.iterator_cf(
+        db.cf_handle("deltas").expect("cf"),
+        rocksdb::IteratorMode::Start,
+    )
+    .map(|item| item.expect("read"))
+    .filter(|(key, _)| key.len() == 32)
+    .map(|(_, value)| value[0])
+    .collect()
+}
+
 #[test]
 fn repack_makes_values_smaller_and_every_read_exact() {
     let (dir, store) = fresh();
@@ -115,6 +130,10 @@ fn repack_makes_values_smaller_and_every_read_exact() {
     drop(store);
     // Chains as they were: every manifest (base, position, depth) unchanged.
     assert_eq!(manifests(&path), manifests_before);
+    // Deltas deep enough in their chain became path deltas (codec 3), the first ones of a run
+    // stayed deltas on their base alone (codec 2).
+    let codecs = delta_codecs(&path);
+    assert!(codecs.contains(&3) && codecs.contains(&2), "{codecs:?}");
     let store = Store::open(&path, OpenMode::ReadOnly).expect("open");
     for (v, key) in &keys {
         store.clear_cache();
