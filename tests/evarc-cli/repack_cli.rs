@@ -12,7 +12,10 @@ fn page(n: usize) -> String {
             line * 31 % 97
         ));
         if line % 200 == 0 {
-            page.push_str(&format!("<p>Revision {n}, nonce {}</p>\n", n * 7919 % 10007));
+            page.push_str(&format!(
+                "<p>Revision {n}, nonce {}</p>\n",
+                n * 7919 % 10007
+            ));
         }
     }
     page.push_str("</body></html>\n");
@@ -68,7 +71,10 @@ fn repack_reencodes_deltas_smaller_and_everything_still_verifies_and_cites() {
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
     assert_eq!(json["snapshots"], 12);
     assert_eq!(json["level"], 19);
-    assert!(json["deltas_rewritten"].as_u64().unwrap_or(0) >= 1, "{json}");
+    assert!(
+        json["deltas_rewritten"].as_u64().unwrap_or(0) >= 1,
+        "{json}"
+    );
     assert!(
         json["value_bytes_after"].as_u64() < json["value_bytes_before"].as_u64(),
         "{json}"
@@ -78,7 +84,10 @@ fn repack_reencodes_deltas_smaller_and_everything_still_verifies_and_cites() {
     assert_eq!(json["damaged"], serde_json::json!([]));
     // Nothing a reader sees changed.
     assert_eq!(env.state(), before);
-    assert_eq!(env.evarc(&["history", "CA-D-00001"]).ok().stdout_text(), history);
+    assert_eq!(
+        env.evarc(&["history", "CA-D-00001"]).ok().stdout_text(),
+        history
+    );
     assert_eq!(env.evarc(&["cite", "CA-D-00001"]).ok().stdout_text(), cite);
     // A second repack finds nothing more to shrink; its text output, whole.
     let again = env.evarc(&["repack", "--level", "19"]).ok().stdout_text();
@@ -94,10 +103,19 @@ repacked 12 snapshots at zstd level 19 in [TIME] s: 0 deltas, 0 chunks and 0 spa
     snapshots [BYTES]
   stored values by kind, after (count, bytes before block compression):";
     let values = json["value_bytes_after"].to_string();
-    let text = redacted(&again).replace(&format!("{} → {}", thousands(&values), thousands(&values)), "VALUES → VALUES");
+    let text = redacted(&again).replace(
+        &format!("{} → {}", thousands(&values), thousands(&values)),
+        "VALUES → VALUES",
+    );
     assert!(text.starts_with(expected), "{text}");
-    assert!(text.contains("\n    deltas                          11 "), "{text}");
-    assert!(text.contains("\n    chunks                           1 "), "{text}");
+    assert!(
+        text.contains("\n    deltas                          11 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n    chunks                           1 "),
+        "{text}"
+    );
 }
 
 fn thousands(digits: &str) -> String {

@@ -3,9 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use evarc_store::{
-    BaseHint, Blake3, OpenMode, PutOptions, RepackOptions, Store, SPARE_DEPENDENTS,
-};
+use evarc_store::{BaseHint, Blake3, OpenMode, PutOptions, RepackOptions, Store, SPARE_DEPENDENTS};
 
 use crate::fresh;
 
@@ -51,11 +49,7 @@ fn history(store: &Store, n: usize) -> Vec<(usize, Blake3)> {
         hint = Some(key);
         keys.push((v, key));
     }
-    let branch = put(
-        store,
-        &version(1000),
-        hint.map(BaseHint::BranchFrom),
-    );
+    let branch = put(store, &version(1000), hint.map(BaseHint::BranchFrom));
     keys.push((1000, branch));
     keys
 }
@@ -126,7 +120,11 @@ fn repack_makes_values_smaller_and_every_read_exact() {
     let again = store
         .repack(RepackOptions { level: 19 }, |_| {})
         .expect("repack again");
-    assert_eq!(again.deltas_rewritten + again.chunks_rewritten, 0, "{again:?}");
+    assert_eq!(
+        again.deltas_rewritten + again.chunks_rewritten,
+        0,
+        "{again:?}"
+    );
     drop(store);
     // Chains as they were: every manifest (base, position, depth) unchanged.
     assert_eq!(manifests(&path), manifests_before);
@@ -207,5 +205,8 @@ fn repack_refuses_a_level_outside_zstd_range() {
     let err = store
         .repack(RepackOptions { level: 23 }, |_| {})
         .expect_err("level 23");
-    assert!(err.to_string().contains("zstd level 23 is outside 1 to 22"), "{err}");
+    assert!(
+        err.to_string().contains("zstd level 23 is outside 1 to 22"),
+        "{err}"
+    );
 }

@@ -59,7 +59,11 @@ pub(crate) fn compress(ancestors: &[Arc<Vec<u8>>], data: &[u8], level: i32) -> R
                 std::io::Error::other(format!("{} ancestors (1 to 255)", ancestors.len())),
             )
         })?;
-    let prefix = ancestors.iter().map(|a| a.as_slice()).collect::<Vec<_>>().concat();
+    let prefix = ancestors
+        .iter()
+        .map(|a| a.as_slice())
+        .collect::<Vec<_>>()
+        .concat();
     let mut cctx = CCtx::create();
     cctx.set_parameter(CParameter::CompressionLevel(level))
         .map_err(|c| zstd_err("level", c))?;
@@ -69,7 +73,8 @@ pub(crate) fn compress(ancestors: &[Arc<Vec<u8>>], data: &[u8], level: i32) -> R
         .map_err(|c| zstd_err("long distance matching", c))?;
     cctx.set_parameter(CParameter::ContentSizeFlag(true))
         .map_err(|c| zstd_err("content size", c))?;
-    cctx.ref_prefix(&prefix).map_err(|c| zstd_err("prefix", c))?;
+    cctx.ref_prefix(&prefix)
+        .map_err(|c| zstd_err("prefix", c))?;
     let mut frame = Vec::with_capacity(zstd_safe::compress_bound(data.len()));
     cctx.compress2(&mut frame, data)
         .map_err(|c| zstd_err("compress", c))?;
@@ -94,7 +99,11 @@ pub(crate) fn decompress(
             ancestors.len()
         ));
     }
-    let prefix = ancestors.iter().map(|a| a.as_slice()).collect::<Vec<_>>().concat();
+    let prefix = ancestors
+        .iter()
+        .map(|a| a.as_slice())
+        .collect::<Vec<_>>()
+        .concat();
     let mut dctx = DCtx::create();
     dctx.set_parameter(DParameter::WindowLogMax(PATH_WINDOW_LOG_MAX))
         .map_err(|c| format!("cannot be decoded: {}", zstd_safe::get_error_name(c)))?;

@@ -191,7 +191,10 @@ impl Store {
         manifest: &Manifest,
         lower: &[Arc<Vec<u8>>],
     ) -> Result<Vec<u8>> {
-        let base = lower.last().expect("a delta has its base below it").as_slice();
+        let base = lower
+            .last()
+            .expect("a delta has its base below it")
+            .as_slice();
         let err = match self.decode_delta(key, manifest, lower) {
             Ok(bytes) => {
                 let actual = Blake3::of(&bytes);
@@ -229,7 +232,10 @@ impl Store {
         manifest: &Manifest,
         lower: &[Arc<Vec<u8>>],
     ) -> Result<Vec<u8>> {
-        let base = lower.last().expect("a delta has its base below it").as_slice();
+        let base = lower
+            .last()
+            .expect("a delta has its base below it")
+            .as_slice();
         let value = self
             .stored_value(CF_DELTAS, key, |reason| StoreError::DeltaCorrupt {
                 snapshot: key,

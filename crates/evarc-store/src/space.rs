@@ -75,7 +75,10 @@ fn kind_of(cf: &str, key: &[u8]) -> String {
         CF_DELTAS if key.len() == 32 => "deltas".into(),
         CF_CHUNKS | CF_DELTAS if key.len() == 33 => spare(key[0]).into(),
         CF_RECORDS => {
-            let end = key.iter().position(|b| *b == b'/').map_or(key.len(), |i| i + 1);
+            let end = key
+                .iter()
+                .position(|b| *b == b'/')
+                .map_or(key.len(), |i| i + 1);
             format!("records {}", String::from_utf8_lossy(&key[..end]))
         }
         other => other.to_owned(),

@@ -108,7 +108,8 @@ pub fn run(args: EncodingsArgs) -> Result<()> {
         rows.sort();
         let mut versions: Vec<Vec<u8>> = Vec::new();
         for (_, path) in rows.iter() {
-            let bytes = std::fs::read(root.join(path)).with_context(|| format!("reading {path}"))?;
+            let bytes =
+                std::fs::read(root.join(path)).with_context(|| format!("reading {path}"))?;
             if !versions.iter().any(|v| *v == bytes) {
                 raw_total += bytes.len() as u64;
                 versions.push(bytes);
@@ -120,19 +121,35 @@ pub fn run(args: EncodingsArgs) -> Result<()> {
         add("solid-doc-10".into(), frame(&[], &solid, 10)?, started);
         for &level in &args.levels {
             let started = Instant::now();
-            add(format!("keyframes-{level}"), frame(&[], &versions[0], level)?, started);
+            add(
+                format!("keyframes-{level}"),
+                frame(&[], &versions[0], level)?,
+                started,
+            );
             for n in 1..versions.len() {
                 let started = Instant::now();
                 let base = &versions[base_position(n)];
-                add(format!("single-{level}"), frame(base, &versions[n], level)?, started);
+                add(
+                    format!("single-{level}"),
+                    frame(base, &versions[n], level)?,
+                    started,
+                );
                 let started = Instant::now();
                 let prefix: Vec<u8> = read_path(n)
                     .into_iter()
                     .flat_map(|p| versions[p].iter().copied())
                     .collect();
-                add(format!("path-{level}"), frame(&prefix, &versions[n], level)?, started);
+                add(
+                    format!("path-{level}"),
+                    frame(&prefix, &versions[n], level)?,
+                    started,
+                );
                 let started = Instant::now();
-                add(format!("prev-{level}"), frame(&versions[n - 1], &versions[n], level)?, started);
+                add(
+                    format!("prev-{level}"),
+                    frame(&versions[n - 1], &versions[n], level)?,
+                    started,
+                );
             }
         }
     }

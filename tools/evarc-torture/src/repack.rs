@@ -51,7 +51,10 @@ pub struct RepackReport {
 
 pub fn run(opts: &RepackOptions, log: &mut dyn FnMut(&str)) -> Result<RepackReport> {
     let mut rng = Rng::new(opts.seed);
-    log(&format!("repack: seed {} ({} kills)", opts.seed, opts.kills));
+    log(&format!(
+        "repack: seed {} ({} kills)",
+        opts.seed, opts.kills
+    ));
     let manifest = match &opts.manifest {
         Some(path) => Manifest::read(path)?,
         None => workload::generate(
@@ -64,11 +67,7 @@ pub fn run(opts: &RepackOptions, log: &mut dyn FnMut(&str)) -> Result<RepackRepo
     };
     let pristine = Evarc::new(opts.evarc.clone(), opts.work.join("pristine"));
     pristine.init()?;
-    pristine.ok(&[
-        "import",
-        "manifest",
-        &manifest.path.to_string_lossy(),
-    ])?;
+    pristine.ok(&["import", "manifest", &manifest.path.to_string_lossy()])?;
     let expected = State::load(&pristine.archive)?.canonical();
     let mut report = RepackReport {
         bytes_before: dir_bytes(&pristine.archive)?,
@@ -129,10 +128,20 @@ pub fn run(opts: &RepackOptions, log: &mut dyn FnMut(&str)) -> Result<RepackRepo
         } else {
             report.completed_early += 1;
         }
-        check(&copy, &expected, &format!("round {round}, killed after {delay:.2?}"), &mut report)?;
+        check(
+            &copy,
+            &expected,
+            &format!("round {round}, killed after {delay:.2?}"),
+            &mut report,
+        )?;
         // The interrupted repack resumes to completion.
         copy.ok(&["repack"])?;
-        check(&copy, &expected, &format!("round {round}, repack rerun"), &mut report)?;
+        check(
+            &copy,
+            &expected,
+            &format!("round {round}, repack rerun"),
+            &mut report,
+        )?;
         std::fs::remove_dir_all(&copy.archive).ok();
         if !report.problems.is_empty() {
             break;
