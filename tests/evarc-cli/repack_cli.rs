@@ -121,7 +121,7 @@ repacked 12 snapshots at zstd level 19 in [TIME] s: 0 deltas, 0 chunks and 0 spa
 fn thousands(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -18,7 +18,8 @@ fn repack_killed_at_random_points_loses_nothing_and_readers_keep_reading() {
     };
     let report = repack::run(&opts, &mut |l| log(l)).expect("the repack torture runs");
     assert_eq!(report.kills + report.completed_early, 4);
-    assert!(report.verify_all_runs >= 1 + 2 * 4);
+    // One after the full repack, two per round (after the kill, after the rerun).
+    assert!(report.verify_all_runs > 2 * 4);
     assert!(
         report.problems.is_empty(),
         "seed {}: {:#?}",

@@ -54,8 +54,11 @@ fn history(store: &Store, n: usize) -> Vec<(usize, Blake3)> {
     keys
 }
 
+/// A raw key and value of a column family.
+type KeyValue = (Box<[u8]>, Box<[u8]>);
+
 /// Every manifest of the closed archive at `path`, read with RocksDB alone.
-fn manifests(path: &std::path::Path) -> Vec<(Box<[u8]>, Box<[u8]>)> {
+fn manifests(path: &std::path::Path) -> Vec<KeyValue> {
     let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
     let db = rocksdb::DB::open_cf_for_read_only(&rocksdb::Options::default(), path, cfs, false)
         .expect("raw open");

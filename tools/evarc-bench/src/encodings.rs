@@ -110,7 +110,7 @@ pub fn run(args: EncodingsArgs) -> Result<()> {
         for (_, path) in rows.iter() {
             let bytes =
                 std::fs::read(root.join(path)).with_context(|| format!("reading {path}"))?;
-            if !versions.iter().any(|v| *v == bytes) {
+            if !versions.contains(&bytes) {
                 raw_total += bytes.len() as u64;
                 versions.push(bytes);
             }
