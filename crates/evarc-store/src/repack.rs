@@ -3,9 +3,12 @@
 //! Ingest writes deltas at zstd level 3 and keyframe chunks at level 9, the best size for the
 //! time while captures arrive. A repack re-encodes what is stored at a higher level, keeping every
 //! snapshot's layout: a delta keeps its base and chain position (its manifest is not touched),
-//! a chunk stays the same chunk. Only the stored value changes, to another value of the same
-//! codec that decodes to the same bytes, so older evarc versions read a repacked archive, reads
-//! walk the same chains (the same read depth), and spare copies (issue 16) stay valid.
+//! a chunk stays the same chunk. Only the stored value changes: a chunk to a smaller chunk value,
+//! a delta to a smaller delta on its base (codec 2) or, when its read path has two ancestors or
+//! more, a path delta (codec 3, crate::pathdelta) using up to four of them, which the read
+//! rebuilds anyway: reads walk the same chains at the same depth. Spare copies (issue 16) stay
+//! codec 2, so they still rebuild a snapshot from its base alone. An evarc from before issue 14
+//! does not read codec 3 (docs/format.md).
 //!
 //! Safety: a new value is written only after it was decoded again and found equal to the
 //! verified bytes it replaces. Values are replaced in atomic write batches of one group of
