@@ -645,6 +645,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["replicate"],
     &["repair"],
     &["gc"],
+    &["repack"],
 ];
 
 #[test]

@@ -32,6 +32,7 @@ mod ota;
 mod packages;
 mod process;
 mod provenance_cli;
+mod repack_cli;
 mod serve;
 mod serve_access;
 mod serve_pages;

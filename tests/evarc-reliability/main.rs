@@ -9,6 +9,7 @@ mod crash;
 mod flips;
 mod fuzz_inputs;
 mod hostile;
+mod repack;
 mod wal;
 
 use std::path::PathBuf;

@@ -5,6 +5,7 @@ mod damage;
 mod delta;
 mod old_format;
 mod put_get;
+mod repack;
 
 use evarc_store::Store;
 

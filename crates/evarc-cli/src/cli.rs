@@ -142,6 +142,13 @@ pub enum Command {
     /// With a change record ID (CA-C-…), that record in full: passages and provisions.
     /// Exit codes: 0 done, 2 bad input, 3 storage failure.
     Changes(ChangesArgs),
+    /// Re-encode the stored snapshots at a higher zstd level (smaller archive, same read paths),
+    /// then compact the database; prints where the bytes are before and after.
+    ///
+    /// Safe to interrupt at any point: each group of values is replaced atomically by values
+    /// checked to decode to the same verified bytes; readers keep working meanwhile.
+    /// Exit codes: 0 repacked; 1 some snapshots fail verification (left as they were: see `evarc verify --all`); 2 usage error, or the archive in use by another writer; 3 I/O or storage failure.
+    Repack(RepackArgs),
     /// Fetch every tracked document's page (documents with rules, or those named) as
     /// `evarc archive URL` does, archive it, and say per document: unchanged, new version
     /// CA-C-…, or failed. One request per host every --delay-ms.
@@ -271,6 +278,13 @@ pub struct DeclareArgs {
 pub struct ReindexArgs {
     /// The document (CA-D-…) [default: every document].
     pub document: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RepackArgs {
+    /// zstd level of the re-encoded values (1 to 22).
+    #[arg(long, default_value_t = evarc_provenance::REPACK_LEVEL, value_parser = clap::value_parser!(i32).range(1..=22))]
+    pub level: i32,
 }
 
 #[derive(Args, Debug)]

@@ -47,6 +47,8 @@ pub use evarc_store::{
     Blake3, DigestQuery, Durability, OpenMode, PutOutcome, Sha256, SnapshotInfo, StoreError,
     FORMAT_VERSION,
 };
+// Repack (issue 14): front ends run it through the archive's store and render its report.
+pub use evarc_store::{RepackOptions, RepackProgress, RepackReport, SpaceReport, REPACK_LEVEL};
 
 // Snapshot bytes on an S3-compatible bucket, restore, replicas and gc (issue 14).
 pub use archive::{Archive, DEFAULT_NAME};

@@ -7,6 +7,11 @@ use crate::{Blake3, Sha256};
 /// Version 1 archives (chunked snapshots only) are read, and upgraded to 2 when opened for writing.
 pub const FORMAT_VERSION: u32 = 2;
 
+/// The format version of an archive `evarc repack` has re-encoded: version 2 plus path deltas
+/// (codec 3), which an evarc that reads only versions 1 and 2 would take for damage. Repack
+/// records it before writing its first value, so such an evarc refuses the archive instead.
+pub const FORMAT_VERSION_REPACKED: u32 = 3;
+
 /// Snapshots up to this size may be stored as a delta against an earlier snapshot (and may serve
 /// as a delta base); larger ones are always chunked.
 pub const DELTA_MAX: usize = 32 << 20;
@@ -56,6 +61,8 @@ pub(crate) const CODEC_ZSTD: u8 = 1;
 pub(crate) const CODEC_RAW: u8 = 0;
 /// Codec byte of a delta value: a zstd frame compressed with the base snapshot as prefix.
 pub(crate) const CODEC_ZSTD_PREFIX: u8 = 2;
+/// Delta value codec: a path delta, the snapshots of its read path as prefix (crate::pathdelta).
+pub(crate) const CODEC_ZSTD_PATH: u8 = 3;
 
 /// A snapshot's manifest: everything recorded about it at put time.
 #[derive(Clone, Debug, PartialEq, Eq)]

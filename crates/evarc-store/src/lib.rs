@@ -21,11 +21,14 @@ mod error;
 mod files;
 mod format;
 mod ingest;
+mod pathdelta;
 mod reader;
 mod records;
 mod remote;
+mod repack;
 mod salvage;
 mod scrub;
+mod space;
 mod spares;
 mod store;
 
@@ -41,7 +44,9 @@ pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use reader::SnapshotReader;
 pub use records::RecordBatch;
 pub use remote::{GcReport, RepairReport, ReplicateReport, RestoreReport};
+pub use repack::{RepackOptions, RepackProgress, RepackReport, REPACK_LEVEL};
 pub use scrub::{ScrubFinding, ScrubReport};
+pub use space::SpaceReport;
 pub use spares::SPARE_DEPENDENTS;
 pub use store::{OpenMode, SnapshotInfo, Store};
 

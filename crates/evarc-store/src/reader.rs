@@ -78,16 +78,16 @@ impl Store {
     /// Applies a delta chain without checking the levels in between (see [`Store::rebuild`]).
     fn rebuild_unchecked(&self, key: Blake3, manifest: &Manifest) -> Result<Vec<u8>> {
         let mut chain = vec![(key, manifest.clone())];
-        let mut bytes: Vec<u8> = loop {
+        let bottom: Arc<Vec<u8>> = loop {
             let (at, current) = chain.last().expect("chain starts non-empty");
             match &current.layout {
                 Layout::Chunked { .. } => {
                     let (at, current) = chain.pop().expect("non-empty");
-                    break self.read_keyframe(at, current)?.as_ref().clone();
+                    break self.read_keyframe(at, current)?;
                 }
                 Layout::Delta { base, .. } => {
                     if let Some(cached) = self.cache.get(*base) {
-                        break cached.as_ref().clone();
+                        break cached;
                     }
                     let (at, base) = (*at, *base);
                     let next = self.manifest(base)?.ok_or(StoreError::ManifestCorrupt {
@@ -98,10 +98,14 @@ impl Store {
                 }
             }
         };
+        // The levels rebuilt so far, bottom first: path deltas (issue 14) use those below them.
+        let mut levels = vec![bottom];
         while let Some((at, current)) = chain.pop() {
-            bytes = self.decode_delta(at, &current, &bytes)?;
+            let bytes = self.decode_delta(at, &current, &levels)?;
+            push_level(&mut levels, Arc::new(bytes));
         }
-        Ok(bytes)
+        let top = levels.pop().expect("levels start non-empty");
+        Ok(Arc::try_unwrap(top).unwrap_or_else(|shared| shared.as_ref().clone()))
     }
 
     /// The verified bytes of a snapshot of at most `DELTA_MAX` bytes, rebuilt through its delta
@@ -142,12 +146,14 @@ impl Store {
             chain.push((base, base_manifest));
         };
         // Apply the deltas upwards, checking every level against its key.
+        let mut levels = vec![Arc::clone(&bytes)];
         while let Some((at, current)) = chain.pop() {
             let rebuilt = self
-                .apply_delta(at, &current, &bytes)
+                .apply_delta(at, &current, &levels)
                 .map_err(|e| wrap(key, at, e))?;
             bytes = Arc::new(rebuilt);
             self.cache.put(at, Arc::clone(&bytes));
+            push_level(&mut levels, Arc::clone(&bytes));
         }
         let manifest_sha =
             self.manifest(key)?
@@ -179,8 +185,17 @@ impl Store {
     }
 
     /// Rebuilds delta snapshot `key` from its base's bytes and checks its BLAKE3.
-    fn apply_delta(&self, key: Blake3, manifest: &Manifest, base: &[u8]) -> Result<Vec<u8>> {
-        let err = match self.decode_delta(key, manifest, base) {
+    fn apply_delta(
+        &self,
+        key: Blake3,
+        manifest: &Manifest,
+        lower: &[Arc<Vec<u8>>],
+    ) -> Result<Vec<u8>> {
+        let base = lower
+            .last()
+            .expect("a delta has its base below it")
+            .as_slice();
+        let err = match self.decode_delta(key, manifest, lower) {
             Ok(bytes) => {
                 let actual = Blake3::of(&bytes);
                 if actual == key {
@@ -210,7 +225,17 @@ impl Store {
     }
 
     /// Decodes delta snapshot `key` against its base's bytes, unchecked.
-    fn decode_delta(&self, key: Blake3, manifest: &Manifest, base: &[u8]) -> Result<Vec<u8>> {
+    /// `lower`: the levels rebuilt below it, bottom first, its base last.
+    pub(crate) fn decode_delta(
+        &self,
+        key: Blake3,
+        manifest: &Manifest,
+        lower: &[Arc<Vec<u8>>],
+    ) -> Result<Vec<u8>> {
+        let base = lower
+            .last()
+            .expect("a delta has its base below it")
+            .as_slice();
         let value = self
             .stored_value(CF_DELTAS, key, |reason| StoreError::DeltaCorrupt {
                 snapshot: key,
@@ -218,10 +243,15 @@ impl Store {
             })?
             .ok_or(StoreError::DeltaMissing { snapshot: key })?;
         let len = usize::try_from(manifest.len).unwrap_or(usize::MAX);
-        crate::delta::decompress(base, &value, len).map_err(|reason| StoreError::DeltaCorrupt {
+        let corrupt = |reason| StoreError::DeltaCorrupt {
             snapshot: key,
             reason,
-        })
+        };
+        if let Some(k) = crate::pathdelta::ancestors_used(&value) {
+            let ancestors = self.path_ancestors(manifest, k, lower)?;
+            return crate::pathdelta::decompress(&ancestors, &value, len).map_err(corrupt);
+        }
+        crate::delta::decompress(base, &value, len).map_err(corrupt)
     }
 }
 
@@ -261,6 +291,18 @@ impl Store {
             },
         }
     }
+}
+
+/// Adds a rebuilt level, keeping only as many below it as a path delta can use.
+fn push_level(levels: &mut Vec<Arc<Vec<u8>>>, bytes: Arc<Vec<u8>>) {
+    levels.push(bytes);
+    let mut kept = 0usize;
+    let mut first = levels.len() - 1;
+    while first > 0 && kept + levels[first - 1].len() <= crate::pathdelta::PATH_PREFIX_MAX {
+        kept += levels[first - 1].len();
+        first -= 1;
+    }
+    levels.drain(..first);
 }
 
 /// Names the snapshot asked for when a snapshot it is built on failed.

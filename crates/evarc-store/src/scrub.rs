@@ -138,7 +138,7 @@ impl Store {
 
     /// Groups snapshots by the keyframe of their delta chain, each group in chain order.
     /// Snapshots whose manifest cannot be read form groups of their own (and fail when checked).
-    fn chain_groups(
+    pub(crate) fn chain_groups(
         &self,
         snapshots: BTreeMap<Blake3, Option<Sha256>>,
     ) -> Vec<Vec<(Blake3, Option<Sha256>)>> {

@@ -214,13 +214,18 @@ impl Store {
 
     /// Records [`FORMAT_VERSION`] in `meta`, synced.
     fn write_format_version(&self) -> Result<()> {
+        self.set_format_version(FORMAT_VERSION)
+    }
+
+    /// Records the archive's format version (synced).
+    pub(crate) fn set_format_version(&self, version: u32) -> Result<()> {
         let mut sync = WriteOptions::default();
         sync.set_sync(true);
         self.db
             .put_cf_opt(
                 self.cf(CF_META)?,
                 META_FORMAT_KEY,
-                FORMAT_VERSION.to_string(),
+                version.to_string(),
                 &sync,
             )
             .map_err(|e| self.db_err(e))
@@ -323,11 +328,11 @@ impl Store {
             })?;
         let text = String::from_utf8_lossy(&found).into_owned();
         match text.parse::<u32>() {
-            Ok(v) if (1..=FORMAT_VERSION).contains(&v) => Ok(v),
+            Ok(v) if (1..=crate::format::FORMAT_VERSION_REPACKED).contains(&v) => Ok(v),
             _ => Err(StoreError::UnsupportedFormat {
                 path: self.path.clone(),
                 found: text,
-                supported: FORMAT_VERSION,
+                supported: crate::format::FORMAT_VERSION_REPACKED,
             }),
         }
     }

@@ -84,6 +84,49 @@ pub fn measure(archive_path: &Path, samples: usize) -> Result<Value> {
     }))
 }
 
+/// `evarc-bench reads ARCHIVE`: read + verify of random captures of an existing archive, opened
+/// read-only (nothing written), the snapshot cache emptied before each read; with `--also`, a
+/// second archive of the same captures (e.g. before and after `evarc repack`) read in the same
+/// loop, alternately, so that machine noise hits both alike.
+#[derive(clap::Args)]
+pub struct ReadsArgs {
+    pub archive: std::path::PathBuf,
+    #[arg(long)]
+    pub also: Option<std::path::PathBuf>,
+    #[arg(long, default_value_t = 2000)]
+    pub samples: usize,
+}
+
+pub fn reads(args: ReadsArgs) -> Result<()> {
+    let mut archives = vec![Archive::open(&args.archive, OpenMode::ReadOnly)?];
+    if let Some(also) = &args.also {
+        archives.push(Archive::open(also, OpenMode::ReadOnly)?);
+    }
+    let mut captures = Vec::new();
+    for doc in archives[0].documents()? {
+        captures.extend(archives[0].captures(&doc.id)?);
+    }
+    anyhow::ensure!(!captures.is_empty(), "the archive holds no captures");
+    let mut rng = Rng::new(0x5eed);
+    let mut reads = vec![Vec::with_capacity(args.samples); archives.len()];
+    for _ in 0..args.samples {
+        let capture = &captures[rng.below(captures.len())];
+        let key = Blake3::from_hex(&capture.blake3)?;
+        for (archive, samples) in archives.iter().zip(reads.iter_mut()) {
+            archive.store().clear_cache();
+            let start = Instant::now();
+            let bytes = archive.store().read(key)?;
+            samples.push(start.elapsed());
+            anyhow::ensure!(bytes.len() as u64 == capture.byte_len);
+        }
+    }
+    let names = [Some(&args.archive), args.also.as_ref()];
+    for (name, samples) in names.iter().flatten().zip(reads) {
+        println!("{}: {}", name.display(), summary(samples));
+    }
+    Ok(())
+}
+
 /// Registers provisions quoting random passages of random captures (idempotent across runs).
 fn register_provisions(path: &Path) -> Result<Vec<evarc_provenance::id::ProvisionId>> {
     let archive = Archive::open(path, OpenMode::ReadWrite)?;

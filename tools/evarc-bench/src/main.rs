@@ -5,6 +5,7 @@
 mod access;
 mod corpus;
 mod disk;
+mod encodings;
 mod flat;
 mod load;
 mod measure;
@@ -34,6 +35,10 @@ enum Command {
     Flat(flat::FlatArgs),
     /// HTTP load at a fixed rate (open loop), latency from the intended send time.
     Load(load::LoadArgs),
+    /// Sizes of snapshot encodings tried on a manifest corpus, without an archive.
+    Encodings(encodings::EncodingsArgs),
+    /// Read + verify random captures of existing archives (read-only), side by side.
+    Reads(access::ReadsArgs),
 }
 
 fn main() -> Result<()> {
@@ -43,6 +48,8 @@ fn main() -> Result<()> {
         Command::Scale(args) => scale::run(args),
         Command::Flat(args) => flat::run(args),
         Command::Load(args) => load::run(args),
+        Command::Encodings(args) => encodings::run(args),
+        Command::Reads(args) => access::reads(args),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod crash;
 pub mod evarc;
 pub mod flips;
 pub mod hostile;
+pub mod repack;
 pub mod rng;
 pub mod state;
 pub mod workload;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use evarc_torture::{concurrency, corrupt, crash, evarc, flips, hostile, rng::Rng};
+use evarc_torture::{concurrency, corrupt, crash, evarc, flips, hostile, repack, rng::Rng};
 
 #[derive(Parser)]
 #[command(
@@ -64,6 +64,19 @@ enum Command {
     GrowingFile {
         #[arg(long, default_value_t = 48 << 20)]
         initial: usize,
+    },
+    /// Issue 14: SIGKILL `evarc repack` at random moments on copies of one archive, readers
+    /// running beside it; records, snapshots and `verify --all` checked after each kill.
+    Repack {
+        #[arg(long, default_value_t = 20)]
+        kills: u32,
+        /// A TSV manifest to import once (e.g. /tmp/ota/m300.tsv); default: a generated one.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        #[arg(long, default_value_t = 12)]
+        documents: usize,
+        #[arg(long, default_value_t = 20)]
+        versions: usize,
     },
     /// Fill the (small) file system at DIR; needs a mount such as tmpfs of 20 MB.
     FullDisk { dir: PathBuf },
@@ -213,6 +226,33 @@ fn run(cli: Cli) -> Result<bool> {
                 println!("  {hit}: {n} flips, max {max} captures affected, max {records} capture records unreadable");
             }
             report.problems()
+        }
+        Command::Repack {
+            kills,
+            manifest,
+            documents,
+            versions,
+        } => {
+            let opts = repack::RepackOptions {
+                kills,
+                seed,
+                manifest,
+                documents,
+                versions,
+                evarc: bin,
+                work,
+            };
+            let report = repack::run(&opts, &mut log)?;
+            println!(
+                "repack: {} kills (seed {seed}), {} repacks finished before their kill, {} readers beside them, {} verify --all runs; archive {} bytes, {} after a full repack",
+                report.kills,
+                report.completed_early,
+                report.reader_runs,
+                report.verify_all_runs,
+                report.bytes_before,
+                report.bytes_after
+            );
+            report.problems
         }
         Command::FullDisk { dir } => {
             let outcome = hostile::full_disk(&bin, &dir, &work)?;

@@ -14,6 +14,7 @@ mod import_remote;
 mod import_warc;
 mod init;
 mod provision;
+mod repack;
 mod serve;
 mod show;
 mod text;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Declare(args) => versions::declare(g, args, &mut out),
         Command::Reindex(args) => versions::reindex(g, args, &mut out),
         Command::Changes(args) => versions::changes(g, args, &mut out),
+        Command::Repack(args) => repack::run(g, args, &mut out),
         Command::Track(args) => track::track(g, args, &mut out),
         Command::Provision(ProvisionCommand::Status(args)) => {
             versions::provision_status(g, args, &mut out)

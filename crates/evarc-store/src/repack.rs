@@ -1,0 +1,352 @@
+//! Repack: settled history re-encoded at a higher effort, random access kept (issue 14).
+//!
+//! Ingest writes deltas at zstd level 3 and keyframe chunks at level 9, the best size for the
+//! time while captures arrive. A repack re-encodes what is stored at a higher level, keeping every
+//! snapshot's layout: a delta keeps its base and chain position (its manifest is not touched),
+//! a chunk stays the same chunk. Only the stored value changes: a chunk to a smaller chunk value,
+//! a delta to a smaller delta on its base (codec 2) or, when its read path has two ancestors or
+//! more, a path delta (codec 3, crate::pathdelta) using up to four of them, which the read
+//! rebuilds anyway: reads walk the same chains at the same depth. Spare copies (issue 16) stay
+//! codec 2, so they still rebuild a snapshot from its base alone. An evarc from before issue 14
+//! does not read codec 3 (docs/format.md).
+//!
+//! Safety: a new value is written only after it was decoded again and found equal to the
+//! verified bytes it replaces. Values are replaced in atomic write batches of one group of
+//! snapshots (a few of one chain), each synced before the next: a crash at any point leaves
+//! every value either old or new, both valid. Readers never see anything else. The replaced
+//! values are dropped by the compaction at the end, which is what makes the disk bytes fall.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use rocksdb::{IteratorMode, WriteBatch, WriteOptions};
+
+use crate::format::{decode_chunk, encode_chunk, Layout, Manifest, CF_CHUNKS, CF_DELTAS};
+use crate::spares::{spare_cf, spare_key, TAG_CHUNK, TAG_DELTA};
+use crate::{Blake3, Result, Store, StoreError};
+
+/// zstd level of a repack unless told otherwise: zstd's highest regular level, with
+/// long-distance matching for deltas (docs/benchmarks.md, "Repack").
+pub const REPACK_LEVEL: i32 = 19;
+
+/// Snapshots whose new values are committed in one atomic, synced write batch.
+const GROUP: usize = 32;
+
+/// How to repack.
+#[derive(Clone, Copy, Debug)]
+pub struct RepackOptions {
+    /// zstd level of the re-encoded values (1 to 22).
+    pub level: i32,
+}
+
+impl Default for RepackOptions {
+    fn default() -> Self {
+        Self {
+            level: REPACK_LEVEL,
+        }
+    }
+}
+
+/// What a repack did.
+#[derive(Debug, Default)]
+pub struct RepackReport {
+    /// Snapshots listed in the archive.
+    pub snapshots: u64,
+    /// Delta values replaced by smaller ones.
+    pub deltas_rewritten: u64,
+    /// Keyframe chunk values replaced by smaller ones.
+    pub chunks_rewritten: u64,
+    /// Spare copies replaced by smaller ones.
+    pub spares_rewritten: u64,
+    /// Bytes of the values looked at (deltas, chunks, their spares), before and after.
+    pub value_bytes_before: u64,
+    pub value_bytes_after: u64,
+    /// Snapshots that could not be re-encoded because their stored bytes fail verification:
+    /// left exactly as they were (`verify --all` names them).
+    pub damaged: Vec<(Blake3, StoreError)>,
+}
+
+/// Progress of a repack: snapshots done out of the total.
+#[derive(Clone, Copy, Debug)]
+pub struct RepackProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// New values for one group, with the byte counts before and after.
+#[derive(Default)]
+struct GroupEdits {
+    puts: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    deltas: u64,
+    chunks: u64,
+    spares: u64,
+    before: u64,
+    after: u64,
+}
+
+impl Store {
+    /// Re-encodes every snapshot's stored values at `options.level` where that makes them
+    /// smaller, then compacts the database so that the replaced values leave the disk. Chains
+    /// are processed in parallel, each in chain order (bases found in the cache).
+    pub fn repack(
+        &self,
+        options: RepackOptions,
+        progress: impl Fn(RepackProgress) + Sync,
+    ) -> Result<RepackReport> {
+        if !(1..=22).contains(&options.level) {
+            return Err(StoreError::io(
+                "repacking",
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("zstd level {} is outside 1 to 22", options.level),
+                ),
+            ));
+        }
+        if let Some(blobs) = &self.blobs {
+            // Values of an archive on a bucket are immutable objects named by their hash; a
+            // re-encoding would need new objects and a switch-over not built yet.
+            return Err(StoreError::io(
+                "repacking",
+                std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    format!(
+                        "the snapshot bytes of this archive live in {}: repack works on archives that keep their bytes locally",
+                        blobs.config.url()
+                    ),
+                ),
+            ));
+        }
+        // Before the first path delta is written: an evarc that cannot read them refuses the
+        // archive (format version 3) rather than reporting them as damage.
+        self.set_format_version(crate::format::FORMAT_VERSION_REPACKED)?;
+        let mut listed = std::collections::BTreeMap::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(crate::format::CF_SNAPSHOTS)?, IteratorMode::Start)
+        {
+            let (key, _) = item.map_err(|e| self.db_err(e))?;
+            if let Some(key) = Blake3::from_slice(&key) {
+                listed.insert(key, None);
+            }
+        }
+        let total = listed.len() as u64;
+        let groups = self.chain_groups(listed);
+        let done = AtomicU64::new(0);
+        let report = Mutex::new(RepackReport {
+            snapshots: total,
+            ..RepackReport::default()
+        });
+        self.cache.clear();
+        groups.into_par_iter().try_for_each(|chain| -> Result<()> {
+            for group in chain.chunks(GROUP) {
+                let mut edits = GroupEdits::default();
+                let mut damaged = Vec::new();
+                for (key, _) in group {
+                    match self.repack_snapshot(*key, options.level, &mut edits) {
+                        Ok(()) => {}
+                        Err(err) if err.is_integrity_failure() => damaged.push((*key, err)),
+                        Err(err) => return Err(err),
+                    }
+                }
+                self.commit_edits(&edits)?;
+                let n = done.fetch_add(group.len() as u64, Ordering::Relaxed) + group.len() as u64;
+                progress(RepackProgress { done: n, total });
+                let mut report = report
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                report.deltas_rewritten += edits.deltas;
+                report.chunks_rewritten += edits.chunks;
+                report.spares_rewritten += edits.spares;
+                report.value_bytes_before += edits.before;
+                report.value_bytes_after += edits.after;
+                report.damaged.extend(damaged);
+            }
+            Ok(())
+        })?;
+        self.compact_all()?;
+        Ok(report
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Writes one group's new values in one atomic batch, synced.
+    fn commit_edits(&self, edits: &GroupEdits) -> Result<()> {
+        if edits.puts.is_empty() {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        for (cf, key, value) in &edits.puts {
+            batch.put_cf(self.cf(cf)?, key, value);
+        }
+        let mut sync = WriteOptions::default();
+        sync.set_sync(true);
+        self.db.write_opt(batch, &sync).map_err(|e| self.db_err(e))
+    }
+
+    /// Flushes and compacts every column family, so that replaced values leave the disk.
+    pub fn compact_all(&self) -> Result<()> {
+        for name in crate::format::ALL_CFS {
+            let Ok(cf) = self.cf(name) else { continue };
+            self.db.flush_cf(cf).map_err(|e| self.db_err(e))?;
+            let mut options = rocksdb::CompactOptions::default();
+            options.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+            self.db
+                .compact_range_cf_opt(cf, None::<&[u8]>, None::<&[u8]>, &options);
+        }
+        Ok(())
+    }
+
+    /// Adds to `edits` the smaller re-encodings of one snapshot's values (and spares).
+    fn repack_snapshot(&self, key: Blake3, level: i32, edits: &mut GroupEdits) -> Result<()> {
+        let (manifest, _) = self.manifest_required(key)?;
+        match &manifest.layout {
+            Layout::Delta { base, .. } => {
+                let base_manifest = self.manifest(*base)?.ok_or(StoreError::ManifestCorrupt {
+                    snapshot: *base,
+                    reason: format!("is missing (snapshot blake3:{key} is a delta on it)"),
+                })?;
+                // Both verified against their keys (materialize checks every level).
+                let base_bytes = self.materialize(*base, base_manifest)?;
+                let own = self.materialize(key, manifest.clone())?;
+                let len = own.len();
+                let checked = |new: Vec<u8>, back: Result<Vec<u8>, String>| -> Result<Vec<u8>> {
+                    match back {
+                        Ok(back) if back == *own => Ok(new),
+                        Ok(_) => Err(StoreError::io(
+                            "repacking",
+                            std::io::Error::other(format!(
+                                "a level-{level} delta of blake3:{key} decodes to other bytes"
+                            )),
+                        )),
+                        Err(reason) => Err(StoreError::io(
+                            "repacking",
+                            std::io::Error::other(format!(
+                                "a level-{level} delta of blake3:{key} {reason}"
+                            )),
+                        )),
+                    }
+                };
+                // With its read path (codec 3) when it has two ancestors or more on it, else
+                // with its base only (codec 2, also what spare copies keep).
+                let has_spare = self.spare(TAG_DELTA, key).is_some();
+                let single_value = || -> Result<Vec<u8>> {
+                    let single = crate::delta::compress_at(&base_bytes, &own, level)?;
+                    checked(
+                        single.clone(),
+                        crate::delta::decompress(&base_bytes, &single, len),
+                    )
+                };
+                let k = self.path_length(&manifest)?;
+                let primary = if k >= 2 {
+                    let ancestors = self.path_ancestors(&manifest, k, &[])?;
+                    let path = crate::pathdelta::compress(&ancestors, &own, level)?;
+                    checked(
+                        path.clone(),
+                        crate::pathdelta::decompress(&ancestors, &path, len),
+                    )?
+                } else {
+                    single_value()?
+                };
+                let single = if has_spare && k >= 2 {
+                    single_value()?
+                } else {
+                    primary.clone()
+                };
+                for (cf, stored_key, is_spare) in [
+                    (CF_DELTAS, key.as_bytes().to_vec(), false),
+                    (
+                        spare_cf(TAG_DELTA),
+                        spare_key(TAG_DELTA, key).to_vec(),
+                        true,
+                    ),
+                ] {
+                    let Some(old) = self
+                        .db
+                        .get_pinned_cf(self.cf(cf)?, &stored_key)
+                        .map_err(|e| self.db_err(e))?
+                    else {
+                        continue;
+                    };
+                    let new = if is_spare { &single } else { &primary };
+                    edits.before += old.len() as u64;
+                    if new.len() < old.len() {
+                        edits.after += new.len() as u64;
+                        if is_spare {
+                            edits.spares += 1;
+                        } else {
+                            edits.deltas += 1;
+                        }
+                        edits.puts.push((cf, stored_key, new.clone()));
+                    } else {
+                        edits.after += old.len() as u64;
+                    }
+                }
+            }
+            Layout::Chunked { .. } => self.repack_chunks(key, &manifest, level, edits)?,
+        }
+        Ok(())
+    }
+
+    /// Re-encodes the chunks of a chunked snapshot (and their spares), each checked first.
+    fn repack_chunks(
+        &self,
+        key: Blake3,
+        manifest: &Manifest,
+        level: i32,
+        edits: &mut GroupEdits,
+    ) -> Result<()> {
+        for (index, chunk) in manifest.chunks().iter().enumerate() {
+            let raw_len = manifest.chunk_len(index);
+            for (cf, stored_key, is_spare) in [
+                (CF_CHUNKS, chunk.as_bytes().to_vec(), false),
+                (
+                    spare_cf(TAG_CHUNK),
+                    spare_key(TAG_CHUNK, *chunk).to_vec(),
+                    true,
+                ),
+            ] {
+                let Some(old) = self
+                    .db
+                    .get_pinned_cf(self.cf(cf)?, &stored_key)
+                    .map_err(|e| self.db_err(e))?
+                else {
+                    continue;
+                };
+                let index_u32 = u32::try_from(index).unwrap_or(u32::MAX);
+                let corrupt = |reason: String| StoreError::ChunkCorrupt {
+                    snapshot: key,
+                    index: index_u32,
+                    chunk: *chunk,
+                    reason,
+                };
+                let raw = match decode_chunk(&old, raw_len) {
+                    Ok(raw) if Blake3::of(&raw) == *chunk => raw,
+                    // A damaged spare is left alone (the primary may be fine); a damaged
+                    // primary is reported.
+                    _ if is_spare => continue,
+                    Ok(raw) => {
+                        return Err(corrupt(format!("hashes to blake3:{}", Blake3::of(&raw))))
+                    }
+                    Err(reason) => return Err(corrupt(reason)),
+                };
+                let new = encode_chunk(&raw, level)
+                    .map_err(|e| StoreError::io("compressing a chunk", e))?;
+                edits.before += old.len() as u64;
+                let back = decode_chunk(&new, raw_len).map_err(corrupt)?;
+                if new.len() < old.len() && back == raw {
+                    edits.after += new.len() as u64;
+                    if is_spare {
+                        edits.spares += 1;
+                    } else {
+                        edits.chunks += 1;
+                    }
+                    edits.puts.push((cf, stored_key, new));
+                } else {
+                    edits.after += old.len() as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+}
