@@ -69,7 +69,8 @@ fn repack_reencodes_deltas_smaller_and_everything_still_verifies_and_cites() {
     let before = env.state();
     let run = env.evarc(&["--json", "repack"]).ok();
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
-    assert_eq!(json["snapshots"], 12);
+    // 12 captures and their 12 version texts (version texts are snapshots too).
+    assert_eq!(json["snapshots"], 24);
     assert_eq!(json["level"], 19);
     assert!(
         json["deltas_rewritten"].as_u64().unwrap_or(0) >= 1,
@@ -79,8 +80,9 @@ fn repack_reencodes_deltas_smaller_and_everything_still_verifies_and_cites() {
         json["value_bytes_after"].as_u64() < json["value_bytes_before"].as_u64(),
         "{json}"
     );
-    assert_eq!(json["after"]["values"]["deltas"]["count"], 11);
-    assert_eq!(json["after"]["values"]["chunks"]["count"], 1);
+    // Each line of versions (the captures', the version texts') is one keyframe and deltas.
+    assert_eq!(json["after"]["values"]["deltas"]["count"], 22);
+    assert_eq!(json["after"]["values"]["chunks"]["count"], 2);
     assert_eq!(json["damaged"], serde_json::json!([]));
     // Nothing a reader sees changed.
     assert_eq!(env.state(), before);
@@ -92,7 +94,7 @@ fn repack_reencodes_deltas_smaller_and_everything_still_verifies_and_cites() {
     // A second repack finds nothing more to shrink; its text output, whole.
     let again = env.evarc(&["repack", "--level", "19"]).ok().stdout_text();
     let expected = "\
-repacked 12 snapshots at zstd level 19 in [TIME] s: 0 deltas, 0 chunks and 0 spare copies re-encoded smaller
+repacked 24 snapshots at zstd level 19 in [TIME] s: 0 deltas, 0 chunks and 0 spare copies re-encoded smaller
   snapshot values: VALUES → VALUES bytes
   table files: [BYTES]
     chunks [BYTES]
@@ -109,11 +111,11 @@ repacked 12 snapshots at zstd level 19 in [TIME] s: 0 deltas, 0 chunks and 0 spa
     );
     assert!(text.starts_with(expected), "{text}");
     assert!(
-        text.contains("\n    deltas                          11 "),
+        text.contains("\n    deltas                          22 "),
         "{text}"
     );
     assert!(
-        text.contains("\n    chunks                           1 "),
+        text.contains("\n    chunks                           2 "),
         "{text}"
     );
 }
