@@ -292,6 +292,20 @@ impl Store {
             blobs: None,
             salvage: Default::default(),
         };
+        if mode == OpenMode::ReadOnly {
+            // A read-only open that races a writer's flush can see a state in which the format
+            // version, written to the log and being flushed, is in neither (the log already
+            // gone, the table not yet listed): open again, as for a vanished file. A version
+            // that stays missing is really missing.
+            let mut attempt = 0;
+            while attempt < VANISHED_RETRIES
+                && matches!(store.check_format(), Err(StoreError::NotAnArchive { .. }))
+            {
+                attempt += 1;
+                std::thread::sleep(VANISHED_PAUSE);
+                store.db = open_read_only(&opts, path).map_err(|e| StoreError::db(path, e))?;
+            }
+        }
         let version = match store.check_format() {
             // A damaged block of `meta` must not stop an audit or a read: read-only, the archive
             // is read as the current format (every read still verifies), and the damage is kept
@@ -560,6 +574,7 @@ fn open_read_only(opts: &Options, path: &Path) -> std::result::Result<DB, rocksd
     let mut previous: Option<String> = None;
     let mut attempt = 0;
     loop {
+        let before = log_state(path);
         let result = DB::list_cf(&opts, path).and_then(|present| {
             let wanted = descriptors()
                 .into_iter()
@@ -567,7 +582,17 @@ fn open_read_only(opts: &Options, path: &Path) -> std::result::Result<DB, rocksd
             DB::open_cf_descriptors_read_only(&opts, path, wanted, false)
         });
         let err = match result {
-            Ok(db) => return Ok(db),
+            Ok(db) if attempt + 1 >= VANISHED_RETRIES || log_state(path) == before => {
+                return Ok(db)
+            }
+            Ok(_) => {
+                // A writer flushed during the open: what the open read of its logs and of the
+                // MANIFEST may be from either side of the flush (records in neither). Open
+                // again against the state after it.
+                attempt += 1;
+                std::thread::sleep(VANISHED_PAUSE);
+                continue;
+            }
             Err(err) => err,
         };
         let message = err.to_string();
@@ -594,6 +619,23 @@ fn open_read_only(opts: &Options, path: &Path) -> std::result::Result<DB, rocksd
         }
         return Err(err);
     }
+}
+
+/// What a flush changes in an archive directory: the CURRENT file's content (the MANIFEST in
+/// use) and the write-ahead logs present.
+fn log_state(path: &Path) -> (Option<Vec<u8>>, Vec<std::ffi::OsString>) {
+    let current = std::fs::read(path.join("CURRENT")).ok();
+    let mut logs: Vec<std::ffi::OsString> = std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name())
+                .filter(|name| name.to_string_lossy().ends_with(".log"))
+                .collect()
+        })
+        .unwrap_or_default();
+    logs.sort();
+    (current, logs)
 }
 
 /// True when a RocksDB error says a file it was told about does not exist (any error kind:
