@@ -518,3 +518,39 @@ fn ctrl_c_during_import_says_what_is_durable_and_where_to_resume() {
     );
     env.evarc(&["verify", "--all"]).ok();
 }
+
+/// `import manifest` refused capture times before 1991 with no way to record them (`archive` has
+/// `--force`): `import manifest --force` records them; without it the row is refused, exit 2.
+#[test]
+fn import_manifest_force_records_an_implausible_capture_time() {
+    let env = Env::new();
+    env.write("data/old.html", b"<p>old terms</p>\n");
+    let manifest = format!(
+        "{HEADER}{}",
+        row(
+            "1985-01-01T00:00:00Z",
+            "Old Co",
+            "Terms",
+            "https://old.example/t",
+            "data/old.html"
+        )
+    );
+    env.write("m.tsv", manifest.as_bytes());
+    let refused = env.evarc(&["import", "manifest", "m.tsv"]).code(2);
+    assert_eq!(refused.stdout_text(), "");
+    assert_eq!(
+        refused.stderr,
+        "line 2: capture time 1985-01-01 00:00:00 UTC is before 1991: refused as implausible\n\
+         0 archived, 0 already there, 0 hash mismatches, 1 failed\n"
+    );
+    let forced = env.evarc(&["import", "manifest", "m.tsv", "--force"]).ok();
+    assert_eq!(
+        forced.stdout_text(),
+        format!(
+            "CA-D-00001 1985-01-01 00:00:00 UTC sha256:{} new capture\n",
+            sha256_hex(b"<p>old terms</p>\n")
+        )
+    );
+    let list = env.evarc(&["list"]).ok().stdout_text();
+    assert!(list.contains("latest 1985-01-01 00:00:00 UTC"), "{list}");
+}

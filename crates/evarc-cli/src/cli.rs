@@ -755,6 +755,10 @@ pub struct ImportManifestArgs {
     pub manifest: PathBuf,
     #[command(flatten)]
     pub remote: RemoteArgs,
+    /// Record capture times before 1991 or more than a day in the future (such rows are refused
+    /// otherwise).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

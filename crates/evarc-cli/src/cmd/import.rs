@@ -183,9 +183,15 @@ pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output)
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     if let Some(remote) = remote {
+        if args.force {
+            bail!("--force is not sent to a server: the server checks capture times with its own clock");
+        }
         return super::import_remote::manifest(&remote, rows, &base, out);
     }
     let archive = open(global, OpenMode::ReadWrite)?;
+    if args.force {
+        archive.allow_any_capture_time();
+    }
     let source = ManifestFiles {
         manifest: args.manifest.clone(),
         base,
