@@ -215,12 +215,12 @@ fn serve_change_record_page_shows_word_diffs_statuses_and_the_cite_text() {
         "AWS Bedrock · <a href=\"/CA-D-00648\">AWS Service Terms</a>",
         "Your Content<ins> &amp; you may use it for any lawful purpose</ins>.",
         "<a href=\"/web/20260512095122/https://aws.amazon.com/service-terms/\">2026-05-12 09:51:22 UTC</a>",
-        "<td><a href=\"/CA-P-011417\">CA-P-011417</a> Intellectual Property in Fine-Tuned Models and Custom Model Outputs</td><td>unchanged</td>",
+        "<td><a href=\"/CA-P-011417\">CA-P-011417</a> Intellectual Property in Fine-Tuned Models and Custom Model Outputs</td><td class=\"status\">unchanged</td>",
     ] {
         assert!(html.contains(needle), "missing {needle:?} in\n{html}");
     }
     // The amended definition of Output shows its word diff in the provisions' table.
-    assert!(html.contains("<td>amended</td>"), "{html}");
+    assert!(html.contains("<td class=\"status\">amended</td>"), "{html}");
     let cite = fixture.env.evarc(&["cite", "CA-C-000001"]).ok();
     assert_eq!(crate::serve_util::citation_block(&html), cite.stdout_text());
     assert_eq!(server.get("/CA-C-000009").status, 404);

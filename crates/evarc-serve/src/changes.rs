@@ -167,7 +167,7 @@ fn change_page(name: &str, change: &ChangeRecord, document: &Document, citation:
                     @for p in &change.provisions {
                         tr {
                             td { a href={ "/" (p.provision) } { (p.provision) } " " (clean(&p.title)) }
-                            td { (p.status.as_str()) }
+                            td.status { (p.status.as_str()) }
                             td {
                                 @if !p.words.is_empty() { (words(&p.words)) }
                                 @else if let Some(w) = &p.wording { (clean(w)) }
