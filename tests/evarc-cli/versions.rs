@@ -390,3 +390,67 @@ fn first_capture_time(env: &Env) -> String {
     let parsed = chrono::DateTime::parse_from_rfc3339(&at).expect("RFC 3339");
     evarc_provenance::cite::text_time(parsed.with_timezone(&chrono::Utc))
 }
+
+/// `text DOC --at DATE` printed the whole page's extracted text (what quotes anchor in), never
+/// the version in force (issue 13): `--version-text` prints the document's text under its rules,
+/// normalised, as its versions and change records compare it; an unindexed capture says so.
+#[test]
+fn text_version_text_gives_the_version_in_force_under_the_rules() {
+    let env = Env::new();
+    let page = |days: u32, hours: u32| {
+        format!(
+            "<html><body><nav>Menu</nav><main><p>Terms: we keep data {days} days.</p><p>Updated: {hours} hours ago</p></main></body></html>"
+        )
+    };
+    let v1 = env.write("v1.html", page(30, 3).as_bytes());
+    let v2 = env.write("v2.html", page(60, 5).as_bytes());
+    env.evarc(&[
+        "archive",
+        path_str(&v1),
+        "--entity",
+        "Ex",
+        "--document",
+        "Terms",
+        "--url",
+        "https://ex.org/t",
+        "--captured-at",
+        "2026-05-01T10:00:00Z",
+    ])
+    .ok();
+    env.evarc(&[
+        "archive",
+        path_str(&v2),
+        "--document",
+        "CA-D-00001",
+        "--captured-at",
+        "2026-05-02T10:00:00Z",
+    ])
+    .ok();
+    env.evarc(&["declare", "CA-D-00001", "--select", "main"])
+        .ok();
+    env.evarc(&["reindex", "CA-D-00001"]).ok();
+    assert_eq!(
+        env.evarc(&["text", "CA-D-00001", "--at", "2026-05-01", "--version-text"])
+            .ok()
+            .stdout_text(),
+        "Terms: we keep data 30 days.\n\nUpdated: [relative time]\n"
+    );
+    // Without it: the whole page's text, as quotes anchor in it.
+    assert_eq!(
+        env.evarc(&["text", "CA-D-00001", "--at", "2026-05-01"])
+            .ok()
+            .stdout_text(),
+        "Menu\n\nTerms: we keep data 30 days.\n\nUpdated: 3 hours ago\n"
+    );
+    let json = env
+        .evarc(&["--json", "text", "CA-D-00001", "--version-text"])
+        .ok()
+        .stdout_text();
+    let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(value["version"], 2);
+    assert_eq!(value["change"], "CA-C-000002");
+    assert_eq!(
+        value["text"],
+        "Terms: we keep data 60 days.\n\nUpdated: [relative time]"
+    );
+}

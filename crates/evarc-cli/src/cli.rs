@@ -221,6 +221,10 @@ pub struct TextArgs {
     /// (RFC 3339).
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
+    /// Print the capture's version text instead: the document's text under its extraction rules,
+    /// normalised, as its versions and change records compare it (docs/versions.md).
+    #[arg(long)]
+    pub version_text: bool,
 }
 
 #[derive(Args, Debug)]

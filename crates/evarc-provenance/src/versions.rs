@@ -593,6 +593,33 @@ impl Archive {
             .unwrap_or(change))
     }
 
+    /// The version a capture belongs to, with its text: the document's text under its rules as
+    /// recorded for that capture (what change records compare), or
+    /// [`ProvenanceError::InvalidInput`] naming why the capture has none (not indexed yet, or
+    /// the rules select nothing on it).
+    pub fn version_of_capture(&self, capture: &Capture) -> Result<(Version, String)> {
+        let versions = self.versions(&capture.document)?;
+        let same = |c: &Capture| c.sha256 == capture.sha256 && c.captured_at == capture.captured_at;
+        if let Some(version) = versions
+            .versions
+            .into_iter()
+            .find(|v| v.captures.iter().any(same))
+        {
+            let text = self.version_text(&version.text_sha256)?;
+            return Ok((version, text));
+        }
+        let when = crate::cite::text_time(capture.captured_at);
+        let why = if versions.without_text.iter().any(same) {
+            "the document's rules select nothing on it"
+        } else {
+            "its text has not been indexed yet"
+        };
+        Err(ProvenanceError::InvalidInput(format!(
+            "the capture of {} of {when} has no version text: {why}",
+            capture.document
+        )))
+    }
+
     /// A document's versions: runs of captures with the same text, in time order.
     pub fn versions(&self, id: &DocumentId) -> Result<DocumentVersions> {
         let captures = self.captures(id)?;

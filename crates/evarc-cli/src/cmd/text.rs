@@ -1,6 +1,6 @@
 //! `evarc text CAPTURE|ID [--at DATE]`: the extracted text that quotes are anchored in.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use evarc_provenance::id::RecordId;
 use evarc_provenance::{At, CaptureOf};
 use evarc_provenance::{DigestQuery, OpenMode};
@@ -26,6 +26,24 @@ pub fn run(global: &GlobalArgs, args: TextArgs, out: &mut Output) -> Result<u8> 
         }
     };
     let capture = archive.capture_of(&what, at)?;
+    if args.version_text {
+        let (version, text) = archive.version_of_capture(&capture).with_context(|| {
+            format!(
+                "`evarc reindex {}` extracts the texts of its captures",
+                capture.document
+            )
+        })?;
+        out.line(&text)?;
+        out.value(&json!({
+            "capture": capture,
+            "version": version.number,
+            "text_sha256": version.text_sha256,
+            "change": version.change,
+            "first_captured_at": version.first_captured_at,
+            "text": text,
+        }))?;
+        return Ok(crate::exit::OK);
+    }
     let text = archive.quotable_text(&capture)?;
     out.line(&text)?;
     out.value(&json!({"capture": capture, "text": text}))?;
