@@ -454,3 +454,39 @@ fn text_version_text_gives_the_version_in_force_under_the_rules() {
         "Terms: we keep data 60 days.\n\nUpdated: [relative time]"
     );
 }
+
+/// A plain-text page is its own version text: the text was stored ahead of the capture, so the
+/// first capture of a fresh archive printed "already archived (nothing new stored)".
+#[test]
+fn first_capture_of_a_plain_text_file_is_reported_as_a_new_snapshot() {
+    let env = Env::new();
+    let file = env.write("notes.txt", b"Plain terms: we keep data 30 days.\n");
+    let run = env
+        .evarc(&[
+            "archive",
+            path_str(&file),
+            "--entity",
+            "Ex",
+            "--document",
+            "Notes",
+            "--url",
+            "https://ex.org/notes.txt",
+            "--captured-at",
+            "2026-05-01T10:00:00Z",
+        ])
+        .ok();
+    let text = run.stdout_text();
+    assert!(text.contains("Status:   new snapshot stored ("), "{text}");
+    assert_eq!(
+        env.evarc(&["text", "CA-D-00001", "--version-text"])
+            .ok()
+            .stdout_text(),
+        // The text is the bytes, final newline included; `text` ends it with a line break.
+        "Plain terms: we keep data 30 days.\n\n"
+    );
+    let verify = env.evarc(&["verify", "--all"]).ok().stdout_text();
+    assert!(
+        verify.starts_with("✓ 1 snapshot checked (35 bytes re-hashed): 1 verified, 0 failed; 1 capture record checked, 0 dangling; 1 version text checked"),
+        "{verify}"
+    );
+}

@@ -180,8 +180,23 @@ impl Archive {
         // A new text is stored as a snapshot that follows the document's previous version text
         // (a delta), before the capture that names it: a crash in between leaves a text
         // nothing names yet, which the next capture with that text reuses.
+        // A text that is the captured bytes themselves (a plain-text page) is not stored ahead:
+        // the capture's own commit stores those bytes and names them as the text, so the
+        // capture is reported as the new snapshot it is.
+        let mut text_is_capture = None;
         if let Some((record, Some(text))) = &text {
-            if let Some(sha) = &record.text_sha256 {
+            if let Some(sha) = record
+                .text_sha256
+                .as_ref()
+                .filter(|sha| **sha == prepared.info().sha256.to_hex())
+            {
+                let sha = parse_sha(sha)?;
+                if self.version_text_snapshot(&sha)?.is_none()
+                    && self.store().record(&keys::text(&sha))?.is_none()
+                {
+                    text_is_capture = Some(sha);
+                }
+            } else if let Some(sha) = &record.text_sha256 {
                 let base = match self.existing_document(&request.document)? {
                     Some(doc) => {
                         self.text_base_before(&self.captures(&doc.id)?, request.captured_at)?
@@ -192,8 +207,14 @@ impl Archive {
             }
         }
         let _guard = self.write_lock();
-        let (planned, batch) =
+        let (planned, mut batch) =
             self.plan_capture(*prepared.info(), media_type, request, now, text)?;
+        if let Some(sha) = text_is_capture {
+            batch.put(
+                keys::text_snapshot(&sha),
+                prepared.info().blake3.as_bytes().to_vec(),
+            );
+        }
         // The snapshot and its capture record are committed in one synced write.
         let snapshot = self
             .store()
