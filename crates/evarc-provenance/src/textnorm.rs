@@ -57,20 +57,7 @@ pub fn strip_invisible(text: &str) -> String {
 /// What a relative time becomes.
 pub const RELATIVE_TIME: &str = "[relative time]";
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+use crate::cite::MONTHS;
 
 /// Rewrites "24 February 2025" and "February 24 2025" / "February 04, 2025" as
 /// "February 24, 2025" (full English month names, capitalised; day 1–31; four-digit year).

@@ -335,22 +335,12 @@ pub async fn global_feed(
     {
         Ok((config, entity, rows)) => {
             let origin = origin(config.base_url.as_deref(), &headers);
-            let (path, title) = match &entity {
-                Some(e) => (
-                    format!(
-                        "/feed/changes.atom?entity={}",
-                        percent_encoding::utf8_percent_encode(
-                            e,
-                            percent_encoding::NON_ALPHANUMERIC
-                        )
-                    ),
-                    format!("{}: text changes of {e}", config.name),
-                ),
-                None => (
-                    "/feed/changes.atom".to_owned(),
-                    format!("{}: text changes", config.name),
-                ),
-            };
+            let (path, title) = crate::feed::feed_path_and_title(
+                "/feed/changes.atom",
+                &config.name,
+                "text changes",
+                entity.as_deref(),
+            );
             atom_response(atom(&origin, &path, &title, &rows))
         }
         Err(f) => f.into_response(),

@@ -137,22 +137,12 @@ pub async fn global(
     {
         Ok((config, entity, rows)) => {
             let origin = origin(config.base_url.as_deref(), &headers);
-            let (path, title) = match &entity {
-                Some(e) => (
-                    format!(
-                        "/feed.atom?entity={}",
-                        percent_encoding::utf8_percent_encode(
-                            e,
-                            percent_encoding::NON_ALPHANUMERIC
-                        )
-                    ),
-                    format!("{}: new captures of {e}", config.name),
-                ),
-                None => (
-                    "/feed.atom".to_owned(),
-                    format!("{}: new captures", config.name),
-                ),
-            };
+            let (path, title) = feed_path_and_title(
+                "/feed.atom",
+                &config.name,
+                "new captures",
+                entity.as_deref(),
+            );
             atom_response(atom(&origin, &path, &title, &rows))
         }
         Err(f) => f.into_response(),
@@ -197,5 +187,24 @@ pub async fn document(
             ))
         }
         Err(f) => f.into_response(),
+    }
+}
+
+/// A global feed's path and title, narrowed to one entity when asked (`?entity=…`).
+pub(crate) fn feed_path_and_title(
+    path: &str,
+    archive_name: &str,
+    what: &str,
+    entity: Option<&str>,
+) -> (String, String) {
+    match entity {
+        Some(e) => (
+            format!(
+                "{path}?entity={}",
+                percent_encoding::utf8_percent_encode(e, percent_encoding::NON_ALPHANUMERIC)
+            ),
+            format!("{archive_name}: {what} of {e}"),
+        ),
+        None => (path.to_owned(), format!("{archive_name}: {what}")),
     }
 }

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 
-const MONTHS: [&str; 12] = [
+/// English month names, January first (citations and the date normalisation of version texts).
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -26,7 +26,7 @@ use crate::anchor::QuoteSelector;
 use crate::id::{DocumentId, RecordId};
 
 pub use certify::{certification, HashedSubject};
-pub use dates::{bluebook_date, human_date, json_time, text_time, wayback_timestamp};
+pub use dates::{bluebook_date, human_date, json_time, text_time, wayback_timestamp, MONTHS};
 pub use json::JSON_SCHEMA_VERSION;
 
 /// Everything a citation shows, gathered by the caller from the archive.
