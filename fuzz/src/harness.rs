@@ -161,8 +161,8 @@ fn render_all(data: &[u8], every_option: bool) {
         provision,
         capture: CaptureCitation {
             captured_at: at,
-            sha256: hex::encode(&data[..data.len().min(32)]),
-            blake3: field(8),
+            sha256: evarc_record::Sha256::of(data),
+            blake3: evarc_record::Blake3::of(field(8).as_bytes()),
             byte_len: number(6),
             media_type: field(7),
             method: match number(7) % 3 {
@@ -188,7 +188,7 @@ fn render_all(data: &[u8], every_option: bool) {
         EvidenceCheck::Verified,
         EvidenceCheck::Missing,
         EvidenceCheck::Mismatch {
-            actual_sha256: field(11),
+            actual_sha256: evarc_record::Sha256::of(field(11).as_bytes()),
         },
         EvidenceCheck::Damaged { reason: field(12) },
     ];

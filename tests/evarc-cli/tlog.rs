@@ -344,7 +344,9 @@ fn a_rewritten_capture_hash_fails_its_proof_and_consistency() {
     let forged_sha = sha(b"forged bytes");
     {
         let db = raw_db(&env.archive());
-        rewrite_capture(&db, &sha(TEXT2), |c| c.sha256 = forged_sha.clone());
+        rewrite_capture(&db, &sha(TEXT2), |c| {
+            c.sha256 = evarc_provenance::Sha256::from_hex(&forged_sha).expect("hex")
+        });
     }
     // A record rewritten on its own no longer matches the log (its hash is part of its key).
     env.evarc(&["prove", "CA-D-00001"])

@@ -47,7 +47,7 @@ impl CaptureBytes for MemBytes {
     fn open(&self, capture: &Capture) -> io::Result<Box<dyn Read + '_>> {
         let bytes = self
             .0
-            .get(&capture.sha256)
+            .get(&capture.sha256.to_hex())
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such capture"))?;
         Ok(Box::new(&bytes[..]))
     }
@@ -77,8 +77,8 @@ pub fn capture(
 ) -> Capture {
     Capture {
         document: doc.id.clone(),
-        sha256: sha256.to_owned(),
-        blake3: blake3_hex(bytes),
+        sha256: evarc_record::Sha256::from_hex(sha256).expect("fixture hex"),
+        blake3: evarc_record::Blake3::from_hex(&blake3_hex(bytes)).expect("fixture hex"),
         byte_len: bytes.len() as u64,
         captured_at: at,
         method: if http {

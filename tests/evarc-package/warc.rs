@@ -154,7 +154,7 @@ fn metadata_record_carries_the_citations_as_json() {
 fn changed_bytes_fail_the_export() {
     let mut bytes = MemBytes::default();
     let items = items(&mut bytes);
-    let sha = items[1].capture.sha256.clone();
+    let sha = items[1].capture.sha256.to_hex();
     bytes.0.insert(sha.clone(), b"tampered".to_vec());
     let err = write_warc(Vec::new(), &items, &bytes, &options()).expect_err("mismatch");
     match err {

@@ -130,7 +130,7 @@ fn provenance_matches_reference_and_states_the_check() {
     let out = render(&provision_record(), Format::Provenance, &opts);
     assert!(out.ends_with("\nEvidence: ✗ Snapshot missing\n"), "{out}");
     opts.evidence = EvidenceCheck::Mismatch {
-        actual_sha256: "00".repeat(32),
+        actual_sha256: evarc_provenance::Sha256([0; 32]),
     };
     let out = render(&provision_record(), Format::Provenance, &opts);
     assert!(

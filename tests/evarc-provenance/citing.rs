@@ -21,7 +21,7 @@ fn document() -> DocumentRef {
     }
 }
 
-fn capture(archive: &Archive, text: &str, at: DateTime<Utc>) -> String {
+fn capture(archive: &Archive, text: &str, at: DateTime<Utc>) -> evarc_provenance::Sha256 {
     let outcome = archive
         .capture(
             text.as_bytes(),
@@ -122,7 +122,7 @@ fn withdrawal_is_logged_once_and_cited() {
     let archive = Archive::init(&dir.path().join("a"), None, None).expect("init");
     let sha = capture(&archive, "<p>one</p>", utc(2026, 5, 1, 12, 0, 0));
     let before = archive.log_size().expect("size");
-    let target = WithdrawTarget::Sha256(evarc_store::Sha256::from_hex(&sha).expect("sha"));
+    let target = WithdrawTarget::Sha256(sha);
     let withdrawal = archive
         .withdraw(&target, "mistake", utc(2026, 6, 2, 0, 0, 0))
         .expect("withdraw");
@@ -191,7 +191,7 @@ fn certify_a_document_exhibit_against_the_capture_it_matches() {
     let doc: RecordId = "CA-D-00001".parse().expect("id");
     let exhibit = Exhibit {
         path: "exhibits/one.html".into(),
-        sha256: evarc_store::Sha256::from_hex(&first).expect("sha"),
+        sha256: first,
     };
     let cert = archive
         .certify(

@@ -190,8 +190,10 @@ fn capture_pair_defaults_the_missing_side() {
         shas.push(outcome.capture.sha256);
     }
     let id = archive.documents().expect("documents")[0].id.clone();
-    let pair = |from: Option<&str>, to: Option<&str>| {
-        let (a, b) = archive.capture_pair(&id, from, to).expect("pair");
+    let pair = |from: Option<&evarc_provenance::Sha256>, to: Option<&evarc_provenance::Sha256>| {
+        let (a, b) = archive
+            .capture_pair(&id, from.copied(), to.copied())
+            .expect("pair");
         (a.sha256, b.sha256)
     };
     assert_eq!(pair(None, None), (shas[1].clone(), shas[2].clone()));
@@ -207,5 +209,5 @@ fn capture_pair_defaults_the_missing_side() {
         pair(Some(&shas[0]), Some(&shas[1])),
         (shas[0].clone(), shas[1].clone())
     );
-    assert!(archive.capture_pair(&id, None, Some(&shas[0])).is_err());
+    assert!(archive.capture_pair(&id, None, Some(shas[0])).is_err());
 }

@@ -67,8 +67,8 @@ pub fn document_record() -> CitationRecord {
         provision: None,
         capture: CaptureCitation {
             captured_at: utc(2026, 5, 12, 9, 51, 22),
-            sha256: SHA256.to_owned(),
-            blake3: BLAKE3.to_owned(),
+            sha256: evarc_provenance::Sha256::from_hex(SHA256).expect("fixture hex"),
+            blake3: evarc_provenance::Blake3::from_hex(BLAKE3).expect("fixture hex"),
             byte_len: 1_048_576,
             media_type: "text/html; charset=utf-8".to_owned(),
             method: CaptureMethod::HttpFetch {

@@ -11,7 +11,7 @@ fn at(day: u32) -> DateTime<Utc> {
         .expect("a valid test time")
 }
 
-fn capture(archive: &Archive, text: &str, day: u32, private: bool) -> String {
+fn capture(archive: &Archive, text: &str, day: u32, private: bool) -> evarc_provenance::Sha256 {
     let document = DocumentRef::Named {
         entity: "Example".into(),
         title: "Terms".into(),
@@ -103,11 +103,11 @@ fn private_captures_provisions_documents_and_change_records() {
 
     // Bytes are visible when one capture with them is public.
     assert!(archive
-        .capture_with_sha_for(&v1, Audience::Public)
+        .capture_with_sha_for(&v1.to_hex(), Audience::Public)
         .expect("read")
         .is_some());
     assert!(archive
-        .capture_with_sha_for(&v2, Audience::Public)
+        .capture_with_sha_for(&v2.to_hex(), Audience::Public)
         .expect("read")
         .is_none());
     // The public citation of the document is its latest public capture.

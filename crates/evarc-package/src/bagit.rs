@@ -235,7 +235,7 @@ impl Bag {
         // copy_verified checked the bytes against the recorded hash and length.
         self.payload.push((
             rel.to_owned(),
-            item.capture.sha256.clone(),
+            item.capture.sha256.to_hex(),
             item.capture.byte_len,
         ));
         Ok(())

@@ -132,10 +132,10 @@ pub(crate) fn check(
     actual: &str,
     actual_len: u64,
 ) -> Result<(), PackageError> {
-    if actual != item.capture.sha256 || actual_len != item.capture.byte_len {
+    if actual != item.capture.sha256.to_hex() || actual_len != item.capture.byte_len {
         return Err(PackageError::CaptureMismatch {
             document: item.document.id.to_string(),
-            expected: item.capture.sha256.clone(),
+            expected: item.capture.sha256.to_hex(),
             actual: actual.to_owned(),
             expected_len: item.capture.byte_len,
             actual_len,
@@ -147,7 +147,7 @@ pub(crate) fn check(
 pub(crate) fn read_error(item: &ExportCapture, source: io::Error) -> PackageError {
     PackageError::CaptureRead {
         document: item.document.id.to_string(),
-        sha256: item.capture.sha256.clone(),
+        sha256: item.capture.sha256.to_hex(),
         source,
     }
 }

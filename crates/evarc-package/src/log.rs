@@ -39,7 +39,7 @@ pub struct LogEvidence {
 pub struct LogProof {
     /// The capture: document ID, SHA-256 (hex) and capture time, as in [`ExportCapture`].
     pub document: String,
-    pub sha256: String,
+    pub sha256: evarc_record::Sha256,
     pub captured_at: DateTime<Utc>,
     /// `None`: the proof of the capture's own leaf; `Some(provision ID)`: of the leaf of that
     /// provision (which is pinned to this capture).
@@ -78,10 +78,7 @@ pub(crate) fn capture_stem(item: &ExportCapture) -> String {
     let stem = format!(
         "{}-{}",
         item.capture.captured_at.format("%Y%m%dT%H%M%SZ"),
-        item.capture
-            .sha256
-            .get(..16)
-            .unwrap_or(&item.capture.sha256)
+        &item.capture.sha256.to_hex()[..16]
     );
     safe_component(&stem)
 }

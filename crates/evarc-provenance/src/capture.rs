@@ -4,7 +4,7 @@ use std::io::Read;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use evarc_store::{
-    BaseHint, Blake3, Durability, PutOptions, PutOutcome, RecordBatch, Sha256, SnapshotInfo,
+    BaseHint, Durability, PutOptions, PutOutcome, RecordBatch, Sha256, SnapshotInfo,
 };
 
 use crate::archive::{encode, Archive};
@@ -190,7 +190,7 @@ impl Archive {
                 .as_ref()
                 .filter(|sha| **sha == prepared.info().sha256.to_hex())
             {
-                let sha = parse_sha(sha)?;
+                let sha = Sha256::from_hex(sha)?.0;
                 if self.version_text_snapshot(&sha)?.is_none()
                     && self.store().record(&keys::text(&sha))?.is_none()
                 {
@@ -287,7 +287,7 @@ impl Archive {
         let Some(capture) = capture else {
             return Ok(None);
         };
-        let key = Blake3::from_hex(&capture.blake3)?;
+        let key = capture.blake3;
         Ok(Some(if branch {
             BaseHint::BranchFrom(key)
         } else {
@@ -364,12 +364,11 @@ impl Archive {
         // A private capture never folds into a public one, nor a public one into a private one:
         // what a reader may see stays what each capture said.
         let same_source = |c: &Capture| c.source_url == source_url && c.private == request.private;
-        if let Some(previous) = previous.filter(|c| c.sha256 == sha.to_hex() && same_source(c)) {
+        if let Some(previous) = previous.filter(|c| c.sha256 == sha && same_source(c)) {
             let mut folded = previous;
             folded.last_verified = folded.last_verified.max(at);
-            let sha_bytes = parse_sha(&folded.sha256)?;
             batch.put(
-                keys::capture(doc_seq, folded.captured_at, &sha_bytes),
+                keys::capture(doc_seq, folded.captured_at, folded.sha256.as_bytes()),
                 encode(&folded),
             );
             let planned = PlannedCapture {
@@ -382,8 +381,8 @@ impl Archive {
         }
         let capture = Capture {
             document: document.id.clone(),
-            sha256: sha.to_hex(),
-            blake3: info.blake3.to_hex(),
+            sha256: sha,
+            blake3: info.blake3,
             byte_len: info.len,
             captured_at: at,
             method: request.method,
@@ -575,10 +574,6 @@ impl Archive {
         );
         Ok(id)
     }
-}
-
-pub(crate) fn parse_sha(hex: &str) -> Result<[u8; 32]> {
-    Ok(Sha256::from_hex(hex)?.0)
 }
 
 fn check_label(what: &str, value: &str) -> Result<()> {

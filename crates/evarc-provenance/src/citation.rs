@@ -1,7 +1,5 @@
 //! Building the citation of a record from what the archive holds.
 
-use evarc_store::Blake3;
-
 use crate::archive::Archive;
 use crate::cite::{
     ArchiveCitation, CaptureCitation, CitationRecord, EvidenceCheck, ProvisionCitation,
@@ -23,7 +21,7 @@ impl Archive {
             RecordId::Provision(prov) => {
                 let provision = self.provision(prov)?;
                 let document = self.document(&provision.document)?;
-                let sha = evarc_store::Sha256::from_hex(&provision.capture.sha256)?;
+                let sha = provision.capture.sha256;
                 let capture = self
                     .capture_at(&document.id, provision.capture.captured_at, sha)?
                     .ok_or_else(|| ProvenanceError::RecordCorrupt {
@@ -92,14 +90,14 @@ impl Archive {
     /// Re-reads and re-hashes the bytes of a capture now: what the `provenance` format's last
     /// line and `certify` state.
     pub fn check_evidence(&self, capture: &CaptureCitation) -> Result<EvidenceCheck> {
-        let key = Blake3::from_hex(&capture.blake3)?;
+        let key = capture.blake3;
         if !self.store().contains(key)? {
             return Ok(EvidenceCheck::Missing);
         }
         match self.store().verify(key) {
-            Ok(info) if info.sha256.to_hex() == capture.sha256 => Ok(EvidenceCheck::Verified),
+            Ok(info) if info.sha256 == capture.sha256 => Ok(EvidenceCheck::Verified),
             Ok(info) => Ok(EvidenceCheck::Mismatch {
-                actual_sha256: info.sha256.to_hex(),
+                actual_sha256: info.sha256,
             }),
             Err(err) if err.is_integrity_failure() => Ok(failed_evidence(err)),
             Err(err) => Err(err.into()),
@@ -125,8 +123,8 @@ fn citation_record(
         provision,
         capture: CaptureCitation {
             captured_at: capture.captured_at,
-            sha256: capture.sha256.clone(),
-            blake3: capture.blake3.clone(),
+            sha256: capture.sha256,
+            blake3: capture.blake3,
             byte_len: capture.byte_len,
             media_type: capture.media_type.clone(),
             method: capture.method.clone(),
@@ -141,16 +139,17 @@ fn citation_record(
 
 /// What a store integrity failure means for the evidence of the bytes it concerns.
 pub(crate) fn failed_evidence(err: evarc_store::StoreError) -> EvidenceCheck {
-    match err {
-        evarc_store::StoreError::HashMismatch {
-            algorithm: "SHA-256",
-            actual,
-            ..
-        } => EvidenceCheck::Mismatch {
-            actual_sha256: actual,
-        },
-        other => EvidenceCheck::Damaged {
-            reason: other.to_string(),
-        },
+    if let evarc_store::StoreError::HashMismatch {
+        algorithm: "SHA-256",
+        actual,
+        ..
+    } = &err
+    {
+        if let Ok(actual_sha256) = evarc_store::Sha256::from_hex(actual) {
+            return EvidenceCheck::Mismatch { actual_sha256 };
+        }
+    }
+    EvidenceCheck::Damaged {
+        reason: err.to_string(),
     }
 }

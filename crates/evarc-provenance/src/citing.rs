@@ -24,8 +24,8 @@ pub enum CaptureChoice {
     /// The document's latest capture (a provision: its own capture).
     #[default]
     Latest,
-    /// The capture with these bytes (64 hex digits, optionally `sha256:`-prefixed).
-    Sha256(String),
+    /// The capture with these bytes.
+    Sha256(Sha256),
     /// The capture in force at this instant: the latest captured at or before it.
     At(DateTime<Utc>),
 }
@@ -67,7 +67,7 @@ impl Archive {
     pub fn choose_capture(&self, id: &DocumentId, choice: &CaptureChoice) -> Result<Capture> {
         match choice {
             CaptureChoice::Latest => self.latest_capture(id),
-            CaptureChoice::Sha256(sha) => self.capture_by_sha(id, sha),
+            CaptureChoice::Sha256(sha) => self.capture_by_sha(id, *sha),
             CaptureChoice::At(at) => self.as_of(id, *at),
         }
     }
@@ -102,10 +102,7 @@ impl Archive {
                 let pinned = &record.capture;
                 let matches = match choice {
                     CaptureChoice::Latest => true,
-                    CaptureChoice::Sha256(sha) => {
-                        Sha256::from_hex(sha.trim().trim_start_matches("sha256:"))?.to_hex()
-                            == pinned.sha256
-                    }
+                    CaptureChoice::Sha256(sha) => *sha == pinned.sha256,
                     CaptureChoice::At(at) => {
                         let in_force = self.as_of(&record.document_id, *at)?;
                         in_force.sha256 == pinned.sha256
@@ -115,7 +112,7 @@ impl Archive {
                 if !matches {
                     return Err(ProvenanceError::ProvisionPinned {
                         provision: prov.to_string(),
-                        sha256: pinned.sha256.clone(),
+                        sha256: pinned.sha256,
                         captured_at: cite::text_time(pinned.captured_at),
                     });
                 }
@@ -129,7 +126,7 @@ impl Archive {
         match &record.record_id {
             RecordId::Provision(_) => self.log_subject(&record.record_id),
             RecordId::Document(doc) => {
-                let sha = Sha256::from_hex(&record.capture.sha256)?;
+                let sha = record.capture.sha256;
                 let capture = self
                     .capture_at(doc, record.capture.captured_at, sha)?
                     .ok_or_else(|| ProvenanceError::UnknownRecord {
@@ -151,7 +148,7 @@ impl Archive {
         } else {
             Err(ProvenanceError::EvidenceFailed {
                 record: record.record_id.to_string(),
-                sha256: record.capture.sha256.clone(),
+                sha256: record.capture.sha256,
                 check,
             })
         }
@@ -265,7 +262,7 @@ impl Archive {
         let matched_exhibit = matches!(id, RecordId::Document(_)) && choice.is_latest();
         let record = match id {
             RecordId::Document(doc) if matched_exhibit => {
-                match self.capture_by_sha(doc, &exhibit.sha256.to_hex()) {
+                match self.capture_by_sha(doc, exhibit.sha256) {
                     Ok(capture) => self.citation_of_capture(doc, &capture)?,
                     Err(ProvenanceError::CaptureNotFound { .. }) => {
                         return Err(ProvenanceError::ExhibitNotACapture {
@@ -279,12 +276,12 @@ impl Archive {
             }
             _ => self.citation_with(id, choice)?,
         };
-        if exhibit.sha256.to_hex() != record.capture.sha256 {
+        if exhibit.sha256 != record.capture.sha256 {
             return Err(ProvenanceError::ExhibitMismatch {
                 exhibit: exhibit.path.clone(),
-                actual: exhibit.sha256.to_hex(),
+                actual: exhibit.sha256,
                 record: id.to_string(),
-                expected: record.capture.sha256.clone(),
+                expected: record.capture.sha256,
             });
         }
         let exhibit_name = std::path::Path::new(&exhibit.path).file_name().map_or_else(
@@ -321,12 +318,12 @@ pub fn exhibit_name(record: &CitationRecord) -> String {
     format!(
         "{}-{}.{ext}",
         record.record_id,
-        &record.capture.sha256[..16]
+        &record.capture.sha256.to_hex()[..16]
     )
 }
 
 /// Why an evidence check failed, in words (for error messages).
-pub(crate) fn evidence_failure(check: &EvidenceCheck, sha256: &str) -> String {
+pub(crate) fn evidence_failure(check: &EvidenceCheck, sha256: &Sha256) -> String {
     match check {
         EvidenceCheck::Verified => "they verified".to_owned(),
         EvidenceCheck::Missing => "they are missing".to_owned(),

@@ -26,7 +26,7 @@ pub enum ProvenanceError {
     #[error("cannot pin the quote to capture {sha256} of {document}")]
     QuoteNotFound {
         document: String,
-        sha256: String,
+        sha256: evarc_store::Sha256,
         #[source]
         source: AnchorError,
     },
@@ -39,7 +39,7 @@ pub enum ProvenanceError {
     #[error("no text could be extracted from capture sha256:{sha256} of {document} ({media_type}), so there is no text to quote")]
     NoText {
         document: String,
-        sha256: String,
+        sha256: evarc_store::Sha256,
         media_type: String,
     },
     #[error("{document} has no captures yet")]
@@ -88,7 +88,7 @@ pub enum ProvenanceError {
     )]
     EvidenceFailed {
         record: String,
-        sha256: String,
+        sha256: evarc_store::Sha256,
         check: crate::cite::EvidenceCheck,
     },
     #[error("{document} has no capture at or before {at}{}", first.as_ref().map(|f| format!(" (its first capture is {f})")).unwrap_or_default())]
@@ -100,7 +100,7 @@ pub enum ProvenanceError {
     #[error("{provision} is pinned to capture {sha256} of {captured_at}; cite its document for another capture")]
     ProvisionPinned {
         provision: String,
-        sha256: String,
+        sha256: evarc_store::Sha256,
         captured_at: String,
     },
     #[error("capture time {captured_at} is {problem}: refused as implausible")]
@@ -111,9 +111,9 @@ pub enum ProvenanceError {
     #[error("refusing to certify: exhibit {exhibit} has SHA-256 {actual}, but {record} recorded {expected}")]
     ExhibitMismatch {
         exhibit: String,
-        actual: String,
+        actual: evarc_store::Sha256,
         record: String,
-        expected: String,
+        expected: evarc_store::Sha256,
     },
     #[error("refusing to certify: exhibit {exhibit} has SHA-256 {actual}, which is no capture of {document}")]
     ExhibitNotACapture {
@@ -181,5 +181,12 @@ fn document_needs_url_message(entity: &str, title: &str, candidates: &[String]) 
             candidates.len(),
             candidates.join(", ")
         )
+    }
+}
+
+/// A malformed digest is the store's `MalformedDigest` (a usage error), wherever it was parsed.
+impl From<evarc_store::DigestError> for ProvenanceError {
+    fn from(err: evarc_store::DigestError) -> Self {
+        Self::Store(err.into())
     }
 }

@@ -15,7 +15,7 @@ use std::io::{self, Read};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use evarc_package::{CaptureBytes, ExportCapture, ExportOptions, LogEvidence, LogProof};
-use evarc_store::{Blake3, Sha256};
+use evarc_store::Sha256;
 use evarc_tlog::Checkpoint;
 use serde::Serialize;
 
@@ -72,13 +72,13 @@ impl ExportPlan {
 
     /// Captures counted once even when a document and a provision both ask for them.
     pub fn distinct_captures(&self) -> usize {
-        let mut keys: Vec<(String, &str, DateTime<Utc>)> = self
+        let mut keys: Vec<(String, Sha256, DateTime<Utc>)> = self
             .items
             .iter()
             .map(|i| {
                 (
                     i.document.id.to_string(),
-                    i.capture.sha256.as_str(),
+                    i.capture.sha256,
                     i.capture.captured_at,
                 )
             })
@@ -155,10 +155,10 @@ impl Archive {
                         vec![self.choose_capture(doc, at)?]
                     };
                     if let Some(sha) = only {
-                        captures.retain(|c| c.sha256 == sha.to_hex());
+                        captures.retain(|c| c.sha256 == sha);
                         if captures.is_empty() {
                             // Names where the bytes are instead, if anywhere.
-                            self.capture_by_sha(doc, &sha.to_hex())?;
+                            self.capture_by_sha(doc, sha)?;
                         }
                     }
                     if captures.is_empty() {
@@ -327,7 +327,7 @@ impl Archive {
     }
 }
 
-fn proof_key(proof: &LogProof) -> (&str, &str, DateTime<Utc>, Option<&str>) {
+fn proof_key(proof: &LogProof) -> (&str, &Sha256, DateTime<Utc>, Option<&str>) {
     (
         &proof.document,
         &proof.sha256,
@@ -378,8 +378,11 @@ impl<'a> StoreBytes<'a> {
 
 impl CaptureBytes for StoreBytes<'_> {
     fn open(&self, capture: &Capture) -> io::Result<Box<dyn Read + '_>> {
-        let key = Blake3::from_hex(&capture.blake3).map_err(io::Error::other)?;
-        let reader = self.archive.store().reader(key).map_err(io::Error::other)?;
+        let reader = self
+            .archive
+            .store()
+            .reader(capture.blake3)
+            .map_err(io::Error::other)?;
         Ok((self.wrap)(Box::new(reader)))
     }
 }

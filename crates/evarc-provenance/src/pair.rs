@@ -5,6 +5,7 @@ use crate::archive::Archive;
 use crate::error::{ProvenanceError, Result};
 use crate::id::DocumentId;
 use crate::model::Capture;
+use evarc_store::Sha256;
 
 impl Archive {
     /// The older and newer capture to compare. `from` and `to` are SHA-256s of captures of the
@@ -13,8 +14,8 @@ impl Archive {
     pub fn capture_pair(
         &self,
         id: &DocumentId,
-        from: Option<&str>,
-        to: Option<&str>,
+        from: Option<Sha256>,
+        to: Option<Sha256>,
     ) -> Result<(Capture, Capture)> {
         let captures = self.captures(id)?;
         let newer = match to {

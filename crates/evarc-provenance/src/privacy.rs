@@ -78,7 +78,7 @@ impl Archive {
         if !self.has_private_captures(&provision.document)? {
             return Ok(false);
         }
-        let sha = Sha256::from_hex(&provision.capture.sha256)?;
+        let sha = provision.capture.sha256;
         Ok(self
             .capture_at(&provision.document, provision.capture.captured_at, sha)?
             .is_some_and(|c| c.private))
@@ -306,7 +306,7 @@ impl Archive {
             return Ok(false);
         }
         for capture in [&change.capture, &change.previous] {
-            let sha = Sha256::from_hex(&capture.sha256)?;
+            let sha = capture.sha256;
             if self
                 .capture_at(&change.document, capture.captured_at, sha)?
                 .is_some_and(|c| c.private)

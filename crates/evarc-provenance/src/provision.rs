@@ -1,10 +1,9 @@
 //! Registering provisions: a titled clause pinned to a capture by a quote.
 
 use chrono::{DateTime, Utc};
-use evarc_store::{Blake3, RecordBatch};
+use evarc_store::{RecordBatch, Sha256};
 
 use crate::archive::{encode, Archive};
-use crate::capture::parse_sha;
 use crate::error::{ProvenanceError, Result};
 use crate::id::{DocumentId, ProvisionId, RecordId};
 use crate::keys;
@@ -17,7 +16,7 @@ pub struct ProvisionRequest {
     pub title: String,
     pub quote: String,
     /// SHA-256 of the capture to pin to; None: the document's latest capture.
-    pub capture: Option<String>,
+    pub capture: Option<Sha256>,
     /// Register under this ID (when free) instead of the next in sequence.
     pub id: Option<ProvisionId>,
     pub severity: Option<String>,
@@ -65,10 +64,10 @@ impl Archive {
         }
         let document = self.document(&request.document)?;
         let capture = match &request.capture {
-            Some(sha) => self.capture_by_sha(&document.id, sha)?,
+            Some(sha) => self.capture_by_sha(&document.id, *sha)?,
             None => self.latest_capture(&document.id)?,
         };
-        let sha = parse_sha(&capture.sha256)?;
+        let sha = capture.sha256.0;
         // A later occurrence of the same quote is a different provision.
         let key_quote = match occurrence {
             Some(n) if n > 1 => format!("{}\u{0}#{n}", request.quote),
@@ -164,7 +163,7 @@ impl Archive {
 
     /// The extracted text of a capture (docs/text-extraction.md), from verified bytes.
     pub fn capture_text(&self, capture: &Capture) -> Result<String> {
-        let key = Blake3::from_hex(&capture.blake3)?;
+        let key = capture.blake3;
         let bytes = self.store().read(key)?;
         Ok(crate::text::extract_text(&bytes, Some(&capture.media_type)))
     }

@@ -189,7 +189,7 @@ impl Archive {
             }
             (CaptureOf::Record(RecordId::Provision(id)), None) => {
                 let provision = self.provision(id)?;
-                let sha = Sha256::from_hex(&provision.capture.sha256)?;
+                let sha = provision.capture.sha256;
                 self.capture_at(&provision.document, provision.capture.captured_at, sha)?
                     .ok_or_else(|| ProvenanceError::RecordCorrupt {
                         key: id.to_string(),
@@ -233,13 +233,12 @@ impl Archive {
     }
 
     /// The document's latest capture with these bytes; the error says where they are otherwise.
-    pub fn capture_by_sha(&self, id: &DocumentId, sha256: &str) -> Result<Capture> {
-        let sha = Sha256::from_hex(sha256.trim().trim_start_matches("sha256:"))?;
+    pub fn capture_by_sha(&self, id: &DocumentId, sha: Sha256) -> Result<Capture> {
         if let Some(capture) = self
             .captures(id)?
             .into_iter()
             .rev()
-            .find(|c| c.sha256 == sha.to_hex())
+            .find(|c| c.sha256 == sha)
         {
             return Ok(capture);
         }

@@ -20,11 +20,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::archive::{decode, Archive};
-use crate::capture::parse_sha;
 use crate::cite::CheckpointCitation;
 use crate::error::{ProvenanceError, Result};
 use crate::keys;
 use crate::model::{Capture, Document, Provision};
+use evarc_store::Sha256 as Sha256Digest;
 
 /// The private signing key's file name inside the archive directory (mode 0600).
 pub const SIGNING_KEY_FILE: &str = "tlog-signing-key";
@@ -40,7 +40,7 @@ struct CaptureLeaf<'a> {
     document: String,
     entity: &'a str,
     kind: &'static str,
-    sha256: &'a str,
+    sha256: &'a Sha256Digest,
     source_url: &'a str,
     title: &'a str,
     v: u32,
@@ -49,7 +49,7 @@ struct CaptureLeaf<'a> {
 /// The leaf of a provision: canonical JSON, keys in byte order.
 #[derive(Serialize)]
 struct ProvisionLeaf<'a> {
-    capture_sha256: &'a str,
+    capture_sha256: &'a Sha256Digest,
     captured_at: String,
     document: String,
     id: String,
@@ -113,7 +113,7 @@ impl LogSubject {
             LogSubject::Capture { capture, .. } => keys::capture(
                 capture.document.seq(),
                 capture.captured_at,
-                &parse_sha(&capture.sha256)?,
+                &capture.sha256.0,
             ),
             LogSubject::Provision(p) => keys::provision(p.id.seq()),
         })

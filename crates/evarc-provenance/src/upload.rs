@@ -245,7 +245,11 @@ impl ProvisionUpload {
             document: self.document.trim().parse::<DocumentId>()?,
             title: self.title,
             quote: self.quote,
-            capture: self.capture,
+            capture: self
+                .capture
+                .as_deref()
+                .map(crate::Sha256::parse_user)
+                .transpose()?,
             id: self
                 .id
                 .as_deref()

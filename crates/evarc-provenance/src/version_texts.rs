@@ -13,7 +13,6 @@ use evarc_store::{BaseHint, Blake3, Durability, PutOptions, RecordBatch, Sha256}
 use sha2::Digest as _;
 
 use crate::archive::Archive;
-use crate::capture::parse_sha;
 use crate::error::{ProvenanceError, Result};
 use crate::keys;
 use crate::model::Capture;
@@ -55,7 +54,7 @@ impl Archive {
     /// A version's text by its SHA-256: from its snapshot (verified by the store as it is read),
     /// or whole from an older archive; checked against the SHA-256 either way.
     pub fn version_text(&self, text_sha256: &str) -> Result<String> {
-        let sha = parse_sha(text_sha256)?;
+        let sha = evarc_store::Sha256::from_hex(text_sha256)?.0;
         let (bytes, key) = match self.version_text_snapshot(&sha)? {
             Some(snapshot) => (self.store().read(snapshot)?, format!("vsnap/{text_sha256}")),
             None => (
@@ -96,7 +95,7 @@ impl Archive {
                 continue;
             };
             if let Some(sha) = record.text_sha256 {
-                return self.version_text_snapshot(&parse_sha(&sha)?);
+                return self.version_text_snapshot(&evarc_store::Sha256::from_hex(&sha)?.0);
             }
         }
         Ok(None)
@@ -113,7 +112,7 @@ impl Archive {
         durability: Durability,
     ) -> Result<Option<Blake3>> {
         for (text_sha256, text) in texts {
-            let sha = parse_sha(text_sha256)?;
+            let sha = evarc_store::Sha256::from_hex(text_sha256)?.0;
             if let Some(snapshot) = self.version_text_snapshot(&sha)? {
                 previous = Some(snapshot);
                 continue;

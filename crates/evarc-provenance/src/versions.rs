@@ -11,13 +11,11 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use evarc_store::{Blake3, Durability, RecordBatch};
+use evarc_store::{Durability, RecordBatch, Sha256};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use similar::TextDiff;
 
 use crate::archive::{decode, encode, Archive};
-use crate::capture::parse_sha;
 use crate::error::{ProvenanceError, Result};
 use crate::id::{ChangeId, DocumentId, ProvisionId};
 use crate::keys;
@@ -128,7 +126,7 @@ pub struct ReindexReport {
 /// The leaf of a change record: canonical JSON, keys in byte order.
 #[derive(Serialize)]
 struct ChangeLeaf<'a> {
-    capture_sha256: &'a str,
+    capture_sha256: &'a Sha256,
     captured_at: String,
     document: String,
     extractor: &'a str,
@@ -136,7 +134,7 @@ struct ChangeLeaf<'a> {
     id: String,
     kind: &'static str,
     previous_captured_at: String,
-    previous_sha256: &'a str,
+    previous_sha256: &'a Sha256,
     rules_sha256: &'a str,
     to_text_sha256: &'a str,
     v: u32,
@@ -163,14 +161,14 @@ pub fn change_leaf(change: &ChangeRecord) -> Vec<u8> {
 }
 
 fn sha_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
+    Sha256::of(text.as_bytes()).to_hex()
 }
 
 fn capture_key(capture: &Capture) -> Result<Vec<u8>> {
     Ok(keys::capture(
         capture.document.seq(),
         capture.captured_at,
-        &parse_sha(&capture.sha256)?,
+        &capture.sha256.0,
     ))
 }
 
@@ -506,7 +504,7 @@ impl Archive {
         self.json(&keys::capture_text(
             capture.document.seq(),
             capture.captured_at,
-            &parse_sha(&capture.sha256)?,
+            &capture.sha256.0,
         ))
     }
 
@@ -623,7 +621,7 @@ impl Archive {
     /// A document's versions: runs of captures with the same text, in time order.
     pub fn versions(&self, id: &DocumentId) -> Result<DocumentVersions> {
         let captures = self.captures(id)?;
-        let changes: HashMap<(String, DateTime<Utc>), ChangeId> = self
+        let changes: HashMap<(Sha256, DateTime<Utc>), ChangeId> = self
             .changes_of(id)?
             .into_iter()
             .filter(|c| c.superseded.is_none())
@@ -645,9 +643,7 @@ impl Archive {
                     last.captures.push(capture);
                 }
                 _ => {
-                    let change = changes
-                        .get(&(capture.sha256.clone(), capture.captured_at))
-                        .cloned();
+                    let change = changes.get(&(capture.sha256, capture.captured_at)).cloned();
                     out.versions.push(Version {
                         number: out.versions.len() + 1,
                         text_sha256: sha,
@@ -724,7 +720,7 @@ impl Archive {
         capture: &Capture,
         rules: Option<&DocumentRules>,
     ) -> Result<(CaptureText, Option<String>)> {
-        let bytes = self.store().read(Blake3::from_hex(&capture.blake3)?)?;
+        let bytes = self.store().read(capture.blake3)?;
         text_of(&bytes, &capture.media_type, capture.captured_at, rules)
     }
 
@@ -944,8 +940,7 @@ impl Archive {
         let mut batch = RecordBatch::new();
         for (capture, (record, new)) in captures.iter().zip(&records) {
             if *new {
-                let key =
-                    keys::capture_text(id.seq(), capture.captured_at, &parse_sha(&capture.sha256)?);
+                let key = keys::capture_text(id.seq(), capture.captured_at, &capture.sha256.0);
                 batch.put(key, encode(record));
             }
         }
@@ -1047,7 +1042,7 @@ impl Archive {
     ) -> Result<Option<ChangeId>> {
         let (record, text) = extracted;
         let id = &capture.document;
-        let sha = parse_sha(&capture.sha256)?;
+        let sha = capture.sha256.0;
         batch.put(
             keys::capture_text(id.seq(), capture.captured_at, &sha),
             encode(&record),

@@ -4,7 +4,7 @@
 //! front end decides alike; the server only renders.
 
 use chrono::{DateTime, Utc};
-use evarc_store::{Blake3, Sha256};
+use evarc_store::Sha256;
 
 use crate::archive::Archive;
 use crate::cite::{self, CitationRecord, EvidenceCheck, Format};
@@ -127,13 +127,13 @@ impl Archive {
 
     /// The bytes of a capture, read back and re-hashed now; damaged bytes are never returned.
     pub fn verified_bytes(&self, capture: &Capture) -> Result<VerifiedBytes> {
-        let key = Blake3::from_hex(&capture.blake3)?;
+        let key = capture.blake3;
         if !self.store().contains(key)? {
             return Ok(VerifiedBytes::NotVerified(EvidenceCheck::Missing));
         }
         match self.store().read(key) {
             Ok(bytes) => {
-                let actual = Sha256::of(&bytes).to_hex();
+                let actual = Sha256::of(&bytes);
                 if actual == capture.sha256 {
                     Ok(VerifiedBytes::Verified(bytes))
                 } else {
@@ -198,7 +198,7 @@ impl Archive {
     /// [`QUOTE_CONTEXT_CHARS`] code points on each side. `None` when the capture's bytes do
     /// not verify (no context is shown from unverified bytes) or the selector no longer fits.
     pub fn quote_context(&self, provision: &Provision) -> Result<Option<QuoteContext>> {
-        let sha = Sha256::from_hex(&provision.capture.sha256)?;
+        let sha = provision.capture.sha256;
         let capture = self
             .capture_at(&provision.document, provision.capture.captured_at, sha)?
             .ok_or_else(|| ProvenanceError::RecordCorrupt {
@@ -220,7 +220,7 @@ impl Archive {
         record: &CitationRecord,
         texts: &TextCache,
     ) -> Result<EvidenceView> {
-        let sha = Sha256::from_hex(&record.capture.sha256)?;
+        let sha = record.capture.sha256;
         let capture = self
             .capture_at(&record.document_id, record.capture.captured_at, sha)?
             .ok_or_else(|| ProvenanceError::RecordCorrupt {
@@ -334,7 +334,7 @@ pub fn context_in_text(provision: &Provision, text: &str) -> Option<QuoteContext
 /// full, it is emptied. Only ever filled from bytes that were just verified.
 #[derive(Debug, Default)]
 pub struct TextCache {
-    texts: std::sync::Mutex<std::collections::HashMap<(String, String), std::sync::Arc<str>>>,
+    texts: std::sync::Mutex<std::collections::HashMap<(Sha256, String), std::sync::Arc<str>>>,
 }
 
 /// How many extracted texts a [`TextCache`] keeps.
@@ -343,7 +343,7 @@ pub const TEXT_CACHE_ENTRIES: usize = 256;
 impl TextCache {
     /// The extracted text of `bytes`, which the caller has verified to be `capture`'s.
     pub fn text(&self, capture: &Capture, bytes: &[u8]) -> std::sync::Arc<str> {
-        let key = (capture.sha256.clone(), capture.media_type.clone());
+        let key = (capture.sha256, capture.media_type.clone());
         let mut texts = self
             .texts
             .lock()

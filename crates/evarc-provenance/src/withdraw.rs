@@ -18,7 +18,7 @@ use crate::model::Capture;
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Withdrawal {
     pub document: DocumentId,
-    pub capture_sha256: String,
+    pub capture_sha256: Sha256,
     pub captured_at: DateTime<Utc>,
     pub reason: String,
     /// When the withdrawal was recorded (the clock handed to provenance).
@@ -38,7 +38,7 @@ impl Withdrawal {
 /// The leaf of a withdrawal: canonical JSON, keys in byte order.
 #[derive(Serialize)]
 struct WithdrawalLeaf<'a> {
-    capture_sha256: &'a str,
+    capture_sha256: &'a Sha256,
     captured_at: String,
     document: String,
     kind: &'static str,
@@ -69,14 +69,14 @@ pub enum WithdrawTarget {
     /// A document's capture (its latest, or the one with these bytes), or a provision's.
     Record {
         id: RecordId,
-        sha256: Option<String>,
+        sha256: Option<Sha256>,
     },
 }
 
 impl Archive {
     /// The withdrawal of `capture`, if it was withdrawn.
     pub fn withdrawal(&self, capture: &Capture) -> Result<Option<Withdrawal>> {
-        let sha = crate::capture::parse_sha(&capture.sha256)?;
+        let sha = capture.sha256.0;
         self.json(&keys::withdrawal(
             capture.document.seq(),
             capture.captured_at,
@@ -109,11 +109,11 @@ impl Archive {
             }
             WithdrawTarget::Record { id, sha256 } => {
                 let choice = match sha256 {
-                    Some(sha) => crate::citing::CaptureChoice::Sha256(sha.clone()),
+                    Some(sha) => crate::citing::CaptureChoice::Sha256(*sha),
                     None => crate::citing::CaptureChoice::Latest,
                 };
                 let record = self.citation_with(id, &choice)?;
-                let sha = Sha256::from_hex(&record.capture.sha256)?;
+                let sha = record.capture.sha256;
                 self.capture_at(&record.document_id, record.capture.captured_at, sha)?
                     .ok_or_else(|| ProvenanceError::UnknownRecord {
                         id: format!("{} capture sha256:{}", record.document_id, sha.to_hex()),
@@ -141,19 +141,19 @@ impl Archive {
         if let Some(existing) = self.withdrawal(&capture)? {
             return Err(ProvenanceError::AlreadyWithdrawn {
                 document: existing.document.to_string(),
-                sha256: existing.capture_sha256,
+                sha256: existing.capture_sha256.to_hex(),
                 withdrawn_at: cite::text_time(existing.withdrawn_at),
                 reason: existing.reason,
             });
         }
         let withdrawal = Withdrawal {
             document: capture.document.clone(),
-            capture_sha256: capture.sha256.clone(),
+            capture_sha256: capture.sha256,
             captured_at: capture.captured_at,
             reason: reason.to_owned(),
             withdrawn_at: now,
         };
-        let sha = crate::capture::parse_sha(&capture.sha256)?;
+        let sha = capture.sha256.0;
         let key = keys::withdrawal(capture.document.seq(), capture.captured_at, &sha);
         let mut batch = RecordBatch::new();
         self.log_record(&key, withdrawal_leaf(&withdrawal), &mut batch)?;

@@ -17,4 +17,6 @@ pub mod text;
 pub mod text_diff;
 mod url_norm;
 
+/// The digest types of the record model (`evarc-digest`, shared with the store).
+pub use evarc_digest::{Blake3, DigestError, DigestQuery, Sha256};
 pub use url_norm::normalise_url;

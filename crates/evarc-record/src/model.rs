@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::anchor::QuoteSelector;
 use crate::cite::CaptureMethod;
 use crate::id::{DocumentId, ProvisionId};
+use crate::{Blake3, Sha256};
 
 /// One tracked document of one entity, with its source URL.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -46,10 +47,10 @@ pub struct Redirect {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Capture {
     pub document: DocumentId,
-    /// SHA-256 of the bytes (64 lower-case hex): the public hash.
-    pub sha256: String,
-    /// BLAKE3 of the bytes (64 lower-case hex): the storage key.
-    pub blake3: String,
+    /// SHA-256 of the bytes (stored as 64 lower-case hex): the public hash.
+    pub sha256: Sha256,
+    /// BLAKE3 of the bytes (stored as 64 lower-case hex): the storage key.
+    pub blake3: Blake3,
     pub byte_len: u64,
     /// When the bytes were fetched (HTTP) or, for imports, when the operator asserts they were.
     pub captured_at: DateTime<Utc>,
@@ -77,7 +78,7 @@ pub struct Capture {
 /// Which capture a provision is pinned to.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct CaptureRef {
-    pub sha256: String,
+    pub sha256: Sha256,
     pub captured_at: DateTime<Utc>,
 }
 

@@ -1,141 +1,16 @@
 //! Digests: BLAKE3 (the storage key) and SHA-256 (the public hash), and how users name them.
+//! The types live in `evarc-digest`, shared with the record model; a malformed digest is a
+//! [`StoreError::MalformedDigest`] here.
 
-use std::fmt;
-use std::str::FromStr;
+pub use evarc_digest::{Blake3, DigestError, DigestQuery, Sha256};
 
 use crate::StoreError;
 
-macro_rules! digest_type {
-    ($name:ident, $algo:literal) => {
-        #[doc = concat!("A ", $algo, " digest (32 bytes), printed as 64 lower-case hex digits.")]
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub [u8; 32]);
-
-        impl $name {
-            /// The algorithm's name as printed in messages.
-            pub const ALGORITHM: &'static str = $algo;
-
-            /// The digest as 64 lower-case hex digits.
-            pub fn to_hex(&self) -> String {
-                hex::encode(self.0)
-            }
-
-            /// Parses exactly 64 hex digits (either case).
-            pub fn from_hex(text: &str) -> Result<Self, StoreError> {
-                parse_hex32(text).map(Self)
-            }
-
-            /// The raw 32 bytes.
-            pub fn as_bytes(&self) -> &[u8; 32] {
-                &self.0
-            }
-
-            /// Builds a digest from a 32-byte slice, as read from a key or value.
-            pub fn from_slice(bytes: &[u8]) -> Option<Self> {
-                bytes.try_into().ok().map(Self)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.to_hex())
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({})", stringify!($name), self.to_hex())
-            }
-        }
-    };
-}
-
-digest_type!(Blake3, "BLAKE3");
-digest_type!(Sha256, "SHA-256");
-
-impl Blake3 {
-    /// The BLAKE3 digest of `bytes`.
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(*blake3::hash(bytes).as_bytes())
-    }
-}
-
-impl Sha256 {
-    /// The SHA-256 digest of `bytes`.
-    pub fn of(bytes: &[u8]) -> Self {
-        use sha2::Digest as _;
-        Self(sha2::Sha256::digest(bytes).into())
-    }
-}
-
-fn parse_hex32(text: &str) -> Result<[u8; 32], StoreError> {
-    let malformed = |reason: &str| StoreError::MalformedDigest {
-        input: text.to_owned(),
-        reason: reason.to_owned(),
-    };
-    if text.len() != 64 {
-        return Err(malformed(&format!(
-            "expected 64 hex digits, got {} characters",
-            text.chars().count()
-        )));
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(text, &mut out).map_err(|_| malformed("not hexadecimal"))?;
-    Ok(out)
-}
-
-/// How a user names a snapshot: `blake3:<hex>`, `sha256:<hex>`, or bare 64 hex digits (either).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DigestQuery {
-    /// `blake3:<64 hex>`.
-    Blake3(Blake3),
-    /// `sha256:<64 hex>`.
-    Sha256(Sha256),
-    /// 64 hex digits without an algorithm: looked up as SHA-256, then as BLAKE3.
-    Either([u8; 32]),
-}
-
-impl FromStr for DigestQuery {
-    type Err = StoreError;
-
-    fn from_str(text: &str) -> Result<Self, StoreError> {
-        let trimmed = text.trim();
-        let lower = trimmed.to_ascii_lowercase();
-        let with_context = |err: StoreError| match err {
-            StoreError::MalformedDigest { reason, .. } => StoreError::MalformedDigest {
-                input: text.to_owned(),
-                reason,
-            },
-            other => other,
-        };
-        if let Some(rest) = lower.strip_prefix("blake3:") {
-            Blake3::from_hex(rest)
-                .map(Self::Blake3)
-                .map_err(with_context)
-        } else if let Some(rest) = lower
-            .strip_prefix("sha256:")
-            .or(lower.strip_prefix("sha-256:"))
-        {
-            Sha256::from_hex(rest)
-                .map(Self::Sha256)
-                .map_err(with_context)
-        } else if lower.contains(':') {
-            Err(StoreError::MalformedDigest {
-                input: text.to_owned(),
-                reason: "unknown algorithm; use sha256:<hex>, blake3:<hex> or 64 hex digits".into(),
-            })
-        } else {
-            parse_hex32(&lower).map(Self::Either).map_err(with_context)
-        }
-    }
-}
-
-impl fmt::Display for DigestQuery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Blake3(d) => write!(f, "blake3:{d}"),
-            Self::Sha256(d) => write!(f, "sha256:{d}"),
-            Self::Either(bytes) => f.write_str(&hex::encode(bytes)),
+impl From<DigestError> for StoreError {
+    fn from(err: DigestError) -> Self {
+        StoreError::MalformedDigest {
+            input: err.input,
+            reason: err.reason,
         }
     }
 }

@@ -36,7 +36,7 @@ pub use blobs::{
     BlobKind, BlobStore, BlobsConfig, ObjectEntry, RemoteProblem, S3Blobs, DEFAULT_BLOB_CACHE,
 };
 pub use delta::BaseHint;
-pub use digest::{Blake3, DigestQuery, Sha256};
+pub use digest::{Blake3, DigestError, DigestQuery, Sha256};
 pub use error::StoreError;
 pub use files::{check_files, check_files_live, FileCheck, FileDamage, FileKind, FilesReport};
 pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};

@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use evarc_provenance::cite::{self, EvidenceCheck, Format, Markup, RenderOptions};
 use evarc_provenance::id::RecordId;
 use evarc_provenance::{Archive, ProvisionRequest};
-use evarc_store::{Blake3, OpenMode};
+use evarc_store::OpenMode;
 use serde_json::{json, Value};
 
 use crate::corpus::Rng;
@@ -39,7 +39,7 @@ pub fn measure(archive_path: &Path, samples: usize) -> Result<Value> {
     let mut reads = Vec::with_capacity(samples);
     for _ in 0..samples {
         let capture = &captures[rng.below(captures.len())];
-        let key = Blake3::from_hex(&capture.blake3)?;
+        let key = capture.blake3;
         // Nothing cached: every read rebuilds and re-hashes from the stored bytes.
         archive.store().clear_cache();
         let start = Instant::now();
@@ -111,7 +111,7 @@ pub fn reads(args: ReadsArgs) -> Result<()> {
     let mut reads = vec![Vec::with_capacity(args.samples); archives.len()];
     for _ in 0..args.samples {
         let capture = &captures[rng.below(captures.len())];
-        let key = Blake3::from_hex(&capture.blake3)?;
+        let key = capture.blake3;
         for (archive, samples) in archives.iter().zip(reads.iter_mut()) {
             archive.store().clear_cache();
             let start = Instant::now();

@@ -132,7 +132,7 @@ pub fn run(opts: &ConcurrencyOptions, log: &mut dyn FnMut(&str)) -> Result<Concu
                                 created.lock().expect("lock").push((
                                     id.clone(),
                                     at,
-                                    outcome.capture.sha256.clone(),
+                                    outcome.capture.sha256.to_hex(),
                                 ));
                                 if i % 5 == 3 {
                                     // Threads pin the same clauses: one provision per key.
@@ -202,11 +202,9 @@ pub fn run(opts: &ConcurrencyOptions, log: &mut dyn FnMut(&str)) -> Result<Concu
         ));
     }
     for (doc, at, sha) in &created {
-        if !state
-            .captures
-            .iter()
-            .any(|c| c.document.to_string() == *doc && c.captured_at == *at && c.sha256 == *sha)
-        {
+        if !state.captures.iter().any(|c| {
+            c.document.to_string() == *doc && c.captured_at == *at && c.sha256.to_hex() == *sha
+        }) {
             report.problems.push(format!("capture {doc} {at} lost"));
         }
     }

@@ -100,8 +100,8 @@ pub fn run(opts: &CorruptOptions, log: &mut dyn FnMut(&str)) -> Result<CorruptRe
         .map(|c| {
             Ok(Truth {
                 document: c.document.to_string(),
-                sha256: c.sha256.clone(),
-                blake3: Blake3::from_hex(&c.blake3)?,
+                sha256: c.sha256.to_hex(),
+                blake3: c.blake3,
             })
         })
         .collect::<Result<_>>()?;

@@ -289,7 +289,7 @@ impl Epoch {
             }
             let present = state.captures.iter().any(|c| {
                 c.document.to_string() == doc
-                    && c.sha256 == sha
+                    && c.sha256.to_hex() == sha
                     && c.captured_at <= at
                     && at <= c.last_verified
             });

@@ -73,12 +73,12 @@ impl State {
         }
         let mut verified: HashSet<Blake3> = HashSet::new();
         for c in &self.captures {
-            let key = Blake3::from_hex(&c.blake3)?;
+            let key = c.blake3;
             if verified.contains(&key) {
                 continue;
             }
             match archive.store().verify(key) {
-                Ok(info) if info.sha256.to_hex() == c.sha256 && info.len == c.byte_len => {
+                Ok(info) if info.sha256 == c.sha256 && info.len == c.byte_len => {
                     verified.insert(key);
                 }
                 Ok(info) => problems.push(format!(

@@ -16,7 +16,9 @@ use crate::output::Output;
 /// `--capture SHA256` / `--at DATE|DATETIME` as a capture choice (clap keeps them exclusive).
 pub(crate) fn capture_choice(capture: Option<&str>, at: Option<&str>) -> Result<CaptureChoice> {
     if let Some(sha) = capture {
-        return Ok(CaptureChoice::Sha256(sha.to_owned()));
+        return Ok(CaptureChoice::Sha256(evarc_provenance::Sha256::parse_user(
+            sha,
+        )?));
     }
     let Some(at) = at else {
         return Ok(CaptureChoice::Latest);

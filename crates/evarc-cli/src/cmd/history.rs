@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 use evarc_provenance::anchor::{relocate, Relocation};
 use evarc_provenance::compare::CaptureDiff;
 use evarc_provenance::model::{Capture, Provision};
-use evarc_provenance::OpenMode;
+use evarc_provenance::{OpenMode, Sha256};
 use serde_json::json;
 
 use super::{parse_document_id, text_diff, text_time, thousands};
@@ -135,7 +135,11 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
             if n == 1 { "" } else { "s" }
         );
     }
-    let (older, newer) = archive.capture_pair(&id, args.from.as_deref(), args.to.as_deref())?;
+    let (older, newer) = archive.capture_pair(
+        &id,
+        args.from.as_deref().map(Sha256::parse_user).transpose()?,
+        args.to.as_deref().map(Sha256::parse_user).transpose()?,
+    )?;
     let (outcome, _old_text, new_text) = archive.diff_captures(&older, &newer, args.context)?;
     out.line(format!(
         "--- {} sha256:{} ({})",

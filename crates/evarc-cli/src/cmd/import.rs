@@ -637,5 +637,5 @@ fn folded_into_previous(
         .iter()
         .rev()
         .find(|c| c.captured_at <= at)
-        .is_some_and(|c| c.sha256 == sha.to_hex() && c.last_verified >= at))
+        .is_some_and(|c| c.sha256 == sha && c.last_verified >= at))
 }

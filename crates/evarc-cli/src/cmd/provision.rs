@@ -34,7 +34,11 @@ pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Res
                 document,
                 title: args.title,
                 quote,
-                capture: args.capture,
+                capture: args
+                    .capture
+                    .as_deref()
+                    .map(evarc_provenance::Sha256::parse_user)
+                    .transpose()?,
                 id,
                 severity: args.severity,
                 categories: args.categories,

@@ -188,7 +188,7 @@ fn subject(archive: &Archive, id: Option<&str>, capture: Option<&str>) -> Result
         (Some(RecordId::Document(doc)), sha) => {
             let document = archive.document(&doc)?;
             let capture = match sha {
-                Some(sha) => archive.capture_by_sha(&doc, &sha.to_hex())?,
+                Some(sha) => archive.capture_by_sha(&doc, sha)?,
                 None => archive.latest_capture(&doc)?,
             };
             Ok(LogSubject::Capture { document, capture })

@@ -23,7 +23,11 @@ pub fn run(global: &GlobalArgs, args: WithdrawArgs, out: &mut Output) -> Result<
     } else {
         WithdrawTarget::Record {
             id: parse_record_id(text)?,
-            sha256: args.capture.clone(),
+            sha256: args
+                .capture
+                .as_deref()
+                .map(Sha256::parse_user)
+                .transpose()?,
         }
     };
     let archive = open(global, OpenMode::ReadWrite)?;

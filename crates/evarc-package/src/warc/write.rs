@@ -161,7 +161,7 @@ fn capture_record_id(item: &ExportCapture) -> String {
     record_id(&[
         "capture",
         &item.document.id.to_string(),
-        &item.capture.sha256,
+        &item.capture.sha256.to_hex(),
         &warc_date(item.capture.captured_at),
     ])
 }

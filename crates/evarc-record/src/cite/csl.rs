@@ -53,7 +53,7 @@ impl DateParts {
 
 #[derive(Serialize)]
 struct Custom {
-    sha256: String,
+    sha256: crate::Sha256,
     captured: String,
     #[serde(rename = "document-id")]
     document_id: String,
@@ -86,7 +86,7 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
                 .unwrap_or_default()
         ),
         custom: Custom {
-            sha256: record.capture.sha256.clone(),
+            sha256: record.capture.sha256,
             captured,
             document_id: record.document_id.to_string(),
         },

@@ -67,8 +67,8 @@ struct PositionSel {
 #[derive(Serialize)]
 struct Capture<'a> {
     captured_at: String,
-    sha256: &'a str,
-    blake3: &'a str,
+    sha256: &'a crate::Sha256,
+    blake3: &'a crate::Blake3,
     byte_len: u64,
     media_type: &'a str,
     method: &'a CaptureMethod,
@@ -109,7 +109,7 @@ struct Urls {
 #[derive(Serialize)]
 struct Evidence<'a> {
     status: &'static str,
-    actual_sha256: Option<&'a str>,
+    actual_sha256: Option<&'a crate::Sha256>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
 }
@@ -139,9 +139,7 @@ pub(crate) fn render(record: &CitationRecord, opts: &RenderOptions) -> String {
     let (status, actual_sha256, reason) = match &opts.evidence {
         EvidenceCheck::Verified => ("verified", None, None),
         EvidenceCheck::Missing => ("missing", None, None),
-        EvidenceCheck::Mismatch { actual_sha256 } => {
-            ("mismatch", Some(actual_sha256.as_str()), None)
-        }
+        EvidenceCheck::Mismatch { actual_sha256 } => ("mismatch", Some(actual_sha256), None),
         EvidenceCheck::Damaged { reason } => ("damaged", None, Some(reason.as_str())),
     };
     let value = Record {

@@ -61,10 +61,8 @@ pub struct ProvisionCitation {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaptureCitation {
     pub captured_at: DateTime<Utc>,
-    /// 64 lower-case hex digits.
-    pub sha256: String,
-    /// 64 lower-case hex digits.
-    pub blake3: String,
+    pub sha256: crate::Sha256,
+    pub blake3: crate::Blake3,
     pub byte_len: u64,
     pub media_type: String,
     pub method: CaptureMethod,
@@ -232,7 +230,7 @@ pub enum EvidenceCheck {
     /// No stored bytes are recorded under the capture's key.
     Missing,
     /// The stored bytes were read back whole but hash to something else.
-    Mismatch { actual_sha256: String },
+    Mismatch { actual_sha256: crate::Sha256 },
     /// The stored bytes could not be read back whole (a damaged chunk, delta or base): no hash
     /// could be computed.
     Damaged { reason: String },

@@ -17,8 +17,8 @@ pub(crate) fn withdrawal_text(w: &WithdrawalCitation) -> String {
 pub(crate) const RECORD_FOOTER: &str = "Permanent archival reference. Stable identifier suitable for legal filings, compliance documentation, and research citation.";
 
 /// `SHA-256: 880a4da359a0dff0…`: the only truncated hash of all formats.
-fn short_sha(sha256: &str) -> String {
-    let head: String = sha256.chars().take(16).collect();
+fn short_sha(sha256: &crate::Sha256) -> String {
+    let head: String = sha256.to_hex().chars().take(16).collect();
     format!("{head}…")
 }
 
@@ -64,7 +64,7 @@ fn provenance_lines(
     let mut lines = vec![
         ("Source URL", record.source_url.clone()),
         wayback,
-        ("Content hash (SHA-256)", record.capture.sha256.clone()),
+        ("Content hash (SHA-256)", record.capture.sha256.to_hex()),
         ("Record ID", record.record_id.to_string()),
         ("Document ID", record.document_id.to_string()),
         ("Captured", text_time(record.capture.captured_at)),
