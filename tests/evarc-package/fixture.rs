@@ -151,8 +151,8 @@ pub fn citation(doc: &Document, cap: &Capture, provision: Option<u64>) -> Citati
         }),
         capture: CaptureCitation {
             captured_at: cap.captured_at,
-            sha256: cap.sha256.clone(),
-            blake3: cap.blake3.clone(),
+            sha256: cap.sha256,
+            blake3: cap.blake3,
             byte_len: cap.byte_len,
             media_type: cap.media_type.clone(),
             method: cap.method.clone(),

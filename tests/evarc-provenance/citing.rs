@@ -60,10 +60,7 @@ fn cite_resolves_the_capture_in_force_and_pins_provisions() {
         cite(&CaptureChoice::At(utc(2026, 5, 10, 12, 0, 0))).expect("at"),
         second
     );
-    assert_eq!(
-        cite(&CaptureChoice::Sha256(first.clone())).expect("sha"),
-        first
-    );
+    assert_eq!(cite(&CaptureChoice::Sha256(first)).expect("sha"), first);
     assert!(matches!(
         cite(&CaptureChoice::at(At::Date(date(2026, 4, 30)))),
         Err(ProvenanceError::NoCaptureAt { .. })
@@ -86,7 +83,7 @@ fn cite_resolves_the_capture_in_force_and_pins_provisions() {
                 document: "CA-D-00001".parse().expect("id"),
                 title: "One".into(),
                 quote: "one".into(),
-                capture: Some(first.clone()),
+                capture: Some(first),
                 id: None,
                 severity: None,
                 categories: Vec::new(),
@@ -98,7 +95,7 @@ fn cite_resolves_the_capture_in_force_and_pins_provisions() {
     let prov = RecordId::Provision(provision.id);
     let pinned = archive.cite(
         &prov,
-        &CaptureChoice::Sha256(second.clone()),
+        &CaptureChoice::Sha256(second),
         Format::Record,
         &options(),
     );

@@ -196,18 +196,9 @@ fn capture_pair_defaults_the_missing_side() {
             .expect("pair");
         (a.sha256, b.sha256)
     };
-    assert_eq!(pair(None, None), (shas[1].clone(), shas[2].clone()));
-    assert_eq!(
-        pair(Some(&shas[0]), None),
-        (shas[0].clone(), shas[2].clone())
-    );
-    assert_eq!(
-        pair(None, Some(&shas[1])),
-        (shas[0].clone(), shas[1].clone())
-    );
-    assert_eq!(
-        pair(Some(&shas[0]), Some(&shas[1])),
-        (shas[0].clone(), shas[1].clone())
-    );
+    assert_eq!(pair(None, None), (shas[1], shas[2]));
+    assert_eq!(pair(Some(&shas[0]), None), (shas[0], shas[2]));
+    assert_eq!(pair(None, Some(&shas[1])), (shas[0], shas[1]));
+    assert_eq!(pair(Some(&shas[0]), Some(&shas[1])), (shas[0], shas[1]));
     assert!(archive.capture_pair(&id, None, Some(shas[0])).is_err());
 }

@@ -57,7 +57,7 @@ fn private_captures_provisions_documents_and_change_records() {
                 document: doc.clone(),
                 title: "Retention".into(),
                 quote: "ninety days".into(),
-                capture: Some(v2.clone()),
+                capture: Some(v2),
                 id: None,
                 severity: None,
                 categories: Vec::new(),

@@ -257,7 +257,7 @@ impl Archive {
         for item in items {
             let base = LogProof {
                 document: item.document.id.to_string(),
-                sha256: item.capture.sha256.clone(),
+                sha256: item.capture.sha256,
                 captured_at: item.capture.captured_at,
                 provision: None,
                 proof: String::new(),

@@ -89,7 +89,7 @@ impl Archive {
             id: id.clone(),
             document: document.id.clone(),
             capture: CaptureRef {
-                sha256: capture.sha256.clone(),
+                sha256: capture.sha256,
                 captured_at: capture.captured_at,
             },
             title: title.to_owned(),
@@ -124,7 +124,7 @@ impl Archive {
         let text = self.quotable_text(capture)?;
         crate::anchor::anchor(&text, quote).map_err(|source| ProvenanceError::QuoteNotFound {
             document: capture.document.to_string(),
-            sha256: capture.sha256.clone(),
+            sha256: capture.sha256,
             source,
         })
     }
@@ -141,7 +141,7 @@ impl Archive {
         crate::anchor::anchor_unique(&text, quote, occurrence).map_err(|source| {
             ProvenanceError::QuoteNotFound {
                 document: capture.document.to_string(),
-                sha256: capture.sha256.clone(),
+                sha256: capture.sha256,
                 source,
             }
         })
@@ -154,7 +154,7 @@ impl Archive {
         if text.trim().is_empty() {
             return Err(ProvenanceError::NoText {
                 document: capture.document.to_string(),
-                sha256: capture.sha256.clone(),
+                sha256: capture.sha256,
                 media_type: capture.media_type.clone(),
             });
         }

@@ -174,7 +174,7 @@ fn capture_key(capture: &Capture) -> Result<Vec<u8>> {
 
 fn capture_ref(capture: &Capture) -> CaptureRef {
     CaptureRef {
-        sha256: capture.sha256.clone(),
+        sha256: capture.sha256,
         captured_at: capture.captured_at,
     }
 }

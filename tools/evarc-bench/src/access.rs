@@ -155,7 +155,7 @@ fn register_provisions(path: &Path) -> Result<Vec<evarc_provenance::id::Provisio
             document: capture.document.clone(),
             title: format!("Benchmark clause {}", ids.len() + 1),
             quote,
-            capture: Some(capture.sha256.clone()),
+            capture: Some(capture.sha256),
             id: None,
             severity: None,
             categories: Vec::new(),

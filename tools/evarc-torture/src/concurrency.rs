@@ -141,7 +141,7 @@ pub fn run(opts: &ConcurrencyOptions, log: &mut dyn FnMut(&str)) -> Result<Concu
                                         document: outcome.document.id.clone(),
                                         title: format!("Clause {k}"),
                                         quote: workload::stable_clause(&title, k),
-                                        capture: Some(outcome.capture.sha256.clone()),
+                                        capture: Some(outcome.capture.sha256),
                                         id: None,
                                         severity: None,
                                         categories: Vec::new(),

@@ -250,7 +250,7 @@ fn finish(
     }
     match request {
         None => {
-            let outcome = archive.store().put(reader)?;
+            let outcome = archive.store_bytes(reader)?;
             print_snapshot(&outcome, out)?;
             out.value(&json!({ "snapshot": snapshot_json(&outcome) }))?;
         }

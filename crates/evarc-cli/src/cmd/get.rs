@@ -33,9 +33,8 @@ pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
         ),
         Err(_) => args.hash.parse()?,
     };
-    let store = archive.store();
-    let info = store.resolve(query)?;
-    let mut reader = store.reader(info.blake3)?;
+    let info = archive.snapshot(query)?;
+    let mut reader = archive.snapshot_reader(info.blake3)?;
     match args.output {
         Some(path) => {
             // Written beside the target and renamed into place only once every byte verified:

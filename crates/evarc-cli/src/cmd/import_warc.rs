@@ -328,7 +328,7 @@ impl Run<'_> {
             private: false,
         };
         // The bytes come back through the store's verifying reader; nothing new is stored.
-        let bytes = self.archive.store().reader(original.blake3)?;
+        let bytes = self.archive.snapshot_reader(original.blake3)?;
         let outcome =
             match self
                 .archive
@@ -376,17 +376,15 @@ impl Run<'_> {
         else {
             return Ok(None);
         };
-        let Some(info) = self.archive.store().find_sha256(sha)? else {
+        let Some(stored) = self.archive.stored_original(sha)? else {
             return Ok(None);
         };
-        let media_type = self.archive.captures_with_sha(sha)?.first().map_or_else(
-            || "application/octet-stream".to_owned(),
-            |c| c.media_type.clone(),
-        );
         Ok(Some(Original {
-            sha256: info.sha256,
-            blake3: info.blake3,
-            media_type,
+            sha256: stored.info.sha256,
+            blake3: stored.info.blake3,
+            media_type: stored
+                .media_type
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
             title: None,
         }))
     }

@@ -14,18 +14,16 @@ use crate::progress;
 
 pub fn run(global: &GlobalArgs, args: RepackArgs, out: &mut Output) -> Result<u8> {
     let archive = open(global, OpenMode::ReadWrite)?;
-    let store = archive.store();
-    store.flush_all()?;
-    let before = store.space()?;
+    let before = archive.space()?;
     let bar = progress::items(0, "repacking");
     let started = std::time::Instant::now();
-    let report = store.repack(RepackOptions { level: args.level }, |p| {
+    let report = archive.repack(RepackOptions { level: args.level }, |p| {
         bar.set_length(p.total);
         bar.set_position(p.done);
     })?;
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let after = store.space()?;
+    let after = archive.space()?;
     out.line(format!(
         "repacked {} snapshots at zstd level {} in {seconds:.1} s: {} deltas, {} chunks and {} spare copies re-encoded smaller",
         thousands(report.snapshots),

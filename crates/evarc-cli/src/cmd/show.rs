@@ -34,7 +34,7 @@ pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<u8>
                     "{text:?} is neither a record ID nor a snapshot hash: expected a document or provision ID ({prefix}-D-<digits>, {prefix}-P-<digits>) or a SHA-256 or BLAKE3 (64 hex digits, optionally sha256: or blake3: before them)"
                 );
             };
-            let info = archive.store().resolve(query)?;
+            let info = archive.snapshot(query)?;
             let captures = archive.captures_with_sha(info.sha256)?;
             out.line(format!("Snapshot sha256:{}", info.sha256))?;
             out.line(format!("BLAKE3:   blake3:{}", info.blake3))?;

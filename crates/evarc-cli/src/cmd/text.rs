@@ -22,7 +22,7 @@ pub fn run(global: &GlobalArgs, args: TextArgs, out: &mut Output) -> Result<u8> 
                     "{target:?} is neither a record ID (CA-D-…, CA-P-…) nor a SHA-256"
                 )));
             };
-            CaptureOf::Snapshot(archive.store().resolve(query)?.sha256)
+            CaptureOf::Snapshot(archive.snapshot(query)?.sha256)
         }
     };
     let capture = archive.capture_of(&what, at)?;

@@ -66,7 +66,7 @@ pub fn key(global: &GlobalArgs, out: &mut Output) -> Result<u8> {
 
 pub fn checkpoint(global: &GlobalArgs, args: CheckpointArgs, out: &mut Output) -> Result<u8> {
     let (archive, _) = ensure_key(global)?;
-    let archive = if archive.store().mode() == OpenMode::ReadWrite {
+    let archive = if archive.mode() == OpenMode::ReadWrite {
         archive
     } else {
         drop(archive);

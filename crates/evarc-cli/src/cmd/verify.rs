@@ -32,11 +32,6 @@ pub fn run(global: &GlobalArgs, args: VerifyArgs, out: &mut Output) -> Result<u8
     all(&archive, out)
 }
 
-/// The records that name a snapshot, as `CA-D-00648 (captured …)` strings.
-fn named_by(archive: &Archive, sha: Sha256) -> Result<Vec<Capture>> {
-    Ok(archive.captures_with_sha(sha)?)
-}
-
 fn capture_lines(captures: &[Capture]) -> Vec<String> {
     captures
         .iter()
@@ -45,9 +40,9 @@ fn capture_lines(captures: &[Capture]) -> Vec<String> {
 }
 
 fn one(archive: &Archive, query: DigestQuery, out: &mut Output) -> Result<u8> {
-    let info = archive.store().resolve(query)?;
-    let captures = named_by(archive, info.sha256)?;
-    match archive.store().verify(info.blake3) {
+    let check = archive.check_snapshot(query)?;
+    let (info, captures) = (check.recorded, check.captures);
+    match check.outcome {
         Ok(info) => {
             out.line(format!(
                 "✓ verified: sha256:{} ({} bytes) re-hashed identical to what was archived",
@@ -63,7 +58,7 @@ fn one(archive: &Archive, query: DigestQuery, out: &mut Output) -> Result<u8> {
             )?;
             Ok(OK)
         }
-        Err(err) if err.is_integrity_failure() => {
+        Err(err) => {
             out.line(format!("✗ FAILED: sha256:{}: {err}", info.sha256))?;
             for line in capture_lines(&captures) {
                 out.line(format!("  affects {line}"))?;
@@ -71,7 +66,6 @@ fn one(archive: &Archive, query: DigestQuery, out: &mut Output) -> Result<u8> {
             out.value(&json!({"verified": false, "snapshot": info_json(&info), "error": err.to_string(), "captures": captures}))?;
             Ok(VERIFICATION_FAILED)
         }
-        Err(err) => Err(err.into()),
     }
 }
 
@@ -122,8 +116,7 @@ fn file(
     out: &mut Output,
 ) -> Result<u8> {
     let shown = path.display();
-    let found = archive.store().find_sha256(sha)?;
-    let Some(info) = found.filter(|info| info.blake3 == b3 && info.len == len) else {
+    let Some(check) = archive.check_bytes_of(sha, b3, len)? else {
         out.line(format!(
             "✗ {shown} matches no snapshot in this archive (SHA-256 {sha}, {} bytes)",
             thousands(len)
@@ -134,12 +127,9 @@ fn file(
         out.value(&value)?;
         return Ok(VERIFICATION_FAILED);
     };
-    let captures = named_by(archive, sha)?;
+    let (info, captures) = (check.recorded, check.captures);
     // The file matches the recorded hashes; the archived copy must still verify too.
-    if let Err(err) = archive.store().verify(info.blake3) {
-        if !err.is_integrity_failure() {
-            return Err(err.into());
-        }
+    if let Err(err) = check.outcome {
         out.line(format!(
             "✗ {shown} has the recorded hashes of sha256:{sha}, but the archived copy fails verification: {err}"
         ))?;
