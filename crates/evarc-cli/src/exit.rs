@@ -11,6 +11,49 @@ pub const USAGE: u8 = 2;
 /// The environment failed: I/O or storage errors not caused by the input.
 pub const ENVIRONMENT: u8 = 3;
 
+/// How a command that ran to its end went: the one typed result every command returns, mapped
+/// to an exit code by [`code_of`] only. Errors that stop a command are mapped by [`code_for`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done as asked; everything checked verified.
+    Done,
+    /// Something checked failed verification (its report says what): bytes missing, damaged
+    /// or different, a hash mismatch in an import, a fetch that failed while tracking.
+    VerificationFailed,
+    /// A batch ran to its end but some of its input was refused (rows, records): each is
+    /// reported on its own line.
+    InputRefused,
+    /// A batch ran to its end but some of it failed on the storage (exit 3).
+    StorageFailed,
+    /// An import stopped by Ctrl-C after making what it did durable (exit 130).
+    Interrupted,
+}
+
+impl Outcome {
+    /// `VerificationFailed` when `failed`, else `Done`.
+    pub fn verified_unless(failed: bool) -> Outcome {
+        if failed {
+            Outcome::VerificationFailed
+        } else {
+            Outcome::Done
+        }
+    }
+}
+
+/// The exit code of a command that ran to its end.
+pub fn code_of(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Done => OK,
+        Outcome::VerificationFailed => VERIFICATION_FAILED,
+        Outcome::InputRefused => USAGE,
+        Outcome::StorageFailed => ENVIRONMENT,
+        Outcome::Interrupted => INTERRUPTED,
+    }
+}
+
+/// An import stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;
+
 /// Marks an error as a verification failure whatever its source (e.g. a file that matches no
 /// snapshot, a hash that differs).
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +91,16 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         }
         if let Some(store) = cause.downcast_ref::<StoreError>() {
             return store_code(store);
+        }
+        // A package that cannot be written: its captures' bytes do not verify (1) or the output
+        // fails (3); otherwise its source (a verifying reader's store error) decides, else 2.
+        if let Some(package) = cause.downcast_ref::<evarc_package::PackageError>() {
+            if package.is_integrity_failure() {
+                return VERIFICATION_FAILED;
+            }
+            if package.is_output_failure() {
+                return ENVIRONMENT;
+            }
         }
         if let Some(prov) = cause.downcast_ref::<evarc_provenance::ProvenanceError>() {
             if let Some(store) = prov.store_error() {

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         }
     };
     match cmd::run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(outcome) => ExitCode::from(exit::code_of(outcome)),
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::from(exit::OK),
         Err(err) => {
             eprintln!("error: {}", error_line::render(&err));

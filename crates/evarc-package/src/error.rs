@@ -69,3 +69,19 @@ pub enum PackageError {
         source: serde_json::Error,
     },
 }
+
+impl PackageError {
+    /// The bytes of a capture read back are not the bytes recorded: a verification failure.
+    /// (A capture whose bytes could not be read says why in its source, e.g. a store error.)
+    pub fn is_integrity_failure(&self) -> bool {
+        matches!(self, Self::CaptureMismatch { .. })
+    }
+
+    /// The output failed (a file, the WARC stream, the ZIP container): the environment's fault.
+    pub fn is_output_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Write { .. } | Self::WarcOutput(_) | Self::Zip { .. }
+        )
+    }
+}

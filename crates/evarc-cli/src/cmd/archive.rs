@@ -16,11 +16,12 @@ use serde_json::json;
 use super::{now, parse_date, parse_document_id, parse_time, text_time, thousands};
 use crate::cli::{ArchiveArgs, GlobalArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::fetch::{self, FetchOptions, Fetched};
 use crate::output::Output;
 use crate::progress;
 
-pub fn run(global: &GlobalArgs, args: ArchiveArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: ArchiveArgs, out: &mut Output) -> Result<Outcome> {
     // Everything the user typed is checked before the archive is opened or a byte is read.
     let plan = Plan::from_args(&args)?;
     if let Some(remote) = crate::remote::Remote::from_args(&args.remote)? {
@@ -241,7 +242,7 @@ fn finish(
     request: Option<CaptureRequest>,
     out: &mut Output,
     fetched: Option<&Fetched>,
-) -> Result<u8> {
+) -> Result<Outcome> {
     if let Some(f) = fetched {
         out.line(format!(
             "Fetched:  {} → {} {} ({})",
@@ -267,7 +268,7 @@ fn finish(
             print_report(&ArchiveReport::of(&outcome), out)?;
         }
     }
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
 fn snapshot_json(outcome: &PutOutcome) -> serde_json::Value {
@@ -344,7 +345,7 @@ fn run_remote(
     args: ArchiveArgs,
     plan: Plan,
     out: &mut Output,
-) -> Result<u8> {
+) -> Result<Outcome> {
     if plan.document.is_none() {
         bail!("--remote sends captures: name the document with --entity and --document, or a document ID");
     }
@@ -393,5 +394,5 @@ fn run_remote(
     }
     let report = remote.send_capture(&evarc_provenance::CaptureUpload::new(&request, &bytes))?;
     print_report(&report, out)?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

@@ -6,6 +6,7 @@ use evarc_provenance::{Archive, BlobsConfig, OpenMode};
 
 use crate::cli::{BucketArgs, GcArgs, GlobalArgs, RestoreArgs};
 use crate::context;
+use crate::exit::Outcome;
 use crate::output::Output;
 
 /// The bucket of a command line: the URL, with `--endpoint` when given.
@@ -18,7 +19,7 @@ pub fn bucket_config(url: &str, endpoint: Option<&str>) -> Result<BlobsConfig> {
     .record_environment())
 }
 
-pub fn restore(_global: &GlobalArgs, args: RestoreArgs, out: &mut Output) -> Result<u8> {
+pub fn restore(_global: &GlobalArgs, args: RestoreArgs, out: &mut Output) -> Result<Outcome> {
     let config = bucket_config(&args.url, args.endpoint.as_deref())?;
     // The key file is read first: a missing file refuses the restore before anything is made.
     let key_text = match &args.signing_key {
@@ -51,10 +52,10 @@ pub fn restore(_global: &GlobalArgs, args: RestoreArgs, out: &mut Output) -> Res
         "entries": report.entries,
         "snapshots": report.snapshots,
     }))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-pub fn replicate(global: &GlobalArgs, args: BucketArgs, out: &mut Output) -> Result<u8> {
+pub fn replicate(global: &GlobalArgs, args: BucketArgs, out: &mut Output) -> Result<Outcome> {
     let config = bucket_config(&args.url, args.endpoint.as_deref())?;
     let archive = context::open(global, OpenMode::ReadWrite)?;
     let report = archive.replicate(&config)?;
@@ -78,10 +79,10 @@ pub fn replicate(global: &GlobalArgs, args: BucketArgs, out: &mut Output) -> Res
         "entries": report.entries,
         "segment": report.segment,
     }))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-pub fn repair(global: &GlobalArgs, args: BucketArgs, out: &mut Output) -> Result<u8> {
+pub fn repair(global: &GlobalArgs, args: BucketArgs, out: &mut Output) -> Result<Outcome> {
     let config = bucket_config(&args.url, args.endpoint.as_deref())?;
     let (path, _) = context::archive_path(global)?;
     let wait = std::time::Duration::from_secs(global.wait);
@@ -113,14 +114,10 @@ pub fn repair(global: &GlobalArgs, args: BucketArgs, out: &mut Output) -> Result
         "unrepaired": report.unrepaired.iter().map(|(k, e)| serde_json::json!({"snapshot": format!("blake3:{k}"), "error": e})).collect::<Vec<_>>(),
         "fetched": report.fetched,
     }))?;
-    Ok(if report.unrepaired.is_empty() {
-        crate::exit::OK
-    } else {
-        crate::exit::VERIFICATION_FAILED
-    })
+    Ok(Outcome::verified_unless(!report.unrepaired.is_empty()))
 }
 
-pub fn gc(global: &GlobalArgs, args: GcArgs, out: &mut Output) -> Result<u8> {
+pub fn gc(global: &GlobalArgs, args: GcArgs, out: &mut Output) -> Result<Outcome> {
     let archive = context::open(global, OpenMode::ReadWrite)?;
     let report = archive.gc(args.delete)?;
     for (name, size) in &report.unreferenced {
@@ -148,7 +145,7 @@ pub fn gc(global: &GlobalArgs, args: GcArgs, out: &mut Output) -> Result<u8> {
         "unreferenced": report.unreferenced.iter().map(|(n, s)| serde_json::json!({"name": n, "size": s})).collect::<Vec<_>>(),
         "deleted": report.deleted,
     }))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
 fn plural(n: u64) -> &'static str {

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{now, parse_date, parse_record_id};
 use crate::cli::{CertifyArgs, CiteArgs, GlobalArgs};
 use crate::context::open;
-use crate::exit::{OK, VERIFICATION_FAILED};
+use crate::exit::Outcome;
 use crate::output::Output;
 
 /// `--capture SHA256` / `--at DATE|DATETIME` as a capture choice (clap keeps them exclusive).
@@ -31,7 +31,7 @@ pub(crate) fn capture_choice(capture: Option<&str>, at: Option<&str>) -> Result<
     Ok(CaptureChoice::at(at))
 }
 
-pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<u8> {
+pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<Outcome> {
     if let Ok(change) = args.id.trim().parse::<evarc_provenance::id::ChangeId>() {
         let format: Format = args.format.parse()?;
         return super::versions::cite_change(global, &change, format, out);
@@ -66,16 +66,16 @@ pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<u8>
             "accessed": accessed.format("%Y-%m-%d").to_string(),
             "text": citation.text,
         }))?;
-        return Ok(OK);
+        return Ok(Outcome::Done);
     }
     out.raw(citation.text.as_bytes())?;
     if !citation.text.ends_with('\n') {
         out.raw(b"\n")?;
     }
-    Ok(OK)
+    Ok(Outcome::Done)
 }
 
-pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Result<u8> {
+pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Result<Outcome> {
     let id = parse_record_id(&args.id)?;
     let choice = capture_choice(args.capture.as_deref(), args.at.as_deref())?;
     let exhibit = match &args.exhibit {
@@ -90,15 +90,13 @@ pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Resu
     // is an error (exit 1), with nothing on stdout.
     let cert = match archive.certify(&id, &choice, exhibit.as_ref(), now()) {
         Ok(cert) => cert,
+        // A refusal is the typed error (exit 1 from `exit::code_for`), with nothing on stdout.
         Err(err) if err.is_integrity_failure() && err.store_error().is_none() => {
             out.flush()?;
-            let message = err.to_string();
-            if message.starts_with("refusing to certify") {
-                eprintln!("error: {message}");
-            } else {
-                eprintln!("error: refusing to certify: {message}");
+            if err.to_string().starts_with("refusing to certify") {
+                return Err(err.into());
             }
-            return Ok(VERIFICATION_FAILED);
+            return Err(anyhow::Error::new(err).context("refusing to certify"));
         }
         Err(err) => return Err(err.into()),
     };
@@ -123,7 +121,7 @@ pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Resu
             })),
             "text": cert.text,
         }))?;
-        return Ok(OK);
+        return Ok(Outcome::Done);
     }
     if cert.matched_exhibit {
         // Which capture the exhibit matched, on stderr: the declaration itself names it too.
@@ -135,5 +133,5 @@ pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Resu
         );
     }
     out.raw(cert.text.as_bytes())?;
-    Ok(OK)
+    Ok(Outcome::Done)
 }

@@ -4,11 +4,12 @@ use evarc_provenance::OpenMode;
 
 use crate::cli::{ConfigCommand, GlobalArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
 const KEYS: &str = "base-url, name, prefix";
 
-pub fn run(global: &GlobalArgs, command: ConfigCommand, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, command: ConfigCommand, out: &mut Output) -> Result<Outcome> {
     match command {
         ConfigCommand::Get { key } => {
             let archive = open(global, OpenMode::ReadOnly)?;
@@ -52,5 +53,5 @@ pub fn run(global: &GlobalArgs, command: ConfigCommand, out: &mut Output) -> Res
             out.value(&config)?;
         }
     }
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

@@ -34,8 +34,9 @@ use super::export_log::summary_line;
 use super::{parse_date, parse_record_id, thousands};
 use crate::cli::{ExportArgs, GlobalArgs, PackageFormat};
 use crate::context::open;
-use crate::exit::{EnvironmentFailure, VerificationFailed, OK};
+use crate::exit::Outcome;
 use crate::output::Output;
+
 use crate::progress;
 
 /// What was exported, as printed (`--json`: this object).
@@ -60,7 +61,7 @@ struct Summary {
     log: LogSummary,
 }
 
-pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<Outcome> {
     let ids = parse_ids(&args.ids)?;
     let only = args
         .capture
@@ -121,7 +122,7 @@ pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<u8
         log: plan.log_summary,
     };
     print_summary(out, &summary)?;
-    Ok(OK)
+    Ok(Outcome::Done)
 }
 
 /// The day of the export (BagIt `Bagging-Date`): `SOURCE_DATE_EPOCH` (seconds since the Unix
@@ -260,37 +261,19 @@ fn write_warc_file(
     Ok((summary.records.len(), summary.bytes))
 }
 
-/// Maps a failed export to its exit code: damaged stored bytes are a verification failure (1),
-/// a failing output an environment failure (3), anything else a usage error (2).
+/// Says what a failed export means; its exit code is `exit::code_for`'s, from the typed package
+/// error (damaged stored bytes: 1, a failing output: 3, else 2).
 fn classify(err: PackageError, path: &Path) -> anyhow::Error {
-    let damaged = match &err {
-        PackageError::CaptureMismatch { .. } => true,
-        PackageError::CaptureRead { source, .. } => source
+    let damaged = err.is_integrity_failure()
+        || matches!(&err, PackageError::CaptureRead { source, .. } if source
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<StoreError>())
-            .is_some_and(StoreError::is_integrity_failure),
-        _ => false,
-    };
-    let environment = matches!(
-        err,
-        PackageError::Write { .. } | PackageError::WarcOutput(_) | PackageError::Zip { .. }
-    );
+            .is_some_and(StoreError::is_integrity_failure));
     let what = format!("export to {} failed, nothing was written", path.display());
-    // The classified error is the root of the chain (where `exit::code_for` looks), its
-    // message carrying the package error's whole chain.
-    let err = anyhow::Error::new(err);
     if damaged {
-        anyhow::Error::new(VerificationFailed(format!(
-            "{what}: stored bytes do not verify: {}",
-            crate::error_line::render(&err)
-        )))
-    } else if environment {
-        anyhow::Error::new(EnvironmentFailure(format!(
-            "{what}: {}",
-            crate::error_line::render(&err)
-        )))
+        anyhow::Error::new(err).context(format!("{what}: stored bytes do not verify"))
     } else {
-        err.context(what)
+        anyhow::Error::new(err).context(what)
     }
 }
 

@@ -9,9 +9,10 @@ use evarc_provenance::{DigestQuery, OpenMode};
 
 use crate::cli::{GetArgs, GlobalArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
-pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<Outcome> {
     let choice = super::cite::capture_choice(args.capture.as_deref(), args.at.as_deref())?;
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.exists()) {
         bail!(
@@ -99,5 +100,5 @@ pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<u8> {
             stdout.flush().context("writing to standard output")?;
         }
     }
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

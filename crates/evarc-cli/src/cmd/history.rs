@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{parse_document_id, text_diff, text_time, thousands};
 use crate::cli::{DiffArgs, GlobalArgs, HistoryArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
 fn anchored_in<'a>(provisions: &'a [Provision], capture: &Capture) -> Vec<&'a Provision> {
@@ -21,7 +22,7 @@ fn anchored_in<'a>(provisions: &'a [Provision], capture: &Capture) -> Vec<&'a Pr
         .collect()
 }
 
-pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Result<u8> {
+pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Result<Outcome> {
     let id = parse_document_id(&args.document)?;
     let archive = open(global, OpenMode::ReadOnly)?;
     let document = archive.document(&id)?;
@@ -121,10 +122,10 @@ pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Resu
         "last_verified": v.last_verified,
         "captures": v.captures.iter().map(|c| &c.sha256).collect::<Vec<_>>(),
     })).collect::<Vec<_>>(), "unindexed": versions.unindexed.len(), "without_text": versions.without_text.len()}))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8> {
+pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<Outcome> {
     let id = parse_document_id(&args.document)?;
     let archive = open(global, OpenMode::ReadOnly)?;
     archive.document(&id)?;
@@ -255,5 +256,5 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<u8>
     }
     result["provisions"] = json!(fates);
     out.value(&result)?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

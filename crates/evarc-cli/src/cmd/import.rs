@@ -24,8 +24,9 @@ use serde_json::json;
 use super::{now, parse_time, text_time};
 use crate::cli::{GlobalArgs, ImportManifestArgs};
 use crate::context::open;
-use crate::exit::{OK, USAGE, VERIFICATION_FAILED};
+use crate::exit::Outcome;
 use crate::output::Output;
+
 use crate::progress;
 
 /// One manifest row, with the columns of ../shared/corpus's manifest.tsv.
@@ -173,7 +174,11 @@ const SYNC_GROUP: usize = 64;
 /// Longest a durable capture waits to be reported.
 const SYNC_INTERVAL: Duration = Duration::from_millis(50);
 
-pub fn manifest(global: &GlobalArgs, args: ImportManifestArgs, out: &mut Output) -> Result<u8> {
+pub fn manifest(
+    global: &GlobalArgs,
+    args: ImportManifestArgs,
+    out: &mut Output,
+) -> Result<Outcome> {
     let remote = crate::remote::Remote::from_args(&args.remote)?;
     let rows = read_rows(&args.manifest)?;
     // A bare file name ("m.tsv") has an empty parent: its folder is the working directory.
@@ -206,7 +211,7 @@ pub(super) fn import_rows(
     rows: Vec<(usize, Result<Row>)>,
     source: &dyn RowSource,
     out: &mut Output,
-) -> Result<u8> {
+) -> Result<Outcome> {
     let bar = progress::items(rows.len() as u64, "importing");
     let mut tally = Tally {
         unit: source.unit(),
@@ -353,14 +358,14 @@ pub(super) fn import_rows(
         eprintln!("{summary}");
     }
     Ok(if tally.mismatched > 0 {
-        VERIFICATION_FAILED
+        Outcome::VerificationFailed
     } else if STORAGE_FAILED.load(Ordering::SeqCst) {
         // A row failed on the storage (e.g. the bucket stopped answering, issue 14): exit 3.
-        crate::exit::ENVIRONMENT
+        Outcome::StorageFailed
     } else if tally.failed > 0 {
-        USAGE
+        Outcome::InputRefused
     } else {
-        OK
+        Outcome::Done
     })
 }
 
@@ -388,16 +393,13 @@ pub(super) struct Tally {
     done: HashSet<usize>,
 }
 
-/// Exit code of an import stopped by Ctrl-C (128 + SIGINT, as shells report it).
-const INTERRUPTED: u8 = 130;
-
 /// What an interrupted import made durable, and where to resume.
 fn report_interrupted(
     out: &mut Output,
     resume_command: &str,
     tally: &Tally,
     resume: usize,
-) -> Result<u8> {
+) -> Result<Outcome> {
     let unit = match tally.unit {
         "line" => "manifest line",
         other => other,
@@ -414,7 +416,7 @@ fn report_interrupted(
             tally.unit,
         );
     }
-    Ok(INTERRUPTED)
+    Ok(Outcome::Interrupted)
 }
 
 impl Tally {

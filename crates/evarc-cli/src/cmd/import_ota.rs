@@ -13,9 +13,10 @@ use super::import::{already_recorded, import_rows, record_capture, Fate, Row, Ro
 use super::{parse_date, parse_time};
 use crate::cli::{GlobalArgs, ImportOtaArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
-pub fn run(global: &GlobalArgs, args: ImportOtaArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: ImportOtaArgs, out: &mut Output) -> Result<Outcome> {
     let filter = OtaFilter {
         since: args
             .since

@@ -12,8 +12,9 @@ use serde_json::json;
 
 use super::import::{open_row_file, Fate, Row, Tally};
 use super::parse_time;
-use crate::exit::{EnvironmentFailure, VerificationFailed, OK, USAGE, VERIFICATION_FAILED};
+use crate::exit::{EnvironmentFailure, Outcome, VerificationFailed};
 use crate::output::Output;
+
 use crate::remote::Remote;
 
 pub fn manifest(
@@ -21,7 +22,7 @@ pub fn manifest(
     rows: Vec<(usize, Result<Row>)>,
     base: &Path,
     out: &mut Output,
-) -> Result<u8> {
+) -> Result<Outcome> {
     let mut tally = Tally::default();
     tally.unit = "line";
     for (line, row) in rows {
@@ -46,11 +47,11 @@ pub fn manifest(
         );
     }
     Ok(if tally.mismatched > 0 {
-        VERIFICATION_FAILED
+        Outcome::VerificationFailed
     } else if tally.failed > 0 {
-        USAGE
+        Outcome::InputRefused
     } else {
-        OK
+        Outcome::Done
     })
 }
 

@@ -34,8 +34,9 @@ use serde_json::json;
 use super::{now, text_time};
 use crate::cli::{GlobalArgs, ImportWarcArgs};
 use crate::context::open;
-use crate::exit::{OK, USAGE, VERIFICATION_FAILED};
+use crate::exit::Outcome;
 use crate::output::Output;
+
 use crate::progress;
 
 /// Longest document title kept from a page's `<title>` (characters).
@@ -88,7 +89,7 @@ struct Seen {
     by_digest: HashMap<String, Original>,
 }
 
-pub fn run(global: &GlobalArgs, args: ImportWarcArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: ImportWarcArgs, out: &mut Output) -> Result<Outcome> {
     for (what, value) in [("--entity", &args.entity), ("--document", &args.document)] {
         if let Some(v) = value {
             if v.trim().is_empty() || v.chars().any(char::is_control) {
@@ -148,11 +149,11 @@ pub fn run(global: &GlobalArgs, args: ImportWarcArgs, out: &mut Output) -> Resul
         }
     }
     Ok(if c.damaged > 0 {
-        VERIFICATION_FAILED
+        Outcome::VerificationFailed
     } else if c.failed > 0 {
-        USAGE
+        Outcome::InputRefused
     } else {
-        OK
+        Outcome::Done
     })
 }
 

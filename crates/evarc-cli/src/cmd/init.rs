@@ -4,9 +4,10 @@ use evarc_provenance::Archive;
 
 use crate::cli::{GlobalArgs, InitArgs};
 use crate::context::archive_path;
+use crate::exit::Outcome;
 use crate::output::Output;
 
-pub fn run(global: &GlobalArgs, args: InitArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: InitArgs, out: &mut Output) -> Result<Outcome> {
     let path = match args.path {
         Some(path) => path,
         None => archive_path(global)?.0,
@@ -49,5 +50,5 @@ pub fn run(global: &GlobalArgs, args: InitArgs, out: &mut Output) -> Result<u8> 
         map.insert("blobs".into(), blobs.url().into());
     }
     out.value(&value)?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

@@ -32,13 +32,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use evarc_provenance::id::{DocumentId, RecordId};
 
 use crate::cli::{Cli, Command, ImportCommand, ProvisionCommand};
+use crate::exit::Outcome;
 use crate::output::Output;
 
-/// Runs a parsed command line; returns the exit code for a completed run.
-pub fn run(cli: Cli) -> Result<u8> {
+/// Runs a parsed command line; returns how a completed run went (`exit::code_of` maps it).
+pub fn run(cli: Cli) -> Result<Outcome> {
     let mut out = Output::new(cli.global.json);
     let g = &cli.global;
-    let code = match cli.command {
+    let outcome = match cli.command {
         Command::Init(args) => init::run(g, args, &mut out),
         Command::Archive(args) => archive::run(g, args, &mut out),
         Command::Verify(args) => verify::run(g, args, &mut out),
@@ -86,7 +87,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Gc(args) => bucket::gc(g, args, &mut out),
     }?;
     out.flush()?;
-    Ok(code)
+    Ok(outcome)
 }
 
 /// The clock: read here, in the CLI, and handed to provenance.

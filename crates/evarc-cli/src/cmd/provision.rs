@@ -10,9 +10,10 @@ use serde_json::json;
 use super::{now, parse_document_id, text_time};
 use crate::cli::{GlobalArgs, ProvisionAddArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
-pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Result<u8> {
+pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Result<Outcome> {
     let document = parse_document_id(&args.document)?;
     let id = args
         .id
@@ -81,5 +82,5 @@ pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Res
         );
     }
     out.value(&json!({"provision": provision, "new": created}))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

@@ -8,11 +8,12 @@ use serde_json::json;
 use super::thousands;
 use crate::cli::{GlobalArgs, RepackArgs};
 use crate::context::open;
-use crate::exit::{OK, VERIFICATION_FAILED};
+use crate::exit::Outcome;
 use crate::output::Output;
+
 use crate::progress;
 
-pub fn run(global: &GlobalArgs, args: RepackArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: RepackArgs, out: &mut Output) -> Result<Outcome> {
     let archive = open(global, OpenMode::ReadWrite)?;
     let before = archive.space()?;
     let bar = progress::items(0, "repacking");
@@ -74,11 +75,7 @@ pub fn run(global: &GlobalArgs, args: RepackArgs, out: &mut Output) -> Result<u8
         "after": space_json(&after),
         "damaged": report.damaged.iter().map(|(key, err)| json!({"blake3": key.to_hex(), "error": err.to_string()})).collect::<Vec<_>>(),
     }))?;
-    Ok(if report.damaged.is_empty() {
-        OK
-    } else {
-        VERIFICATION_FAILED
-    })
+    Ok(Outcome::verified_unless(!report.damaged.is_empty()))
 }
 
 fn space_json(space: &SpaceReport) -> serde_json::Value {

@@ -8,10 +8,10 @@ use evarc_provenance::OpenMode;
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::context::{archive_path, open};
-use crate::exit::{EnvironmentFailure, OK};
+use crate::exit::{EnvironmentFailure, Outcome};
 use crate::output::Output;
 
-pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<Outcome> {
     let listen: SocketAddr = args.listen.trim().parse().with_context(|| {
         format!(
             "invalid --listen {:?}: expected an address and port such as 127.0.0.1:8080",
@@ -39,5 +39,5 @@ pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<u8>
         // Listening, the runtime and the socket are the environment: exit 3.
         other => EnvironmentFailure(other.to_string()).into(),
     })?;
-    Ok(OK)
+    Ok(Outcome::Done)
 }

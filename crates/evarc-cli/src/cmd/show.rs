@@ -9,9 +9,10 @@ use serde_json::json;
 use super::{text_time, thousands};
 use crate::cli::{GlobalArgs, ListArgs, SearchArgs, ShowArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
-pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<u8> {
+pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<Outcome> {
     let choice = super::cite::capture_choice(args.capture.as_deref(), args.at.as_deref())?;
     let archive = open(global, OpenMode::ReadOnly)?;
     let text = args.id.trim();
@@ -47,7 +48,7 @@ pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<u8>
                 ))?;
             }
             out.value(&json!({"snapshot": {"sha256": info.sha256.to_hex(), "blake3": info.blake3.to_hex(), "size": info.len}, "captures": captures}))?;
-            return Ok(crate::exit::OK);
+            return Ok(Outcome::Done);
         }
     };
     match &id {
@@ -145,10 +146,10 @@ pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<u8>
             out.value(&json!({"provision": p, "document": doc}))?;
         }
     }
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-pub fn list(global: &GlobalArgs, args: ListArgs, out: &mut Output) -> Result<u8> {
+pub fn list(global: &GlobalArgs, args: ListArgs, out: &mut Output) -> Result<Outcome> {
     let archive = open(global, OpenMode::ReadOnly)?;
     let wanted = args.entity.as_deref().map(|e| e.trim().to_lowercase());
     let mut rows = Vec::new();
@@ -175,10 +176,10 @@ pub fn list(global: &GlobalArgs, args: ListArgs, out: &mut Output) -> Result<u8>
         eprintln!("no documents");
     }
     out.value(&rows)?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-pub fn search(global: &GlobalArgs, args: SearchArgs, out: &mut Output) -> Result<u8> {
+pub fn search(global: &GlobalArgs, args: SearchArgs, out: &mut Output) -> Result<Outcome> {
     if args.text.trim().is_empty() {
         anyhow::bail!("search needs some text to look for");
     }
@@ -209,5 +210,5 @@ pub fn search(global: &GlobalArgs, args: SearchArgs, out: &mut Output) -> Result
         eprintln!("no matches for {:?}", args.text);
     }
     out.value(&rows)?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

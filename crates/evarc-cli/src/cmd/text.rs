@@ -8,9 +8,10 @@ use serde_json::json;
 
 use crate::cli::{GlobalArgs, TextArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
-pub fn run(global: &GlobalArgs, args: TextArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: TextArgs, out: &mut Output) -> Result<Outcome> {
     let at = args.at.as_deref().map(At::parse).transpose()?;
     let archive = open(global, OpenMode::ReadOnly)?;
     let target = args.target.trim();
@@ -42,10 +43,10 @@ pub fn run(global: &GlobalArgs, args: TextArgs, out: &mut Output) -> Result<u8> 
             "first_captured_at": version.first_captured_at,
             "text": text,
         }))?;
-        return Ok(crate::exit::OK);
+        return Ok(Outcome::Done);
     }
     let text = archive.quotable_text(&capture)?;
     out.line(&text)?;
     out.value(&json!({"capture": capture, "text": text}))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

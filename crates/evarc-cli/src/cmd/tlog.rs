@@ -18,7 +18,7 @@ use sha2::Digest as _;
 use super::parse_record_id;
 use crate::cli::{CheckpointArgs, GlobalArgs, ProveArgs, VerifyProofArgs};
 use crate::context::open;
-use crate::exit::{EnvironmentFailure, VerificationFailed, OK};
+use crate::exit::{EnvironmentFailure, Outcome, VerificationFailed};
 use crate::output::Output;
 
 /// A signing-key seed from the operating system's CSPRNG.
@@ -52,7 +52,7 @@ fn ensure_key(global: &GlobalArgs) -> Result<(Archive, Verifier)> {
     Ok((archive, verifier))
 }
 
-pub fn key(global: &GlobalArgs, out: &mut Output) -> Result<u8> {
+pub fn key(global: &GlobalArgs, out: &mut Output) -> Result<Outcome> {
     let (_, verifier) = ensure_key(global)?;
     out.line(verifier.to_string())?;
     out.value(&serde_json::json!({
@@ -61,10 +61,10 @@ pub fn key(global: &GlobalArgs, out: &mut Output) -> Result<u8> {
         "key_id": format!("{:08x}", verifier.key_id()),
         "public_key": hex::encode(verifier.public_key()),
     }))?;
-    Ok(OK)
+    Ok(Outcome::Done)
 }
 
-pub fn checkpoint(global: &GlobalArgs, args: CheckpointArgs, out: &mut Output) -> Result<u8> {
+pub fn checkpoint(global: &GlobalArgs, args: CheckpointArgs, out: &mut Output) -> Result<Outcome> {
     let (archive, _) = ensure_key(global)?;
     let archive = if archive.mode() == OpenMode::ReadWrite {
         archive
@@ -94,7 +94,7 @@ pub fn checkpoint(global: &GlobalArgs, args: CheckpointArgs, out: &mut Output) -
         "root": head.root_base64(),
         "timestamped": stamped,
     }))?;
-    Ok(OK)
+    Ok(Outcome::Done)
 }
 
 /// POSTs an RFC 3161 request over `data` and checks the response grants a token for it.
@@ -130,7 +130,7 @@ fn request_timestamp(url: &str, data: &[u8], timeout: u64) -> Result<Vec<u8>> {
     Ok(body)
 }
 
-pub fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Output) -> Result<u8> {
+pub fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Output) -> Result<Outcome> {
     let archive = open(global, OpenMode::ReadOnly)?;
     // (kind, proof text, leaf index, old size, checkpoint) for the --json shape.
     let (kind, text, index, old_size, checkpoint_text) = if let Some(old) = &args.consistency {
@@ -171,7 +171,7 @@ pub fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Output) -> Result<u
         None if out.json => out.value(&value)?,
         None => out.raw(text.as_bytes())?,
     }
-    Ok(OK)
+    Ok(Outcome::Done)
 }
 
 /// The record `prove` is asked about.
@@ -220,7 +220,7 @@ fn failed(what: impl std::fmt::Display) -> anyhow::Error {
     anyhow::Error::new(VerificationFailed(what.to_string()))
 }
 
-pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<u8> {
+pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> {
     let key_text = if Path::new(&args.key).is_file() {
         read_text(Path::new(&args.key))?
     } else {
@@ -254,7 +254,7 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<u8> {
             "verified": true, "kind": "consistency", "origin": given.origin,
             "old_size": given.size, "new_size": new.size, "new_root": new.root_base64(),
         }))?;
-        return Ok(OK);
+        return Ok(Outcome::Done);
     }
     let proof = InclusionProof::parse(&proof_text).context("invalid --proof")?;
     let head = Checkpoint::open(&proof.checkpoint, &verifier)
@@ -326,5 +326,5 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<u8> {
         "root": head.root_base64(), "index": proof.index, "record": record,
         "bytes_verified": args.bytes.is_some(),
     }))?;
-    Ok(OK)
+    Ok(Outcome::Done)
 }

@@ -7,9 +7,10 @@ use serde_json::json;
 use super::{now, text_time};
 use crate::cli::{GlobalArgs, TokenCommand, TokenCreateArgs, TokenRevokeArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
-pub fn run(global: &GlobalArgs, command: TokenCommand, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, command: TokenCommand, out: &mut Output) -> Result<Outcome> {
     match command {
         TokenCommand::Create(args) => create(global, args, out),
         TokenCommand::List => list(global, out),
@@ -35,7 +36,7 @@ fn scopes_text(token: &Token) -> String {
         .join(",")
 }
 
-fn create(global: &GlobalArgs, args: TokenCreateArgs, out: &mut Output) -> Result<u8> {
+fn create(global: &GlobalArgs, args: TokenCreateArgs, out: &mut Output) -> Result<Outcome> {
     let scopes = args
         .scopes
         .iter()
@@ -60,10 +61,10 @@ fn create(global: &GlobalArgs, args: TokenCreateArgs, out: &mut Output) -> Resul
     let mut value = token_json(&token);
     value["token"] = json!(text);
     out.value(&value)?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-fn list(global: &GlobalArgs, out: &mut Output) -> Result<u8> {
+fn list(global: &GlobalArgs, out: &mut Output) -> Result<Outcome> {
     let archive = open(global, OpenMode::ReadOnly)?;
     let tokens = archive.tokens()?;
     if tokens.is_empty() {
@@ -82,14 +83,14 @@ fn list(global: &GlobalArgs, out: &mut Output) -> Result<u8> {
         ))?;
     }
     out.value(&json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() }))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-fn revoke(global: &GlobalArgs, args: TokenRevokeArgs, out: &mut Output) -> Result<u8> {
+fn revoke(global: &GlobalArgs, args: TokenRevokeArgs, out: &mut Output) -> Result<Outcome> {
     let archive = open(global, OpenMode::ReadWrite)?;
     let token = archive.revoke_token(&args.name, now())?;
     let at = token.revoked_at.map(text_time).unwrap_or_default();
     out.line(format!("revoked: token {:?} at {at}", token.name))?;
     out.value(&token_json(&token))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

@@ -15,6 +15,7 @@ use serde_json::json;
 use super::{now, parse_document_id, text_time};
 use crate::cli::{GlobalArgs, TrackArgs};
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::fetch::{self, FetchOptions, Fetched};
 use crate::output::Output;
 
@@ -49,7 +50,7 @@ fn host_of(url: &str) -> String {
         .to_ascii_lowercase()
 }
 
-pub fn track(global: &GlobalArgs, args: TrackArgs, out: &mut Output) -> Result<u8> {
+pub fn track(global: &GlobalArgs, args: TrackArgs, out: &mut Output) -> Result<Outcome> {
     let named: Vec<DocumentId> = args
         .documents
         .iter()
@@ -167,9 +168,5 @@ pub fn track(global: &GlobalArgs, args: TrackArgs, out: &mut Output) -> Result<u
         documents.len() - failed
     ))?;
     out.value(&json!({"documents": results, "failed": failed}))?;
-    Ok(if failed > 0 {
-        crate::exit::VERIFICATION_FAILED
-    } else {
-        crate::exit::OK
-    })
+    Ok(Outcome::verified_unless(failed > 0))
 }

@@ -13,11 +13,12 @@ use sha2::Digest as _;
 use super::{text_diff, text_time, thousands};
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::context::open;
-use crate::exit::{OK, VERIFICATION_FAILED};
+use crate::exit::Outcome;
 use crate::output::Output;
+
 use crate::progress;
 
-pub fn run(global: &GlobalArgs, args: VerifyArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: VerifyArgs, out: &mut Output) -> Result<Outcome> {
     if let Some(hash) = &args.hash {
         let query: DigestQuery = hash.parse()?;
         let archive = open(global, OpenMode::ReadOnly)?;
@@ -39,7 +40,7 @@ fn capture_lines(captures: &[Capture]) -> Vec<String> {
         .collect()
 }
 
-fn one(archive: &Archive, query: DigestQuery, out: &mut Output) -> Result<u8> {
+fn one(archive: &Archive, query: DigestQuery, out: &mut Output) -> Result<Outcome> {
     let check = archive.check_snapshot(query)?;
     let (info, captures) = (check.recorded, check.captures);
     match check.outcome {
@@ -56,7 +57,7 @@ fn one(archive: &Archive, query: DigestQuery, out: &mut Output) -> Result<u8> {
             out.value(
                 &json!({"verified": true, "snapshot": info_json(&info), "captures": captures}),
             )?;
-            Ok(OK)
+            Ok(Outcome::Done)
         }
         Err(err) => {
             out.line(format!("✗ FAILED: sha256:{}: {err}", info.sha256))?;
@@ -64,7 +65,7 @@ fn one(archive: &Archive, query: DigestQuery, out: &mut Output) -> Result<u8> {
                 out.line(format!("  affects {line}"))?;
             }
             out.value(&json!({"verified": false, "snapshot": info_json(&info), "error": err.to_string(), "captures": captures}))?;
-            Ok(VERIFICATION_FAILED)
+            Ok(Outcome::VerificationFailed)
         }
     }
 }
@@ -114,7 +115,7 @@ fn file(
     b3: Blake3,
     len: u64,
     out: &mut Output,
-) -> Result<u8> {
+) -> Result<Outcome> {
     let shown = path.display();
     let Some(check) = archive.check_bytes_of(sha, b3, len)? else {
         out.line(format!(
@@ -125,7 +126,7 @@ fn file(
         let mut value = file_json(path, (sha, b3, len), None, None, &[]);
         value["closest"] = closest;
         out.value(&value)?;
-        return Ok(VERIFICATION_FAILED);
+        return Ok(Outcome::VerificationFailed);
     };
     let (info, captures) = (check.recorded, check.captures);
     // The file matches the recorded hashes; the archived copy must still verify too.
@@ -140,7 +141,7 @@ fn file(
             Some(&err.to_string()),
             &captures,
         ))?;
-        return Ok(VERIFICATION_FAILED);
+        return Ok(Outcome::VerificationFailed);
     }
     out.line(format!(
         "✓ {shown} is byte-identical to archived snapshot sha256:{sha} ({} bytes)",
@@ -157,7 +158,7 @@ fn file(
         None,
         &captures,
     ))?;
-    Ok(OK)
+    Ok(Outcome::Done)
 }
 
 /// The one shape of `verify --file --json`, matched or not: the file's own hashes, whether it
@@ -245,7 +246,7 @@ fn near_miss(
 }
 
 /// `verify --all`: renders [`Archive::audit`] (the rules live in evarc-provenance).
-fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
+fn all(archive: &Archive, out: &mut Output) -> Result<Outcome> {
     let bar = progress::items(0, "verifying");
     let report = archive.audit(|done, total| {
         bar.set_length(total);
@@ -379,5 +380,5 @@ fn all(archive: &Archive, out: &mut Output) -> Result<u8> {
         value["version_texts_checked"] = json!(report.version_texts_checked);
     }
     out.value(&value)?;
-    Ok(if clean { OK } else { VERIFICATION_FAILED })
+    Ok(Outcome::verified_unless(!clean))
 }

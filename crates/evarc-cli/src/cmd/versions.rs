@@ -20,6 +20,7 @@ use crate::cli::{
     ChangesArgs, DeclareArgs, GlobalArgs, ImportDeclarationsArgs, ProvisionStatusArgs, ReindexArgs,
 };
 use crate::context::open;
+use crate::exit::Outcome;
 use crate::output::Output;
 
 /// Reads one declaration file or every `*.json` of a folder (sorted by name).
@@ -52,7 +53,7 @@ pub fn import_declarations(
     global: &GlobalArgs,
     args: ImportDeclarationsArgs,
     out: &mut Output,
-) -> Result<u8> {
+) -> Result<Outcome> {
     let declarations = read_declarations(&args.path)?;
     let archive = open(global, OpenMode::ReadWrite)?;
     let origin = format!("declarations {}", args.path.display());
@@ -100,10 +101,10 @@ pub fn import_declarations(
     ))?;
     let undeclared: Vec<_> = undeclared.iter().map(|d| d.id.to_string()).collect();
     out.value(&json!({"files": files, "bindings": bindings, "undeclared": undeclared}))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-pub fn declare(global: &GlobalArgs, args: DeclareArgs, out: &mut Output) -> Result<u8> {
+pub fn declare(global: &GlobalArgs, args: DeclareArgs, out: &mut Output) -> Result<Outcome> {
     let id = parse_document_id(&args.document)?;
     let rules = Rules {
         select: args.select.into_iter().map(Selector::Css).collect(),
@@ -134,10 +135,10 @@ pub fn declare(global: &GlobalArgs, args: DeclareArgs, out: &mut Output) -> Resu
         rules.digest()
     ))?;
     out.value(&json!({"rules": document_rules, "rules_sha256": rules.digest()}))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
-pub fn reindex(global: &GlobalArgs, args: ReindexArgs, out: &mut Output) -> Result<u8> {
+pub fn reindex(global: &GlobalArgs, args: ReindexArgs, out: &mut Output) -> Result<Outcome> {
     let only = args
         .document
         .as_deref()
@@ -179,7 +180,7 @@ pub fn reindex(global: &GlobalArgs, args: ReindexArgs, out: &mut Output) -> Resu
         reports.push(report);
     }
     out.value(&json!({"documents": reports}))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
 fn doc_label(doc: &Document) -> String {
@@ -287,7 +288,7 @@ fn print_change(out: &mut Output, change: &ChangeRecord, document: &Document) ->
     Ok(())
 }
 
-pub fn changes(global: &GlobalArgs, args: ChangesArgs, out: &mut Output) -> Result<u8> {
+pub fn changes(global: &GlobalArgs, args: ChangesArgs, out: &mut Output) -> Result<Outcome> {
     let since = args
         .since
         .as_deref()
@@ -300,7 +301,7 @@ pub fn changes(global: &GlobalArgs, args: ChangesArgs, out: &mut Output) -> Resu
             let document = archive.document(&change.document)?;
             print_change(out, &change, &document)?;
             out.value(&json!({"change": change, "document": document}))?;
-            return Ok(crate::exit::OK);
+            return Ok(Outcome::Done);
         }
     }
     let documents = select_documents(&archive, args.what.as_deref())?;
@@ -352,7 +353,7 @@ pub fn changes(global: &GlobalArgs, args: ChangesArgs, out: &mut Output) -> Resu
         documents.len()
     ))?;
     out.value(&json!({"changes": listed}))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
 /// A document ID, an entity (case-insensitive), or every document.
@@ -378,7 +379,7 @@ pub fn provision_status(
     global: &GlobalArgs,
     args: ProvisionStatusArgs,
     out: &mut Output,
-) -> Result<u8> {
+) -> Result<Outcome> {
     let id: ProvisionId = args.provision.trim().parse()?;
     let archive = open(global, OpenMode::ReadOnly)?;
     let provision = archive.provision(&id)?;
@@ -415,7 +416,7 @@ pub fn provision_status(
         ))?;
     }
     out.value(&json!({"provision": provision, "timeline": timeline}))?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }
 
 /// `evarc cite CA-C-…`.
@@ -424,7 +425,7 @@ pub fn cite_change(
     id: &ChangeId,
     format: evarc_provenance::cite::Format,
     out: &mut Output,
-) -> Result<u8> {
+) -> Result<Outcome> {
     let archive = open(global, OpenMode::ReadOnly)?;
     let change = archive.change_view(id)?;
     let document = archive.document(&change.document)?;
@@ -437,5 +438,5 @@ pub fn cite_change(
         format,
     )?;
     out.raw(text.as_bytes())?;
-    Ok(crate::exit::OK)
+    Ok(Outcome::Done)
 }

@@ -9,10 +9,10 @@ use serde_json::json;
 use super::{now, parse_record_id};
 use crate::cli::{GlobalArgs, WithdrawArgs};
 use crate::context::open;
-use crate::exit::OK;
+use crate::exit::Outcome;
 use crate::output::Output;
 
-pub fn run(global: &GlobalArgs, args: WithdrawArgs, out: &mut Output) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: WithdrawArgs, out: &mut Output) -> Result<Outcome> {
     let text = args.target.trim();
     let hex = text.strip_prefix("sha256:").unwrap_or(text);
     let target = if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -52,5 +52,5 @@ pub fn run(global: &GlobalArgs, args: WithdrawArgs, out: &mut Output) -> Result<
             withdrawal.reason
         ))?;
     }
-    Ok(OK)
+    Ok(Outcome::Done)
 }
