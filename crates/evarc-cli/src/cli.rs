@@ -1,8 +1,12 @@
-//! The command line, as clap sees it. Validation into typed values happens in the commands.
+//! The command line, as clap sees it: IDs, digests and dates are parsed here, once, by the
+//! `value_parser`s of `values.rs`; the commands receive typed values.
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
+use evarc_provenance::id::{DocumentId, RecordId};
+use evarc_provenance::Sha256;
 
 /// evarc: a content-addressed evidence archive.
 ///
@@ -231,10 +235,11 @@ pub struct TextArgs {
 pub struct WithdrawArgs {
     /// The capture: its SHA-256 (when only one capture has those bytes), a document ID (its
     /// latest capture, or the one given by --capture) or a provision ID (its capture).
-    pub target: String,
+    #[arg(value_parser = crate::values::withdraw_target)]
+    pub target: crate::values::WithdrawTarget,
     /// With a document ID: the capture with this SHA-256.
-    #[arg(long, value_name = "SHA256")]
-    pub capture: Option<String>,
+    #[arg(long, value_name = "SHA256", value_parser = crate::values::sha256)]
+    pub capture: Option<Sha256>,
     /// Why the capture is withdrawn (printed in every citation of it).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
@@ -250,8 +255,8 @@ pub struct ServeArgs {
 #[derive(Args, Debug)]
 pub struct TrackArgs {
     /// Documents to fetch (CA-D-…) [default: every document with rules].
-    #[arg(value_name = "CA-D-…")]
-    pub documents: Vec<String>,
+    #[arg(value_name = "CA-D-…", value_parser = crate::values::document_id)]
+    pub documents: Vec<DocumentId>,
     /// Bind these OTA declarations first (a file or a folder), as `import declarations`.
     #[arg(long, value_name = "DIR")]
     pub declarations: Option<PathBuf>,
@@ -269,7 +274,8 @@ pub struct TrackArgs {
 #[derive(Args, Debug)]
 pub struct DeclareArgs {
     /// The document (CA-D-…).
-    pub document: String,
+    #[arg(value_parser = crate::values::document_id)]
+    pub document: DocumentId,
     /// A CSS selector of the text to keep (repeatable; default: the whole page).
     #[arg(long, value_name = "CSS")]
     pub select: Vec<String>,
@@ -281,7 +287,8 @@ pub struct DeclareArgs {
 #[derive(Args, Debug)]
 pub struct ReindexArgs {
     /// The document (CA-D-…) [default: every document].
-    pub document: Option<String>,
+    #[arg(value_parser = crate::values::document_id)]
+    pub document: Option<DocumentId>,
 }
 
 #[derive(Args, Debug)]
@@ -296,8 +303,8 @@ pub struct ChangesArgs {
     /// A document (CA-D-…), an entity, or a change record (CA-C-…) [default: every document].
     pub what: Option<String>,
     /// Only changes first captured on or after this date (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
+    pub since: Option<NaiveDate>,
     /// Also list superseded change records.
     #[arg(long)]
     pub all: bool,
@@ -324,10 +331,11 @@ pub struct CheckpointArgs {
 pub struct ProveArgs {
     /// The record: a provision (its leaf) or a document (its latest capture's leaf, or the
     /// capture given by --capture).
-    pub id: Option<String>,
+    #[arg(value_parser = crate::values::record_id)]
+    pub id: Option<RecordId>,
     /// The capture with this SHA-256 (of the document ID given, else the only capture with it).
-    #[arg(long, value_name = "SHA256")]
-    pub capture: Option<String>,
+    #[arg(long, value_name = "SHA256", value_parser = crate::values::sha256)]
+    pub capture: Option<Sha256>,
     /// Prove against this checkpoint of the archive [default: the latest kept checkpoint].
     #[arg(long, value_name = "FILE", conflicts_with = "consistency")]
     pub checkpoint: Option<PathBuf>,
@@ -435,15 +443,15 @@ pub struct ArchiveArgs {
     #[arg(long, value_name = "SOURCE")]
     pub url: Option<String>,
     /// Register a new document under this ID (when free) instead of the next in sequence.
-    #[arg(long, value_name = "CA-D-…")]
-    pub id: Option<String>,
+    #[arg(long, value_name = "CA-D-…", value_parser = crate::values::document_id)]
+    pub id: Option<DocumentId>,
     /// When the bytes were captured, asserted by the operator (RFC 3339; default: now).
     /// Not allowed for a URL, whose capture time is the fetch.
-    #[arg(long, value_name = "RFC3339")]
-    pub captured_at: Option<String>,
+    #[arg(long, value_name = "RFC3339", value_parser = crate::values::instant)]
+    pub captured_at: Option<DateTime<Utc>>,
     /// The document's own "last updated" date (YYYY-MM-DD).
-    #[arg(long, value_name = "DATE")]
-    pub last_updated: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
+    pub last_updated: Option<NaiveDate>,
     /// The address of a Wayback Machine or Perma.cc capture of the same page.
     #[arg(long, value_name = "URL")]
     pub wayback: Option<String>,
@@ -518,10 +526,12 @@ pub struct GetArgs {
     #[arg(long, value_name = "DATE|DATETIME")]
     pub at: Option<String>,
     /// With a document ID: the capture with this SHA-256.
-    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
-    pub capture: Option<String>,
+    #[arg(long, value_name = "SHA256", conflicts_with = "at", value_parser = crate::values::sha256)]
+    pub capture: Option<Sha256>,
 }
 
+// Parsed once per process: the size of the typed arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum ProvisionCommand {
     /// Register a provision of a document; prints its ID.
@@ -542,7 +552,8 @@ pub struct ProvisionStatusArgs {
 #[derive(Args, Debug)]
 pub struct ProvisionAddArgs {
     /// The document (CA-D-…).
-    pub document: String,
+    #[arg(value_parser = crate::values::document_id)]
+    pub document: DocumentId,
     /// The provision's title.
     #[arg(long)]
     pub title: String,
@@ -560,8 +571,8 @@ pub struct ProvisionAddArgs {
     #[arg(long, value_name = "N")]
     pub occurrence: Option<usize>,
     /// SHA-256 of the capture to pin to (default: the document's latest capture).
-    #[arg(long, value_name = "SHA256")]
-    pub capture: Option<String>,
+    #[arg(long, value_name = "SHA256", value_parser = crate::values::sha256)]
+    pub capture: Option<Sha256>,
     /// Register under this ID (when free) instead of the next in sequence.
     #[arg(long, value_name = "CA-P-…")]
     pub id: Option<String>,
@@ -580,19 +591,20 @@ pub struct ProvisionAddArgs {
 #[derive(Args, Debug)]
 pub struct CiteArgs {
     /// The record (CA-D-… or CA-P-…).
-    pub id: String,
+    #[arg(value_parser = crate::values::cited_id)]
+    pub id: crate::values::CitedId,
     /// record, provenance, bluebook, csl-json, biblatex, ris, json or markdown.
     #[arg(long, short, default_value = "record")]
     pub format: String,
     /// The reader's access date (YYYY-MM-DD) [default: today, UTC].
-    #[arg(long, value_name = "DATE")]
-    pub accessed: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
+    pub accessed: Option<NaiveDate>,
     /// plain, markdown or html (italics in Bluebook).
     #[arg(long, default_value = "plain")]
     pub markup: String,
     /// Cite the capture with this SHA-256 (of a document; a provision's own capture only).
-    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
-    pub capture: Option<String>,
+    #[arg(long, value_name = "SHA256", conflicts_with = "at", value_parser = crate::values::sha256)]
+    pub capture: Option<Sha256>,
     /// Cite the capture in force at this instant: YYYY-MM-DD (end of that day, UTC) or RFC 3339.
     #[arg(long, value_name = "DATE|DATETIME")]
     pub at: Option<String>,
@@ -601,14 +613,15 @@ pub struct CiteArgs {
 #[derive(Args, Debug)]
 pub struct CertifyArgs {
     /// The record (CA-D-… or CA-P-…).
-    pub id: String,
+    #[arg(value_parser = crate::values::record_id)]
+    pub id: RecordId,
     /// Certify this exhibit file instead of the stored bytes: it must hash identically (for a
     /// document: to one of its captures, which the certification names).
     #[arg(long, value_name = "FILE")]
     pub exhibit: Option<PathBuf>,
     /// Certify the capture with this SHA-256 (of a document; a provision's own capture only).
-    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
-    pub capture: Option<String>,
+    #[arg(long, value_name = "SHA256", conflicts_with = "at", value_parser = crate::values::sha256)]
+    pub capture: Option<Sha256>,
     /// Certify the capture in force at this instant: YYYY-MM-DD (end of that day, UTC) or RFC 3339.
     #[arg(long, value_name = "DATE|DATETIME")]
     pub at: Option<String>,
@@ -617,20 +630,22 @@ pub struct CertifyArgs {
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
     /// The document (CA-D-…).
-    pub document: String,
+    #[arg(value_parser = crate::values::document_id)]
+    pub document: DocumentId,
 }
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
     /// The document (CA-D-…).
-    pub document: String,
+    #[arg(value_parser = crate::values::document_id)]
+    pub document: DocumentId,
     /// SHA-256 of the older capture [default: the capture just before --to; without --to, the
     /// second latest].
-    #[arg(long, value_name = "SHA256")]
-    pub from: Option<String>,
+    #[arg(long, value_name = "SHA256", value_parser = crate::values::sha256)]
+    pub from: Option<Sha256>,
     /// SHA-256 of the newer capture [default: the latest].
-    #[arg(long, value_name = "SHA256")]
-    pub to: Option<String>,
+    #[arg(long, value_name = "SHA256", value_parser = crate::values::sha256)]
+    pub to: Option<Sha256>,
     /// Lines of context around each change.
     #[arg(long, default_value_t = 2)]
     pub context: usize,
@@ -641,8 +656,8 @@ pub struct ShowArgs {
     /// A document or provision ID, or a snapshot hash.
     pub id: String,
     /// Show the capture with this SHA-256 (of a document; a provision's own capture only).
-    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
-    pub capture: Option<String>,
+    #[arg(long, value_name = "SHA256", conflicts_with = "at", value_parser = crate::values::sha256)]
+    pub capture: Option<Sha256>,
     /// Show the capture in force at this instant: YYYY-MM-DD (end of that day, UTC) or RFC 3339.
     #[arg(long, value_name = "DATE|DATETIME")]
     pub at: Option<String>,
@@ -737,11 +752,11 @@ pub struct ImportOtaArgs {
     #[arg(value_name = "SNAPSHOTS_GIT_DIR")]
     pub repository: PathBuf,
     /// Only commits dated on or after this day (UTC), YYYY-MM-DD.
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
+    pub since: Option<NaiveDate>,
     /// Only commits dated on or before this day (UTC), YYYY-MM-DD.
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
+    pub until: Option<NaiveDate>,
     /// Only these services (folder names; repeat the option for several).
     #[arg(long = "service", value_name = "NAME")]
     pub services: Vec<String>,
@@ -792,8 +807,8 @@ pub enum PackageFormat {
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// Documents (all their captures) and provisions (their capture): CA-D-…, CA-P-….
-    #[arg(required = true, value_name = "ID")]
-    pub ids: Vec<String>,
+    #[arg(required = true, value_name = "ID", value_parser = crate::values::record_id)]
+    pub ids: Vec<RecordId>,
     /// The package format.
     #[arg(long, short, value_enum)]
     pub format: PackageFormat,
@@ -801,14 +816,14 @@ pub struct ExportArgs {
     #[arg(long, short, value_name = "PATH")]
     pub output: PathBuf,
     /// Export only this capture of each document ID (its SHA-256).
-    #[arg(long, value_name = "SHA256", conflicts_with = "at")]
-    pub capture: Option<String>,
+    #[arg(long, value_name = "SHA256", conflicts_with = "at", value_parser = crate::values::sha256)]
+    pub capture: Option<Sha256>,
     /// Export only the capture of each document ID in force at this instant: YYYY-MM-DD (end of
     /// that day, UTC) or RFC 3339.
     #[arg(long, value_name = "DATE|DATETIME")]
     pub at: Option<String>,
     /// The access date printed in the citation texts (YYYY-MM-DD) [default: the date of the
     /// latest capture exported, so the package holds no clock-derived value].
-    #[arg(long, value_name = "DATE")]
-    pub accessed: Option<String>,
+    #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
+    pub accessed: Option<NaiveDate>,
 }

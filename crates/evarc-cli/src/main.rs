@@ -9,6 +9,7 @@ mod fetch;
 mod output;
 mod progress;
 mod remote;
+mod values;
 
 use std::process::ExitCode;
 
@@ -23,7 +24,14 @@ fn main() -> ExitCode {
             } else {
                 exit::OK
             };
-            let _ = err.print();
+            if err.kind() == clap::error::ErrorKind::ValueValidation {
+                // A bad value (an ID, a digest, a date): one line naming the argument, the value
+                // and what is wrong, like every other refusal.
+                let rendered = err.render().to_string();
+                eprintln!("{}", rendered.lines().next().unwrap_or_default());
+            } else {
+                let _ = err.print();
+            }
             return ExitCode::from(code);
         }
     };

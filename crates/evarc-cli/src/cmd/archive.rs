@@ -13,7 +13,7 @@ use evarc_provenance::{Archive, ArchiveReport, CaptureRequest, DocumentRef, Snap
 use evarc_provenance::{OpenMode, PutOutcome};
 use serde_json::json;
 
-use super::{now, parse_date, parse_document_id, parse_time, text_time, thousands};
+use super::{now, text_time, thousands};
 use crate::cli::{ArchiveArgs, GlobalArgs};
 use crate::context::open;
 use crate::exit::Outcome;
@@ -55,10 +55,10 @@ pub fn run(global: &GlobalArgs, args: ArchiveArgs, out: &mut Output) -> Result<O
         archive.allow_any_capture_time();
     }
     // Provenance refuses an implausible capture time (before 1991, more than a day ahead).
-    let captured_at = match &args.captured_at {
-        Some(text) => {
-            let at = parse_time("--captured-at", text)?;
+    let captured_at = match args.captured_at {
+        Some(at) => {
             if let Err(err) = archive.check_capture_time(at, now()) {
+                let text = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
                 bail!("invalid --captured-at {text:?}: {err}; pass --force to record it anyway");
             }
             at
@@ -85,17 +85,18 @@ struct Plan {
 
 impl Plan {
     fn from_args(args: &ArchiveArgs) -> Result<Self> {
-        let last_updated = args
-            .last_updated
-            .as_deref()
-            .map(|d| parse_date("--last-updated", d))
-            .transpose()?;
-        let explicit_id = args.id.as_deref().map(parse_document_id).transpose()?;
+        let last_updated = args.last_updated;
+        let explicit_id = args.id.clone();
         // For a registered document, --url is this capture's source URL (provenance records it
         // or refuses it); for a new document it is the document's.
         let mut source_url = None;
         let document = match (&args.entity, &args.document) {
-            (_, Some(doc)) if parse_document_id(doc).is_ok() => {
+            (_, Some(doc))
+                if doc
+                    .trim()
+                    .parse::<evarc_provenance::id::DocumentId>()
+                    .is_ok() =>
+            {
                 if explicit_id.is_some() {
                     bail!("--id registers a new document; {doc} is already an ID");
                 }
@@ -103,7 +104,9 @@ impl Plan {
                     bail!("--entity {entity:?} names the publisher of a new document; {doc} is already registered");
                 }
                 source_url.clone_from(&args.url);
-                Some(DocumentRef::Id(parse_document_id(doc)?))
+                Some(DocumentRef::Id(
+                    doc.trim().parse::<evarc_provenance::id::DocumentId>()?,
+                ))
             }
             (Some(entity), Some(title)) => Some(DocumentRef::Named {
                 entity: entity.clone(),
@@ -375,10 +378,7 @@ fn run_remote(
         (request, body, Some(fetched))
     } else {
         let (mut reader, _) = open_input(&args.input, args.allow_empty)?;
-        let captured_at = match &args.captured_at {
-            Some(text) => parse_time("--captured-at", text)?,
-            None => now(),
-        };
+        let captured_at = args.captured_at.unwrap_or_else(now);
         let mut bytes = Vec::new();
         reader
             .read_to_end(&mut bytes)

@@ -7,18 +7,20 @@ use evarc_provenance::OpenMode;
 use evarc_provenance::{CaptureChoice, CiteOptions, Exhibit};
 use serde_json::json;
 
-use super::{now, parse_date, parse_record_id};
+use super::now;
 use crate::cli::{CertifyArgs, CiteArgs, GlobalArgs};
 use crate::context::open;
 use crate::exit::Outcome;
 use crate::output::Output;
+use crate::values::CitedId;
 
 /// `--capture SHA256` / `--at DATE|DATETIME` as a capture choice (clap keeps them exclusive).
-pub(crate) fn capture_choice(capture: Option<&str>, at: Option<&str>) -> Result<CaptureChoice> {
+pub(crate) fn capture_choice(
+    capture: Option<evarc_provenance::Sha256>,
+    at: Option<&str>,
+) -> Result<CaptureChoice> {
     if let Some(sha) = capture {
-        return Ok(CaptureChoice::Sha256(evarc_provenance::Sha256::parse_user(
-            sha,
-        )?));
+        return Ok(CaptureChoice::Sha256(sha));
     }
     let Some(at) = at else {
         return Ok(CaptureChoice::Latest);
@@ -32,18 +34,17 @@ pub(crate) fn capture_choice(capture: Option<&str>, at: Option<&str>) -> Result<
 }
 
 pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<Outcome> {
-    if let Ok(change) = args.id.trim().parse::<evarc_provenance::id::ChangeId>() {
-        let format: Format = args.format.parse()?;
-        return super::versions::cite_change(global, &change, format, out);
-    }
-    let id = parse_record_id(&args.id)?;
+    let id = match args.id {
+        CitedId::Change(change) => {
+            let format: Format = args.format.parse()?;
+            return super::versions::cite_change(global, &change, format, out);
+        }
+        CitedId::Record(id) => id,
+    };
     let format: Format = args.format.parse()?;
     let markup: Markup = args.markup.parse()?;
-    let choice = capture_choice(args.capture.as_deref(), args.at.as_deref())?;
-    let accessed = match &args.accessed {
-        Some(date) => parse_date("--accessed", date)?,
-        None => now().date_naive(),
-    };
+    let choice = capture_choice(args.capture, args.at.as_deref())?;
+    let accessed = args.accessed.unwrap_or_else(|| now().date_naive());
     let archive = open(global, OpenMode::ReadOnly)?;
     // Bytes that do not verify are an error here: nothing reaches stdout, exit 1.
     let citation = archive.cite(&id, &choice, format, &CiteOptions { accessed, markup })?;
@@ -76,8 +77,8 @@ pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<Out
 }
 
 pub fn certify(global: &GlobalArgs, args: CertifyArgs, out: &mut Output) -> Result<Outcome> {
-    let id = parse_record_id(&args.id)?;
-    let choice = capture_choice(args.capture.as_deref(), args.at.as_deref())?;
+    let id = args.id;
+    let choice = capture_choice(args.capture, args.at.as_deref())?;
     let exhibit = match &args.exhibit {
         Some(path) => Some(Exhibit {
             path: path.display().to_string(),

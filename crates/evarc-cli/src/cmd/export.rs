@@ -27,11 +27,11 @@ use evarc_package::{
 };
 use evarc_provenance::export::{ExportRequest, LogSummary, StoreBytes};
 use evarc_provenance::id::RecordId;
-use evarc_provenance::{OpenMode, Sha256, StoreError};
+use evarc_provenance::{OpenMode, StoreError};
 use serde::Serialize;
 
 use super::export_log::summary_line;
-use super::{parse_date, parse_record_id, thousands};
+use super::thousands;
 use crate::cli::{ExportArgs, GlobalArgs, PackageFormat};
 use crate::context::open;
 use crate::exit::Outcome;
@@ -62,24 +62,21 @@ struct Summary {
 }
 
 pub fn run(global: &GlobalArgs, args: ExportArgs, out: &mut Output) -> Result<Outcome> {
-    let ids = parse_ids(&args.ids)?;
-    let only = args
-        .capture
-        .as_deref()
-        .map(|s| Sha256::from_hex(s.trim().trim_start_matches("sha256:")))
-        .transpose()
-        .context("invalid --capture: expected a SHA-256 (64 hex digits)")?;
+    // The IDs asked for, in order, each once.
+    let mut ids: Vec<RecordId> = Vec::with_capacity(args.ids.len());
+    for id in &args.ids {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    let only = args.capture;
     let at = super::cite::capture_choice(None, args.at.as_deref())?;
     if (only.is_some() || !at.is_latest())
         && !ids.iter().any(|id| matches!(id, RecordId::Document(_)))
     {
         bail!("--capture and --at select captures of document IDs, and no document ID was given");
     }
-    let accessed = args
-        .accessed
-        .as_deref()
-        .map(|d| parse_date("--accessed", d))
-        .transpose()?;
+    let accessed = args.accessed;
     refuse_existing(&args.output, args.format)?;
 
     let archive = open(global, OpenMode::ReadOnly)?;
@@ -141,18 +138,6 @@ fn export_date() -> Result<NaiveDate> {
             }),
         Err(_) => Ok(super::now().date_naive()),
     }
-}
-
-/// The IDs asked for, in order, each once.
-fn parse_ids(texts: &[String]) -> Result<Vec<RecordId>> {
-    let mut ids: Vec<RecordId> = Vec::with_capacity(texts.len());
-    for text in texts {
-        let id = parse_record_id(text)?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    Ok(ids)
 }
 
 /// Refuses an output that exists (a WARC or WACZ file), or a BagIt directory that is not empty,

@@ -13,7 +13,7 @@ use crate::exit::Outcome;
 use crate::output::Output;
 
 pub fn run(global: &GlobalArgs, args: GetArgs, out: &mut Output) -> Result<Outcome> {
-    let choice = super::cite::capture_choice(args.capture.as_deref(), args.at.as_deref())?;
+    let choice = super::cite::capture_choice(args.capture, args.at.as_deref())?;
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.exists()) {
         bail!(
             "{} already exists: pass --force to replace it",

@@ -4,10 +4,10 @@ use anyhow::{bail, Result};
 use evarc_provenance::anchor::{relocate, Relocation};
 use evarc_provenance::compare::CaptureDiff;
 use evarc_provenance::model::{Capture, Provision};
-use evarc_provenance::{OpenMode, Sha256};
+use evarc_provenance::OpenMode;
 use serde_json::json;
 
-use super::{parse_document_id, text_diff, text_time, thousands};
+use super::{text_diff, text_time, thousands};
 use crate::cli::{DiffArgs, GlobalArgs, HistoryArgs};
 use crate::context::open;
 use crate::exit::Outcome;
@@ -23,7 +23,7 @@ fn anchored_in<'a>(provisions: &'a [Provision], capture: &Capture) -> Vec<&'a Pr
 }
 
 pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Result<Outcome> {
-    let id = parse_document_id(&args.document)?;
+    let id = args.document.clone();
     let archive = open(global, OpenMode::ReadOnly)?;
     let document = archive.document(&id)?;
     let captures = archive.captures(&id)?;
@@ -126,7 +126,7 @@ pub fn history(global: &GlobalArgs, args: HistoryArgs, out: &mut Output) -> Resu
 }
 
 pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<Outcome> {
-    let id = parse_document_id(&args.document)?;
+    let id = args.document.clone();
     let archive = open(global, OpenMode::ReadOnly)?;
     archive.document(&id)?;
     if args.from.is_none() && args.to.is_none() && archive.captures(&id)?.len() < 2 {
@@ -136,11 +136,7 @@ pub fn diff(global: &GlobalArgs, args: DiffArgs, out: &mut Output) -> Result<Out
             if n == 1 { "" } else { "s" }
         );
     }
-    let (older, newer) = archive.capture_pair(
-        &id,
-        args.from.as_deref().map(Sha256::parse_user).transpose()?,
-        args.to.as_deref().map(Sha256::parse_user).transpose()?,
-    )?;
+    let (older, newer) = archive.capture_pair(&id, args.from, args.to)?;
     let (outcome, _old_text, new_text) = archive.diff_captures(&older, &newer, args.context)?;
     out.line(format!(
         "--- {} sha256:{} ({})",

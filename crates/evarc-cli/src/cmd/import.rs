@@ -21,7 +21,7 @@ use evarc_provenance::{Durability, OpenMode, Sha256};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{now, parse_time, text_time};
+use super::{now, text_time};
 use crate::cli::{GlobalArgs, ImportManifestArgs};
 use crate::context::open;
 use crate::exit::Outcome;
@@ -489,7 +489,7 @@ fn report_failure(
 }
 
 fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
-    let at = parse_time("captured_at", &row.captured_at)?;
+    let at = crate::values::field_instant("captured_at", &row.captured_at)?;
     let expected = row
         .sha256
         .as_deref()

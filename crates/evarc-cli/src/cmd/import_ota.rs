@@ -10,7 +10,6 @@ use evarc_provenance::Archive;
 use evarc_provenance::{OpenMode, Sha256};
 
 use super::import::{already_recorded, import_rows, record_capture, Fate, Row, RowSource};
-use super::{parse_date, parse_time};
 use crate::cli::{GlobalArgs, ImportOtaArgs};
 use crate::context::open;
 use crate::exit::Outcome;
@@ -18,16 +17,8 @@ use crate::output::Output;
 
 pub fn run(global: &GlobalArgs, args: ImportOtaArgs, out: &mut Output) -> Result<Outcome> {
     let filter = OtaFilter {
-        since: args
-            .since
-            .as_deref()
-            .map(|d| parse_date("--since date", d))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|d| parse_date("--until date", d))
-            .transpose()?,
+        since: args.since,
+        until: args.until,
         services: args.services,
     };
     let snapshots = OtaSnapshots::open(&args.repository)?;
@@ -91,7 +82,7 @@ impl RowSource for GitSnapshots<'_> {
             .by_path
             .get(&row.path)
             .with_context(|| format!("no snapshot {}", row.path))?;
-        let at = parse_time("commit date", &row.captured_at)?;
+        let at = crate::values::field_instant("commit date", &row.captured_at)?;
         let bytes = self.snapshots.read(capture)?;
         let sha = Sha256::of(&bytes);
         // A rerun finds the capture recorded and stores nothing.

@@ -11,7 +11,6 @@ use evarc_provenance::{CaptureRequest, CaptureUpload, DocumentRef, Sha256};
 use serde_json::json;
 
 use super::import::{open_row_file, Fate, Row, Tally};
-use super::parse_time;
 use crate::exit::{EnvironmentFailure, Outcome, VerificationFailed};
 use crate::output::Output;
 
@@ -56,7 +55,7 @@ pub fn manifest(
 }
 
 fn send_row(remote: &Remote, base: &Path, row: &Row) -> Result<Fate> {
-    let at = parse_time("captured_at", &row.captured_at)?;
+    let at = crate::values::field_instant("captured_at", &row.captured_at)?;
     let expected = row
         .sha256
         .as_deref()

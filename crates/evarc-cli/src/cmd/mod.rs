@@ -27,9 +27,8 @@ mod version_pass;
 mod versions;
 mod withdraw;
 
-use anyhow::{Context as _, Result};
-use chrono::{DateTime, NaiveDate, Utc};
-use evarc_provenance::id::{DocumentId, RecordId};
+use anyhow::Result;
+use chrono::{DateTime, Utc};
 
 use crate::cli::{Cli, Command, ImportCommand, ProvisionCommand};
 use crate::exit::Outcome;
@@ -93,29 +92,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 /// The clock: read here, in the CLI, and handed to provenance.
 pub fn now() -> DateTime<Utc> {
     Utc::now()
-}
-
-pub fn parse_record_id(text: &str) -> Result<RecordId> {
-    Ok(text.trim().parse::<RecordId>()?)
-}
-
-pub fn parse_document_id(text: &str) -> Result<DocumentId> {
-    Ok(text.trim().parse::<DocumentId>()?)
-}
-
-/// A calendar date, `YYYY-MM-DD`.
-pub fn parse_date(what: &str, text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .with_context(|| format!("invalid {what} {text:?}: expected a date as YYYY-MM-DD"))
-}
-
-/// An instant, RFC 3339 with an offset (`2026-05-12T09:51:22Z`), converted to UTC.
-pub fn parse_time(what: &str, text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .with_context(|| {
-            format!("invalid {what} {text:?}: expected RFC 3339, e.g. 2026-05-12T09:51:22Z")
-        })
 }
 
 /// `2026-05-12 09:51:22 UTC`, sub-seconds shown when present.

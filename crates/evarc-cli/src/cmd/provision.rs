@@ -7,14 +7,14 @@ use evarc_provenance::OpenMode;
 use evarc_provenance::{ProvenanceError, ProvisionRequest};
 use serde_json::json;
 
-use super::{now, parse_document_id, text_time};
+use super::{now, text_time};
 use crate::cli::{GlobalArgs, ProvisionAddArgs};
 use crate::context::open;
 use crate::exit::Outcome;
 use crate::output::Output;
 
 pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Result<Outcome> {
-    let document = parse_document_id(&args.document)?;
+    let document = args.document.clone();
     let id = args
         .id
         .as_deref()
@@ -35,11 +35,7 @@ pub fn add(global: &GlobalArgs, args: ProvisionAddArgs, out: &mut Output) -> Res
                 document,
                 title: args.title,
                 quote,
-                capture: args
-                    .capture
-                    .as_deref()
-                    .map(evarc_provenance::Sha256::parse_user)
-                    .transpose()?,
+                capture: args.capture,
                 id,
                 severity: args.severity,
                 categories: args.categories,

@@ -13,7 +13,7 @@ use crate::exit::Outcome;
 use crate::output::Output;
 
 pub fn show(global: &GlobalArgs, args: ShowArgs, out: &mut Output) -> Result<Outcome> {
-    let choice = super::cite::capture_choice(args.capture.as_deref(), args.at.as_deref())?;
+    let choice = super::cite::capture_choice(args.capture, args.at.as_deref())?;
     let archive = open(global, OpenMode::ReadOnly)?;
     let text = args.id.trim();
     if !choice.is_latest() && !matches!(text.parse::<RecordId>(), Ok(RecordId::Document(_))) {

@@ -15,7 +15,6 @@ use evarc_provenance::{Archive, LogSubject};
 use evarc_provenance::{OpenMode, Sha256};
 use sha2::Digest as _;
 
-use super::parse_record_id;
 use crate::cli::{CheckpointArgs, GlobalArgs, ProveArgs, VerifyProofArgs};
 use crate::context::open;
 use crate::exit::{EnvironmentFailure, Outcome, VerificationFailed};
@@ -145,7 +144,7 @@ pub fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Output) -> Result<O
             proof.checkpoint,
         )
     } else {
-        let subject = subject(&archive, args.id.as_deref(), args.capture.as_deref())?;
+        let subject = subject(&archive, args.id.clone(), args.capture)?;
         let checkpoint = args.checkpoint.as_deref().map(read_text).transpose()?;
         let proof = archive.inclusion_proof(&subject, checkpoint.as_deref())?;
         let text = proof.to_text();
@@ -175,12 +174,8 @@ pub fn prove(global: &GlobalArgs, args: ProveArgs, out: &mut Output) -> Result<O
 }
 
 /// The record `prove` is asked about.
-fn subject(archive: &Archive, id: Option<&str>, capture: Option<&str>) -> Result<LogSubject> {
-    let sha = capture
-        .map(|s| Sha256::from_hex(s.trim().trim_start_matches("sha256:")))
-        .transpose()
-        .context("invalid --capture: expected a SHA-256 (64 hex digits)")?;
-    match (id.map(parse_record_id).transpose()?, sha) {
+fn subject(archive: &Archive, id: Option<RecordId>, sha: Option<Sha256>) -> Result<LogSubject> {
+    match (id, sha) {
         (Some(RecordId::Provision(p)), None) => Ok(LogSubject::Provision(archive.provision(&p)?)),
         (Some(RecordId::Provision(_)), Some(_)) => {
             bail!("--capture selects a capture of a document; a provision has one capture")

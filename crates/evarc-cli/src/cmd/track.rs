@@ -12,7 +12,7 @@ use evarc_provenance::OpenMode;
 use evarc_provenance::{CaptureRequest, DocumentRef};
 use serde_json::json;
 
-use super::{now, parse_document_id, text_time};
+use super::{now, text_time};
 use crate::cli::{GlobalArgs, TrackArgs};
 use crate::context::open;
 use crate::exit::Outcome;
@@ -51,11 +51,7 @@ fn host_of(url: &str) -> String {
 }
 
 pub fn track(global: &GlobalArgs, args: TrackArgs, out: &mut Output) -> Result<Outcome> {
-    let named: Vec<DocumentId> = args
-        .documents
-        .iter()
-        .map(|d| parse_document_id(d))
-        .collect::<Result<_>>()?;
+    let named: Vec<DocumentId> = args.documents.clone();
     let archive = open(global, OpenMode::ReadWrite)?;
     if let Some(dir) = &args.declarations {
         let declarations = super::versions::read_declarations(dir)?;

@@ -15,7 +15,7 @@ use evarc_provenance::Archive;
 use evarc_provenance::OpenMode;
 use serde_json::json;
 
-use super::{now, parse_date, parse_document_id, text_time};
+use super::{now, text_time};
 use crate::cli::{
     ChangesArgs, DeclareArgs, GlobalArgs, ImportDeclarationsArgs, ProvisionStatusArgs, ReindexArgs,
 };
@@ -105,7 +105,7 @@ pub fn import_declarations(
 }
 
 pub fn declare(global: &GlobalArgs, args: DeclareArgs, out: &mut Output) -> Result<Outcome> {
-    let id = parse_document_id(&args.document)?;
+    let id = args.document.clone();
     let rules = Rules {
         select: args.select.into_iter().map(Selector::Css).collect(),
         remove: args.remove.into_iter().map(Selector::Css).collect(),
@@ -139,11 +139,7 @@ pub fn declare(global: &GlobalArgs, args: DeclareArgs, out: &mut Output) -> Resu
 }
 
 pub fn reindex(global: &GlobalArgs, args: ReindexArgs, out: &mut Output) -> Result<Outcome> {
-    let only = args
-        .document
-        .as_deref()
-        .map(parse_document_id)
-        .transpose()?;
+    let only = args.document.clone();
     let archive = open(global, OpenMode::ReadWrite)?;
     let documents: Vec<DocumentId> = match only {
         Some(id) => vec![archive.document(&id)?.id],
@@ -289,11 +285,7 @@ fn print_change(out: &mut Output, change: &ChangeRecord, document: &Document) ->
 }
 
 pub fn changes(global: &GlobalArgs, args: ChangesArgs, out: &mut Output) -> Result<Outcome> {
-    let since = args
-        .since
-        .as_deref()
-        .map(|d| parse_date("--since date", d))
-        .transpose()?;
+    let since = args.since;
     let archive = open(global, OpenMode::ReadOnly)?;
     if let Some(what) = args.what.as_deref() {
         if let Ok(id) = what.trim().parse::<ChangeId>() {

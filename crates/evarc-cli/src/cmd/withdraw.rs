@@ -2,33 +2,29 @@
 
 use anyhow::Result;
 use evarc_provenance::cite;
+use evarc_provenance::OpenMode;
 use evarc_provenance::WithdrawTarget;
-use evarc_provenance::{OpenMode, Sha256};
 use serde_json::json;
 
-use super::{now, parse_record_id};
+use super::now;
 use crate::cli::{GlobalArgs, WithdrawArgs};
 use crate::context::open;
 use crate::exit::Outcome;
 use crate::output::Output;
+use crate::values::WithdrawTarget as Target;
 
 pub fn run(global: &GlobalArgs, args: WithdrawArgs, out: &mut Output) -> Result<Outcome> {
-    let text = args.target.trim();
-    let hex = text.strip_prefix("sha256:").unwrap_or(text);
-    let target = if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        if args.capture.is_some() {
-            anyhow::bail!("--capture goes with a document ID, not with a SHA-256");
+    let target = match args.target {
+        Target::Sha256(sha) => {
+            if args.capture.is_some() {
+                anyhow::bail!("--capture goes with a document ID, not with a SHA-256");
+            }
+            WithdrawTarget::Sha256(sha)
         }
-        WithdrawTarget::Sha256(Sha256::from_hex(hex)?)
-    } else {
-        WithdrawTarget::Record {
-            id: parse_record_id(text)?,
-            sha256: args
-                .capture
-                .as_deref()
-                .map(Sha256::parse_user)
-                .transpose()?,
-        }
+        Target::Record(id) => WithdrawTarget::Record {
+            id,
+            sha256: args.capture,
+        },
     };
     let archive = open(global, OpenMode::ReadWrite)?;
     let withdrawal = archive.withdraw(&target, &args.reason, now())?;
