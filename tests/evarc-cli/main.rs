@@ -39,6 +39,7 @@ mod serve_pages;
 mod store_cli;
 mod text_cli;
 mod tlog;
+mod typed_args;
 mod url_capture;
 mod version_pass;
 mod versions;

@@ -24,13 +24,11 @@ fn main() -> ExitCode {
             } else {
                 exit::OK
             };
-            if err.kind() == clap::error::ErrorKind::ValueValidation {
-                // A bad value (an ID, a digest, a date): one line naming the argument, the value
-                // and what is wrong, like every other refusal.
-                let rendered = err.render().to_string();
-                eprintln!("{}", rendered.lines().next().unwrap_or_default());
-            } else {
-                let _ = err.print();
+            match value_error_line(&err) {
+                Some(line) => eprintln!("{line}"),
+                None => {
+                    let _ = err.print();
+                }
             }
             return ExitCode::from(code);
         }
@@ -43,4 +41,23 @@ fn main() -> ExitCode {
             ExitCode::from(exit::code_for(&err))
         }
     }
+}
+
+/// A bad value (an ID, a digest, a date) refused by a `values.rs` parser: one line naming the
+/// argument, the value and what is wrong with it, like every other refusal.
+fn value_error_line(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        err.get(ContextKind::InvalidArg),
+        err.get(ContextKind::InvalidValue),
+    ) else {
+        return None;
+    };
+    let why = std::error::Error::source(err)?;
+    let name = arg.split_whitespace().next().unwrap_or(arg);
+    let name = name.trim_end_matches("...");
+    Some(format!("error: invalid {name} {value:?}: {why}"))
 }

@@ -1,0 +1,45 @@
+//! Issue 11, arguments parsed once: IDs, digests and dates are typed clap values, so a bad one
+//! is refused before any command runs, on one line naming the argument and the value (exit 2),
+//! and nothing is written.
+
+use crate::util::Env;
+
+/// A malformed date is refused by clap, naming the flag, the value and the expected form.
+#[test]
+fn a_bad_accessed_date_is_one_usage_line_naming_the_flag_and_the_value() {
+    let env = Env::new();
+    let message = env
+        .evarc(&["cite", "CA-D-00001", "--accessed", "2026-13-01"])
+        .one_line_error(2, &["--accessed", "2026-13-01", "YYYY-MM-DD"]);
+    assert_eq!(
+        message,
+        "error: invalid --accessed \"2026-13-01\": expected a date as YYYY-MM-DD"
+    );
+}
+
+/// A malformed SHA-256 says what is wrong with it (the digest's own error), under the flag.
+#[test]
+fn a_bad_capture_digest_is_one_usage_line_naming_the_flag_and_the_digest_error() {
+    let env = Env::new();
+    let message = env
+        .evarc(&["diff", "CA-D-00001", "--from", "d4c6961"])
+        .one_line_error(2, &["--from", "d4c6961"]);
+    assert_eq!(
+        message,
+        "error: invalid --from \"d4c6961\": malformed hash \"d4c6961\": expected 64 hex digits, got 7 characters"
+    );
+}
+
+/// A malformed record ID is refused by the ID's own parser, under the argument's name.
+#[test]
+fn a_bad_record_id_is_one_usage_line_naming_the_argument() {
+    let env = Env::new();
+    let message = env
+        .evarc(&["export", "CA-X-1", "--format", "warc", "-o", "out.warc"])
+        .one_line_error(2, &["CA-X-1"]);
+    assert!(
+        message.starts_with("error: invalid <ID> \"CA-X-1\": "),
+        "{message}"
+    );
+    assert!(!env.path().join("out.warc").exists());
+}
