@@ -44,7 +44,8 @@ fn main() -> ExitCode {
 }
 
 /// A bad value (an ID, a digest, a date) refused by a `values.rs` parser: one line naming the
-/// argument, the value and what is wrong with it, like every other refusal.
+/// argument, the value and what is wrong with it, like every other refusal. clap's own refusals
+/// (ranges, possible values) keep clap's form.
 fn value_error_line(err: &clap::Error) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if err.kind() != ErrorKind::ValueValidation {
@@ -56,7 +57,7 @@ fn value_error_line(err: &clap::Error) -> Option<String> {
     ) else {
         return None;
     };
-    let why = std::error::Error::source(err)?;
+    let why = std::error::Error::source(err).filter(|why| values::is_ours(*why))?;
     let name = arg.split_whitespace().next().unwrap_or(arg);
     let name = name.trim_end_matches("...");
     Some(format!("error: invalid {name} {value:?}: {why}"))

@@ -21,17 +21,27 @@ pub fn sha256(text: &str) -> Result<Sha256, DigestError> {
     Sha256::parse_user(text)
 }
 
+/// What a date or an instant should have looked like.
+#[derive(Debug, thiserror::Error)]
+#[error("expected {0}")]
+pub struct ExpectedForm(&'static str);
+
 /// A calendar date, `YYYY-MM-DD`.
-pub fn date(text: &str) -> Result<NaiveDate, String> {
+pub fn date(text: &str) -> Result<NaiveDate, ExpectedForm> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| "expected a date as YYYY-MM-DD".to_owned())
+        .map_err(|_| ExpectedForm("a date as YYYY-MM-DD"))
 }
 
 /// An instant, RFC 3339 with an offset (`2026-05-12T09:51:22Z`), converted to UTC.
-pub fn instant(text: &str) -> Result<DateTime<Utc>, String> {
+pub fn instant(text: &str) -> Result<DateTime<Utc>, ExpectedForm> {
     DateTime::parse_from_rfc3339(text.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| "expected RFC 3339, e.g. 2026-05-12T09:51:22Z".to_owned())
+        .map_err(|_| ExpectedForm("RFC 3339, e.g. 2026-05-12T09:51:22Z"))
+}
+
+/// True when a clap value error comes from one of these parsers (rendered as one line).
+pub fn is_ours(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.is::<IdError>() || err.is::<DigestError>() || err.is::<ExpectedForm>()
 }
 
 /// An instant in a field of an input file (a manifest's `captured_at`, a commit date): the
