@@ -92,12 +92,21 @@ impl Archive {
     /// Re-reads and re-hashes the bytes of a capture now: what the `provenance` format's last
     /// line and `certify` state.
     pub fn check_evidence(&self, capture: &CaptureCitation) -> Result<EvidenceCheck> {
-        let key = Blake3::from_hex(&capture.blake3)?;
+        self.check_bytes(&capture.blake3, &capture.sha256)
+    }
+
+    /// [`Archive::check_evidence`] of a capture record.
+    pub fn check_capture(&self, capture: &Capture) -> Result<EvidenceCheck> {
+        self.check_bytes(&capture.blake3, &capture.sha256)
+    }
+
+    fn check_bytes(&self, blake3: &str, sha256: &str) -> Result<EvidenceCheck> {
+        let key = Blake3::from_hex(blake3)?;
         if !self.store().contains(key)? {
             return Ok(EvidenceCheck::Missing);
         }
         match self.store().verify(key) {
-            Ok(info) if info.sha256.to_hex() == capture.sha256 => Ok(EvidenceCheck::Verified),
+            Ok(info) if info.sha256.to_hex() == sha256 => Ok(EvidenceCheck::Verified),
             Ok(info) => Ok(EvidenceCheck::Mismatch {
                 actual_sha256: info.sha256.to_hex(),
             }),

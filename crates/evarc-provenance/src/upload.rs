@@ -226,8 +226,9 @@ pub struct ProvisionUpload {
     /// Register under this ID (`CA-P-…`) when free.
     #[serde(default)]
     pub id: Option<String>,
-    /// When the quote occurs more than once, the occurrence to pin (from 1).
-    #[serde(default)]
+    /// When the quote occurs more than once, the occurrence to pin (from 1). JSON's `3.0` is the
+    /// integer 3 (as JSON Schema counts it).
+    #[serde(default, deserialize_with = "integral")]
     pub occurrence: Option<usize>,
     #[serde(default)]
     pub severity: Option<String>,
@@ -256,5 +257,26 @@ impl ProvisionUpload {
             private: self.private,
         };
         Ok((request, self.occurrence))
+    }
+}
+
+/// An optional non-negative integer, written `3` or `3.0` (JSON numbers with a zero fraction
+/// are integers to JSON Schema, which the OpenAPI document uses).
+fn integral<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<usize>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(n) = number.as_u64() {
+        return usize::try_from(n)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{number} is too large")));
+    }
+    match number.as_f64() {
+        Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= u32::MAX as f64 => Ok(Some(f as usize)),
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid occurrence {number}: expected a whole number from 1"
+        ))),
     }
 }
