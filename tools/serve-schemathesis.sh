@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs schemathesis (PyPI) against `evarc serve`'s OpenAPI document on an archive of the AWS test
-# fixture (two captures, one provision, a checkpoint). Not part of CI (about 100 s plus the
-# install); run by hand after changing the API. Exit status: schemathesis's.
+# fixture (two captures, one provision, a checkpoint). `.ci/run` runs it with WITH_TOKEN=1 (about
+# 3 minutes plus the install); run it by hand after changing the API. Exit status: schemathesis's.
 #
 #   tools/serve-schemathesis.sh [EVARC_BINARY]     (default $CARGO_TARGET_DIR/debug/evarc)
 #   EVARC_SCHEMATHESIS_VENV  where the venv lives (default $HOME/.cache/evarc/schemathesis-venv)
@@ -12,7 +12,7 @@ evarc=${1:-${CARGO_TARGET_DIR:-$root/target}/debug/evarc}
 venv=${EVARC_SCHEMATHESIS_VENV:-$HOME/.cache/evarc/schemathesis-venv}
 if [[ ! -x "$venv/bin/schemathesis" ]]; then
   python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check schemathesis
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check schemathesis==4.32.5
 fi
 work=$(mktemp -d)
 pid=""

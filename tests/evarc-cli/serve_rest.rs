@@ -98,7 +98,10 @@ fn token_list_shows_when_a_token_was_last_used_once_a_minute_surviving_a_restart
     token(&env, "idle", &["write"]);
     assert_eq!(last_used(&env, "counsel"), None);
     let list = env.evarc(&["token", "list"]).ok().stdout_text();
-    assert!(list.lines().all(|l| l.ends_with("\tlast used never")), "{list}");
+    assert!(
+        list.lines().all(|l| l.ends_with("\tlast used never")),
+        "{list}"
+    );
 
     let server = Server::start(&env);
     let auth = format!("Bearer {secret}");
@@ -117,7 +120,10 @@ fn token_list_shows_when_a_token_was_last_used_once_a_minute_surviving_a_restart
         assert!(Instant::now() < deadline, "no last-used time recorded");
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(before <= first && first <= after, "{before} {first} {after}");
+    assert!(
+        before <= first && first <= after,
+        "{before} {first} {after}"
+    );
     assert_eq!(last_used(&env, "idle"), None);
     let list = env.evarc(&["token", "list"]).ok().stdout_text();
     let line = list
@@ -137,7 +143,10 @@ fn token_list_shows_when_a_token_was_last_used_once_a_minute_surviving_a_restart
     for _ in 0..5 {
         assert_eq!(
             server
-                .get_with("/api/v1/audit/CA-P-000003", &[("Authorization", auth.as_str())])
+                .get_with(
+                    "/api/v1/audit/CA-P-000003",
+                    &[("Authorization", auth.as_str())]
+                )
                 .status,
             200
         );
@@ -229,15 +238,29 @@ fn serve_search_date_range_bounds_are_inclusive_and_respect_privacy() {
             .get("/api/v1/search?q=Public&from=2026-05-01&to=")
             .text(),
     );
-    assert_eq!(answer["range"], serde_json::json!({"from": "2026-05-01", "to": null}));
+    assert_eq!(
+        answer["range"],
+        serde_json::json!({"from": "2026-05-01", "to": null})
+    );
 
     // The page: the same search, the range kept in the form.
-    let page = server.get("/search?q=Public&from=2026-05-01&to=2026-05-01").text();
-    assert!(page.contains("1 results for “Public” captured from 2026-05-01 to 2026-05-01"), "{page}");
+    let page = server
+        .get("/search?q=Public&from=2026-05-01&to=2026-05-01")
+        .text();
+    assert!(
+        page.contains("1 results for “Public” captured from 2026-05-01 to 2026-05-01"),
+        "{page}"
+    );
     assert!(page.contains("href=\"/CA-D-00001\""), "{page}");
-    assert!(page.contains("name=\"from\" value=\"2026-05-01\""), "{page}");
+    assert!(
+        page.contains("name=\"from\" value=\"2026-05-01\""),
+        "{page}"
+    );
     let page = server.get("/search?q=Public&from=2026-05-02").text();
-    assert!(page.contains("0 results for “Public” captured from 2026-05-02"), "{page}");
+    assert!(
+        page.contains("0 results for “Public” captured from 2026-05-02"),
+        "{page}"
+    );
 }
 
 #[test]
@@ -262,7 +285,11 @@ fn serve_search_bad_dates_are_400_naming_the_parameter_and_value() {
     ] {
         let r = server.get(&format!("/api/v1/search?{query}"));
         assert_eq!(r.status, 400, "{query}");
-        assert_eq!(json(&r.text()), serde_json::json!({ "error": message }), "{query}");
+        assert_eq!(
+            json(&r.text()),
+            serde_json::json!({ "error": message }),
+            "{query}"
+        );
         let page = server.get(&format!("/search?{query}"));
         assert_eq!(page.status, 400, "{query}");
         let text = crate::serve_util::unescape(&page.text());
@@ -270,11 +297,26 @@ fn serve_search_bad_dates_are_400_naming_the_parameter_and_value() {
     }
     // The CLI's search takes the same range, by the same library function.
     let run = env
-        .evarc(&["search", "Terms", "--from", "2026-05-02", "--to", "2026-05-02"])
+        .evarc(&[
+            "search",
+            "Terms",
+            "--from",
+            "2026-05-02",
+            "--to",
+            "2026-05-02",
+        ])
         .ok();
-    assert!(run.stdout_text().starts_with("CA-D-00002  Example — Draft Terms"), "{}", run.stdout_text());
+    assert!(
+        run.stdout_text()
+            .starts_with("CA-D-00002  Example — Draft Terms"),
+        "{}",
+        run.stdout_text()
+    );
     env.evarc(&["search", "Terms", "--from", "2026-13-01"])
-        .one_line_error(2, &["--from: invalid date \"2026-13-01\": expected YYYY-MM-DD"]);
+        .one_line_error(
+            2,
+            &["--from: invalid date \"2026-13-01\": expected YYYY-MM-DD"],
+        );
 }
 
 #[test]
@@ -337,7 +379,8 @@ fn serve_package_of_damaged_bytes_is_500_before_any_byte_in_every_format() {
         let r = server.get(&format!("/export/CA-D-00648{suffix}"));
         assert_eq!(r.status, 500, "{suffix}");
         assert!(
-            r.text().contains("✗ Hash not verified: no package is made of these bytes"),
+            r.text()
+                .contains("✗ Hash not verified: no package is made of these bytes"),
             "{suffix}: {}",
             r.text()
         );
@@ -345,8 +388,13 @@ fn serve_package_of_damaged_bytes_is_500_before_any_byte_in_every_format() {
     }
     // The CLI refuses to export them as well.
     let out = fixture.env.path().join("out.warc.gz");
-    let run = fixture
-        .env
-        .evarc(&["export", "CA-D-00648", "--format", "warc", "-o", path_str(&out)]);
+    let run = fixture.env.evarc(&[
+        "export",
+        "CA-D-00648",
+        "--format",
+        "warc",
+        "-o",
+        path_str(&out),
+    ]);
     assert_ne!(run.code, 0);
 }

@@ -277,7 +277,9 @@ impl Archive {
     pub fn record_token_use(&self, name: &str, at: DateTime<Utc>) -> Result<bool> {
         let _guard = self.write_lock();
         if self.token(name)?.is_none() {
-            return Err(ProvenanceError::InvalidInput(format!("no token named {name:?}")));
+            return Err(ProvenanceError::InvalidInput(format!(
+                "no token named {name:?}"
+            )));
         }
         if !use_worth_recording(self.token_last_used(name)?, at) {
             return Ok(false);

@@ -16,8 +16,8 @@ use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
 use evarc_provenance::{
-    ArchiveReport, Audience, CaptureUpload, CheckpointReport, ProvenanceError, ProvisionUpload, Scope, StoreError,
-    Token,
+    ArchiveReport, Audience, CaptureUpload, CheckpointReport, ProvenanceError, ProvisionUpload,
+    Scope, StoreError, Token,
 };
 use serde_json::json;
 
@@ -182,7 +182,7 @@ fn one_line(err: &dyn std::error::Error) -> String {
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
-    serde_json::from_slice(body)
+    evarc_provenance::upload::from_json(body)
         .map_err(|e| Failure::bad_request(format!("the body is not the expected JSON object: {e}")))
 }
 

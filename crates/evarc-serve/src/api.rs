@@ -259,13 +259,10 @@ pub struct SearchQuery {
 /// The search a query asks for (text and capture-date range), by provenance's rules; a bad
 /// bound is a 400 naming the parameter and its value. `None`: no text to search for (a date
 /// range narrows a search, it is not one).
-pub fn search_query(
-    q: &SearchQuery,
-) -> Result<Option<evarc_provenance::SearchQuery>, Failure> {
+pub fn search_query(q: &SearchQuery) -> Result<Option<evarc_provenance::SearchQuery>, Failure> {
     let text = q.q.as_deref().unwrap_or_default();
-    let query =
-        evarc_provenance::SearchQuery::with_range(text, q.from.as_deref(), q.to.as_deref())
-            .map_err(|e| Failure::bad_request(format!("parameter {e}")))?;
+    let query = evarc_provenance::SearchQuery::with_range(text, q.from.as_deref(), q.to.as_deref())
+        .map_err(|e| Failure::bad_request(format!("parameter {e}")))?;
     if text.trim().is_empty() {
         return Ok(None);
     }
@@ -284,11 +281,9 @@ pub async fn search(
     };
     let query = match search_query(&q) {
         Ok(Some(query)) => query,
-        Ok(None) => {
-            return api_error(Failure::bad_request(
-                "give the text to search for as ?q= (from= and to= narrow it to a capture-date range)",
-            ))
-        }
+        Ok(None) => return api_error(Failure::bad_request(
+            "give the text to search for as ?q= (from= and to= narrow it to a capture-date range)",
+        )),
         Err(f) => return api_error(f),
     };
     let text = query.text.clone();

@@ -2,11 +2,13 @@
 //! a document or provision as downloads, the same bytes `evarc export ID` writes.
 //!
 //! What a package holds is `evarc_provenance::export` (the one plan of the CLI and the server),
-//! and `evarc-package` writes it; this module only picks the format, builds the file in a
-//! private temporary directory and sends it. A BagIt bag is a directory: it is sent serialised
-//! as one ZIP file whose single top-level directory is the bag (RFC 8493, section 4). The bytes
-//! are re-hashed while written; damaged bytes fail the download (500, "✗ Hash not verified"),
-//! never a package of them. A package whose captures exceed [`PACKAGE_LIMIT`] bytes is refused
+//! and `evarc-package` writes it; this module only picks the format and streams it ([`download`]:
+//! a WARC as it is written, a WACZ or zipped bag from a private temporary directory), never the
+//! whole package in memory. A BagIt bag is a directory: it is sent serialised as one ZIP file
+//! whose single top-level directory is the bag (RFC 8493, section 4). The bytes are re-hashed
+//! before the answer starts and again while written; damaged bytes fail the download (500,
+//! "✗ Hash not verified"), never a package of them, and a failure once the answer has started
+//! cuts the transfer short. A package whose captures exceed [`PACKAGE_LIMIT`] bytes is refused
 //! (413) with a line saying to use `evarc export`.
 
 use std::io::Write;
@@ -16,9 +18,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use evarc_package::{write_bagit_with_log, write_wacz_with_log, write_warc_with_log, PackageError};
+use evarc_provenance::cite::{self, EvidenceCheck};
 use evarc_provenance::export::{ExportPlan, ExportRequest, StoreBytes};
 use evarc_provenance::id::RecordId;
-use evarc_provenance::cite::{self, EvidenceCheck};
 use evarc_provenance::Archive;
 
 use crate::error::Failure;
@@ -82,13 +84,13 @@ type Chunk = Result<axum::body::Bytes, std::io::Error>;
 
 /// `/export/<ID><suffix>`.
 ///
-/// The package is streamed, never held whole in memory. A WARC is written straight into the
-/// response as it is made, after every capture of it was re-read and re-hashed (so damaged
-/// bytes are a 500 before any byte is sent). A WACZ or bag (ZIP files, which are written with
-/// seeks) is made in a private temporary directory first, then sent from disk with its
-/// `Content-Length`. A failure after the answer has begun (bytes damaged or unreadable
-/// meanwhile, a disk error) aborts the connection: the client sees a truncated transfer (no
-/// final chunk, or fewer bytes than `Content-Length`), never a package that looks complete.
+/// The package is streamed, never held whole in memory. Every capture of it is re-read and
+/// re-hashed first, so damaged bytes are a 500 before any byte is sent. Then the answer starts
+/// (chunked): a WARC is written straight into it as it is made; a WACZ or bag (ZIP files, which
+/// are written with seeks) is made in a private temporary directory and then sent from disk. A
+/// failure after the answer has begun (bytes damaged or unreadable meanwhile, a disk error)
+/// aborts the connection: the client sees a truncated transfer (no final chunk), never a
+/// package that looks complete.
 pub async fn download(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -122,7 +124,7 @@ pub async fn download(
         drop(outcome);
     });
     match answer.await {
-        Ok(Ok(length)) => package_response(&name, kind, body_of(body), length),
+        Ok(Ok(())) => package_response(&name, kind, body_of(body)),
         Ok(Err(f)) => f.into_response(),
         Err(_) => Failure::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,9 +142,8 @@ pub(crate) fn body_of(chunks: tokio::sync::mpsc::Receiver<Chunk>) -> axum::body:
     ))
 }
 
-/// Where the answer goes: first whether to send headers (`Ok(Some(length))` when known), then
-/// the chunks.
-type Ready = tokio::sync::oneshot::Sender<Result<Option<u64>, Failure>>;
+/// Whether the answer may start (else the failure to answer with); the chunks follow.
+type Ready = tokio::sync::oneshot::Sender<Result<(), Failure>>;
 
 /// Plans, checks and writes the package (blocking: on its own thread).
 fn produce(
@@ -153,50 +154,36 @@ fn produce(
     ready: Ready,
     chunks: tokio::sync::mpsc::Sender<Chunk>,
 ) -> Result<(), Failure> {
-    let plan = match plan_checked(archive, request, reader, kind) {
+    let plan = match plan_checked(archive, request, reader) {
         Ok(plan) => plan,
         Err(f) => {
             let _ = ready.send(Err(f));
             return Ok(());
         }
     };
+    // The captures verified: the answer starts now (a big package can take longer to make
+    // than the request timeout allows before the headers).
+    if ready.send(Ok(())).is_err() {
+        return Ok(());
+    }
     match kind {
-        PackageKind::Warc => {
-            if ready.send(Ok(None)).is_err() {
-                return Ok(());
-            }
-            stream_with(chunks, |out| write_warc(archive, plan, out))
-        }
-        PackageKind::Wacz | PackageKind::Bagit => {
-            let (dir, path) = match build_file(archive, plan, kind) {
-                Ok(built) => built,
-                Err(f) => {
-                    let _ = ready.send(Err(f));
-                    return Ok(());
-                }
-            };
-            let length = std::fs::metadata(&path).map(|m| m.len()).ok();
-            if ready.send(Ok(length)).is_err() {
-                return Ok(());
-            }
-            let sent = stream_with(chunks, |out| {
-                let mut file = std::fs::File::open(&path).map_err(io_failure)?;
-                std::io::copy(&mut file, out).map_err(io_failure)?;
-                Ok(())
-            });
+        PackageKind::Warc => stream_with(chunks, |out| write_warc(archive, plan, out)),
+        PackageKind::Wacz | PackageKind::Bagit => stream_with(chunks, |out| {
+            let (dir, path) = build_file(archive, plan, kind)?;
+            let mut file = std::fs::File::open(&path).map_err(io_failure)?;
+            std::io::copy(&mut file, out).map_err(io_failure)?;
             drop(dir);
-            sent
-        }
+            Ok(())
+        }),
     }
 }
 
-/// The export plan of the request for this reader, within [`PACKAGE_LIMIT`]; for a WARC (sent
-/// as it is written) every capture re-hashed first.
+/// The export plan of the request for this reader, within [`PACKAGE_LIMIT`], every capture
+/// re-read and re-hashed (before the answer starts).
 fn plan_checked(
     archive: &Archive,
     request: &ExportRequest,
     reader: crate::access::Reader,
-    kind: PackageKind,
 ) -> Result<ExportPlan, Failure> {
     let plan = archive.export_plan_for(request, reader.0)?;
     if plan.capture_bytes() > PACKAGE_LIMIT {
@@ -209,7 +196,7 @@ fn plan_checked(
             ),
         ));
     }
-    if kind == PackageKind::Warc {
+    {
         if let Some((capture, check)) = plan.first_unverified(archive)? {
             let found = match check {
                 EvidenceCheck::Missing => "the bytes are missing".to_owned(),
@@ -295,21 +282,13 @@ impl Write for ChunkWriter {
     }
 }
 
-fn package_response(
-    name: &str,
-    kind: PackageKind,
-    body: axum::body::Body,
-    length: Option<u64>,
-) -> Response {
+fn package_response(name: &str, kind: PackageKind, body: axum::body::Body) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(kind.media_type()),
     );
-    if let Some(length) = length {
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    }
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -320,7 +299,11 @@ fn package_response(
 }
 
 /// Writes the WARC of `plan` (gzip) into `out`, re-hashing every capture as it goes.
-fn write_warc(archive: &Archive, mut plan: ExportPlan, out: &mut ChunkWriter) -> Result<(), Failure> {
+fn write_warc(
+    archive: &Archive,
+    mut plan: ExportPlan,
+    out: &mut ChunkWriter,
+) -> Result<(), Failure> {
     let bytes = StoreBytes::new(archive);
     plan.options.gzip = true;
     write_warc_with_log(out, &plan.items, &bytes, &plan.options, plan.log.as_ref())
@@ -399,11 +382,7 @@ fn package_failure(err: PackageError) -> Failure {
 /// The bag directory as one ZIP file written to `out`: every file under `name/`, sorted,
 /// stored with a fixed time so equal bags give equal bytes; each file copied through, not read
 /// whole.
-fn zip_directory(
-    dir: &std::path::Path,
-    name: &str,
-    out: std::fs::File,
-) -> std::io::Result<()> {
+fn zip_directory(dir: &std::path::Path, name: &str, out: std::fs::File) -> std::io::Result<()> {
     let mut files = Vec::new();
     collect_files(dir, String::new(), &mut files)?;
     files.sort();
@@ -417,9 +396,7 @@ fn zip_directory(
             .map_err(std::io::Error::other)?;
         std::io::copy(&mut std::fs::File::open(dir.join(&rel))?, &mut zip)?;
     }
-    zip.finish()
-        .map_err(std::io::Error::other)?
-        .flush()?;
+    zip.finish().map_err(std::io::Error::other)?.flush()?;
     Ok(())
 }
 

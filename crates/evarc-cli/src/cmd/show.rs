@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 use evarc_provenance::id::RecordId;
-use evarc_provenance::{SearchHit, SearchQuery, SearchRangeError};
 use evarc_provenance::{DigestQuery, OpenMode};
+use evarc_provenance::{SearchHit, SearchQuery, SearchRangeError};
 use serde_json::json;
 
 use super::{text_time, thousands};
