@@ -36,6 +36,7 @@ mod repack_cli;
 mod serve;
 mod serve_access;
 mod serve_pages;
+mod serve_rest;
 mod store_cli;
 mod text_cli;
 mod tlog;

@@ -26,7 +26,9 @@ fn serve_provision_page_shows_the_seed_layout_and_the_cite_block_byte_for_byte()
         &format!("<a href=\"/raw/{FIRST_SHA256}\">View original document</a>"),
         "<blockquote>As between you and AWS, you own the custom models that you create using the Services.</blockquote>",
         "— Excerpt from AWS Bedrock’s AWS Service Terms",
-        "<dt>Document last updated</dt><dd>May 5, 2026</dd>",
+        // The start of the text version in force at the pinned capture, then the date the
+        // page itself states.
+        "<dt>Document last updated</dt><dd>May 12, 2026 (v1, first captured 2026-05-12 09:51:22 UTC); the document states May 5, 2026</dd>",
         "<dt>First tracked</dt><dd>2026-05-12 09:51:22 UTC</dd>",
         "<dt>Record ID</dt><dd><code>CA-P-011417</code></dd>",
         // No Wayback capture was recorded: the link is offered as a lookup, never as the copy.
@@ -400,6 +402,7 @@ fn serve_openapi_document_describes_every_api_route_and_each_answers() {
             "/api/v1/audit/{id}",
             "/api/v1/captures",
             "/api/v1/captures/{sha256}",
+            "/api/v1/checkpoints",
             "/api/v1/citations/{id}",
             "/api/v1/history/{id}",
             "/api/v1/provisions",

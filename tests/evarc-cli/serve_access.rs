@@ -15,7 +15,7 @@ const PRIVATE_HTML: &[u8] =
 /// An archive with a public document (CA-D-00001: a public provision CA-P-000001 and a private
 /// one CA-P-000002) and a private one (CA-D-00002, its capture private, its provision
 /// CA-P-000003 private by being on it). Returns the private capture's SHA-256.
-fn archive_with_private_records(env: &Env) -> String {
+pub(crate) fn archive_with_private_records(env: &Env) -> String {
     let public = env.write("public.html", PUBLIC_HTML);
     let private = env.write("private.html", PRIVATE_HTML);
     env.evarc(&[
@@ -72,7 +72,7 @@ fn archive_with_private_records(env: &Env) -> String {
     sha
 }
 
-fn token(env: &Env, name: &str, scopes: &[&str]) -> String {
+pub(crate) fn token(env: &Env, name: &str, scopes: &[&str]) -> String {
     let mut args = vec!["token", "create", "--name", name];
     for scope in scopes {
         args.extend(["--scope", scope]);
@@ -107,7 +107,7 @@ fn send(server: &Server, request: &str, body: &[u8]) -> (u16, String) {
     (status, answer)
 }
 
-fn post(server: &Server, path: &str, token: Option<&str>, json: &str) -> (u16, String) {
+pub(crate) fn post(server: &Server, path: &str, token: Option<&str>, json: &str) -> (u16, String) {
     let addr = server.base.trim_start_matches("http://");
     let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     let head = format!(
@@ -140,7 +140,7 @@ fn token_is_printed_once_and_only_its_hash_is_stored() {
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 2, "{list}");
     assert!(lines[0].starts_with("ci-writer\twrite\tcreated "), "{list}");
-    assert!(lines[0].ends_with("\tactive"), "{list}");
+    assert!(lines[0].ends_with("\tactive\tlast used never"), "{list}");
     assert!(
         lines[1].starts_with("reader\tread-private\tcreated "),
         "{list}"

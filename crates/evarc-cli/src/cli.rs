@@ -190,7 +190,9 @@ pub enum TokenCommand {
     ///
     /// Exit codes: 0 created; 2 invalid or taken name, no scope; 3 I/O or storage failure.
     Create(TokenCreateArgs),
-    /// List tokens: name, scopes, created, revoked (never the secret).
+    /// List tokens: name, scopes, created, revoked, last used (never the secret).
+    ///
+    /// "last used" is the time of an authenticated request to `evarc serve`, recorded at most once a minute per token (so up to a minute early); "never" when none was recorded.
     ///
     /// Exit codes: 0 printed; 2 no archive; 3 I/O or storage failure.
     List,

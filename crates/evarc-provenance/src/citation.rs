@@ -7,6 +7,7 @@ use crate::cite::{
 use crate::error::{ProvenanceError, Result};
 use crate::id::{DocumentId, RecordId};
 use crate::model::{Capture, Document};
+use evarc_store::{Blake3, Sha256};
 
 impl Archive {
     /// Everything a citation of `id` prints: the document, the capture cited (the provision's,
@@ -90,12 +91,20 @@ impl Archive {
     /// Re-reads and re-hashes the bytes of a capture now: what the `provenance` format's last
     /// line and `certify` state.
     pub fn check_evidence(&self, capture: &CaptureCitation) -> Result<EvidenceCheck> {
-        let key = capture.blake3;
+        self.check_bytes(capture.blake3, capture.sha256)
+    }
+
+    /// [`Archive::check_evidence`] of a capture record.
+    pub fn check_capture(&self, capture: &Capture) -> Result<EvidenceCheck> {
+        self.check_bytes(capture.blake3, capture.sha256)
+    }
+
+    fn check_bytes(&self, key: Blake3, sha256: Sha256) -> Result<EvidenceCheck> {
         if !self.store().contains(key)? {
             return Ok(EvidenceCheck::Missing);
         }
         match self.store().verify(key) {
-            Ok(info) if info.sha256 == capture.sha256 => Ok(EvidenceCheck::Verified),
+            Ok(info) if info.sha256 == sha256 => Ok(EvidenceCheck::Verified),
             Ok(info) => Ok(EvidenceCheck::Mismatch {
                 actual_sha256: info.sha256,
             }),

@@ -92,6 +92,22 @@ impl ExportPlan {
     pub fn capture_bytes(&self) -> u64 {
         self.items.iter().map(|i| i.capture.byte_len).sum()
     }
+
+    /// Re-reads and re-hashes every capture of the plan now (streaming, one at a time): the
+    /// first whose bytes do not verify, with the check. A server checks this before it sends
+    /// the first byte of a package it streams.
+    pub fn first_unverified(
+        &self,
+        archive: &Archive,
+    ) -> Result<Option<(Capture, crate::cite::EvidenceCheck)>> {
+        for item in &self.items {
+            let check = archive.check_capture(&item.capture)?;
+            if !check.is_verified() {
+                return Ok(Some((item.capture.clone(), check)));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// What a package says about the log.

@@ -68,10 +68,11 @@ pub use evarc_tlog;
 pub use order::RegistrationTurns;
 pub use privacy::Audience;
 pub use provision::ProvisionRequest;
-pub use query::{At, CaptureOf, SearchHit, SearchQuery};
+pub use query::{At, CaptureOf, SearchHit, SearchQuery, SearchRangeError};
 pub use snapshots::{SnapshotCheck, StoredOriginal};
 pub use tlog::{
-    capture_leaf, provision_leaf, LogEntry, LogSubject, LEAF_VERSION, SIGNING_KEY_FILE,
+    capture_leaf, provision_leaf, CheckpointReport, LogEntry, LogSubject, LEAF_VERSION,
+    SIGNING_KEY_FILE,
 };
 pub use tokens::{Scope, Token, TokenRefusal};
 pub use upload::{ArchiveReport, CaptureUpload, DocumentReport, ProvisionUpload, SnapshotReport};

@@ -284,6 +284,37 @@ impl Archive {
         Ok(out)
     }
 
+    /// [`Archive::search_with`] for `audience`: with dates, a document matches only by a
+    /// capture that audience may see.
+    pub fn search_with_for(
+        &self,
+        query: &crate::SearchQuery,
+        audience: Audience,
+    ) -> Result<Vec<SearchHit>> {
+        let hits = self.search_with(query)?;
+        if audience.sees_private() {
+            return Ok(hits);
+        }
+        let mut out = Vec::new();
+        for hit in hits {
+            let visible = match &hit {
+                SearchHit::Document(d) => {
+                    !self.document_is_private(&d.id)?
+                        && (!query.dated()
+                            || self
+                                .captures_for(&d.id, audience)?
+                                .iter()
+                                .any(|c| query.in_range(c.captured_at)))
+                }
+                SearchHit::Provision(p) => !self.provision_is_private(p)?,
+            };
+            if visible {
+                out.push(hit);
+            }
+        }
+        Ok(out)
+    }
+
     /// [`Archive::log_subject`] for `audience`: a document's latest capture that audience may
     /// see.
     pub fn log_subject_for(&self, id: &RecordId, audience: Audience) -> Result<crate::LogSubject> {

@@ -18,11 +18,18 @@ pub enum At {
 }
 
 impl At {
-    /// Parses `YYYY-MM-DD` or RFC 3339 (`2026-05-12T09:51:22Z`, any offset).
+    /// Parses `YYYY-MM-DD`, RFC 3339 (`2026-05-12T09:51:22Z`, any offset) or an ISO 8601 date
+    /// and time without an offset (`2026-05-12T09:51:22`, `2026-05-12T09:51`), taken as UTC.
     pub fn parse(text: &str) -> Result<At> {
         let text = text.trim();
         if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             return Ok(At::Date(date));
+        }
+        // An ISO 8601 date and time without an offset is UTC.
+        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
+                return Ok(At::Instant(t.and_utc()));
+            }
         }
         DateTime::parse_from_rfc3339(text)
             .map(|t| At::Instant(t.with_timezone(&Utc)))
@@ -73,13 +80,50 @@ pub struct SearchQuery {
     pub to: Option<At>,
 }
 
+/// A search date range that cannot be used: the bound named (`from`, `to`) and its value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SearchRangeError {
+    #[error("{bound}: invalid date {value:?}: expected YYYY-MM-DD or a date and time (RFC 3339, e.g. 2026-05-12T09:51:22Z; without an offset, UTC)")]
+    BadDate { bound: &'static str, value: String },
+}
+
 impl SearchQuery {
-    fn in_range(&self, at: DateTime<Utc>) -> bool {
+    /// The query for `text` with the capture-date range `from`..=`to` (each a date, meaning the
+    /// whole UTC day, or an instant; both bounds included), as `evarc search --from/--to` and
+    /// the server's search take it. An empty or blank bound is no bound; a `from` after `to`
+    /// finds nothing.
+    pub fn with_range(
+        text: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> std::result::Result<Self, SearchRangeError> {
+        let bound = |name: &'static str, value: Option<&str>| {
+            value
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| {
+                    At::parse(v).map_err(|_| SearchRangeError::BadDate {
+                        bound: name,
+                        value: v.to_owned(),
+                    })
+                })
+                .transpose()
+        };
+        let query = SearchQuery {
+            text: text.to_owned(),
+            from: bound("from", from)?,
+            to: bound("to", to)?,
+        };
+        Ok(query)
+    }
+
+    /// Whether `at` lies in the range (bounds included).
+    pub fn in_range(&self, at: DateTime<Utc>) -> bool {
         self.from.is_none_or(|f| at >= f.lower_bound())
             && self.to.is_none_or(|t| at <= t.upper_bound())
     }
 
-    fn dated(&self) -> bool {
+    /// Whether a date range is given.
+    pub fn dated(&self) -> bool {
         self.from.is_some() || self.to.is_some()
     }
 }

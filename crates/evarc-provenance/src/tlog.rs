@@ -575,3 +575,50 @@ impl LogAppender<'_> {
         Ok(index)
     }
 }
+
+/// A checkpoint just signed and kept: what `evarc checkpoint --json` prints and `POST
+/// /api/v1/checkpoints` answers (fields in byte order, as both print them).
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointReport {
+    /// The signed note (C2SP), as kept.
+    pub checkpoint: String,
+    pub origin: String,
+    /// The root hash, base64.
+    pub root: String,
+    pub size: u64,
+    /// Whether an RFC 3161 time-stamp was obtained for it.
+    pub timestamped: bool,
+}
+
+impl CheckpointReport {
+    /// The report of the signed checkpoint `note`.
+    pub fn of(note: &str, timestamped: bool) -> Result<Self> {
+        let head = Checkpoint::parse_unverified(note)?;
+        Ok(Self {
+            checkpoint: note.to_owned(),
+            origin: head.origin.clone(),
+            root: head.root_base64(),
+            size: head.size,
+            timestamped,
+        })
+    }
+}
+
+impl Archive {
+    /// Signs and keeps a checkpoint of the log as it is now ([`Archive::checkpoint`]), first
+    /// creating the archive's signing key from `seed` when it has none (archives made before the
+    /// log get their key on first use; the caller draws the seed from a CSPRNG, as for
+    /// [`Archive::create_signing_key`]). The archive is open for writing.
+    pub fn publish_checkpoint(&self, seed: impl FnOnce() -> Option<[u8; 32]>) -> Result<String> {
+        if self.verifier()?.is_none() {
+            let seed = seed().ok_or_else(|| {
+                ProvenanceError::InvalidInput(
+                    "the archive has no signing key yet and no randomness was available to make one"
+                        .into(),
+                )
+            })?;
+            self.create_signing_key(seed)?;
+        }
+        self.checkpoint()
+    }
+}

@@ -22,6 +22,19 @@ pub const TOKEN_PREFIX: &str = "evarc_";
 
 const TOKEN: &str = "token/";
 const TOKEN_BY_HASH: &str = "tokenhash/";
+/// `tokenused/<name>`: when the token was last used (RFC 3339), apart from the token's record so
+/// that recording a use never rewrites the token (nor races its revocation).
+const TOKEN_USED: &str = "tokenused/";
+
+/// The resolution of a token's "last used" time: a use is recorded only when the time recorded
+/// is older than this (at most one write per token per minute, whatever the request rate), so
+/// the time shown may be up to this much earlier than the latest use.
+pub const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Whether a use of a token at `now` is to be recorded, given the use recorded last.
+pub fn use_worth_recording(recorded: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    recorded.is_none_or(|at| now - at >= LAST_USED_RESOLUTION)
+}
 
 /// What a token allows beyond anonymous reading.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,6 +111,10 @@ fn hash_key(hash: &[u8; 32]) -> Vec<u8> {
     let mut key = TOKEN_BY_HASH.as_bytes().to_vec();
     key.extend_from_slice(hash);
     key
+}
+
+fn used_key(name: &str) -> Vec<u8> {
+    format!("{TOKEN_USED}{name}").into_bytes()
 }
 
 fn hash_of(text: &str) -> [u8; 32] {
@@ -237,5 +254,43 @@ impl Archive {
             }));
         }
         Ok(Ok(token))
+    }
+
+    /// When the token named `name` was last used (to [`LAST_USED_RESOLUTION`]); `None` when
+    /// never.
+    pub fn token_last_used(&self, name: &str) -> Result<Option<DateTime<Utc>>> {
+        let Some(bytes) = self.store().record(&used_key(name))? else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|e| ProvenanceError::RecordCorrupt {
+                key: format!("{TOKEN_USED}{name}"),
+                reason: format!("not an RFC 3339 time: {e}"),
+            })
+    }
+
+    /// Records that the token named `name` was used (an authenticated request) at `at`, unless
+    /// the use recorded is less than [`LAST_USED_RESOLUTION`] older or later (the archive is open
+    /// for writing). Returns whether it wrote.
+    pub fn record_token_use(&self, name: &str, at: DateTime<Utc>) -> Result<bool> {
+        let _guard = self.write_lock();
+        if self.token(name)?.is_none() {
+            return Err(ProvenanceError::InvalidInput(format!(
+                "no token named {name:?}"
+            )));
+        }
+        if !use_worth_recording(self.token_last_used(name)?, at) {
+            return Ok(false);
+        }
+        let mut batch = RecordBatch::new();
+        batch.put(
+            used_key(name),
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                .into_bytes(),
+        );
+        self.store().commit_records(batch)?;
+        Ok(true)
     }
 }

@@ -262,3 +262,48 @@ impl ProvisionUpload {
         Ok((request, self.occurrence))
     }
 }
+
+/// Reads an upload ([`CaptureUpload`], [`ProvisionUpload`]) from its JSON text. A number with a
+/// zero fraction (`3.0`) is the integer it equals, as JSON Schema (the OpenAPI document of the
+/// server) counts it, wherever the upload takes an integer (a status, an occurrence).
+pub fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    let mut value: serde_json::Value = serde_json::from_slice(body)?;
+    integral_numbers(&mut value);
+    serde_json::from_value(value)
+}
+
+/// Replaces every number with a zero fraction by the integer it equals.
+fn integral_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64() else { return };
+            // Exactly representable range of integers in an f64.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            if f.fract() == 0.0 && f.abs() <= EXACT {
+                // Within the exact range, the conversion is lossless.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *value = serde_json::Value::from(i);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn integral_floats_read_as_integers_and_others_stay_refused() {
+        let upload: super::ProvisionUpload = super::from_json(
+            br#"{"document":"CA-D-00001","title":"T","quote":"q","occurrence":2.0}"#,
+        )
+        .expect("2.0 is the integer 2");
+        assert_eq!(upload.occurrence, Some(2));
+        assert!(super::from_json::<super::ProvisionUpload>(
+            br#"{"document":"CA-D-00001","title":"T","quote":"q","occurrence":2.5}"#,
+        )
+        .is_err());
+    }
+}

@@ -392,3 +392,40 @@ mod tests {
         assert!(!same_url("http://example.org/", "https://example.org/"));
     }
 }
+
+/// "Document last updated" of a record page: the start of the text version in force at the
+/// capture a record is pinned to ([`Archive::last_updated_at_for`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastUpdated {
+    /// The version's number, as `audience` sees the document's versions.
+    pub version: usize,
+    /// The version's first capture: when the document was last updated, as far as the captures
+    /// show.
+    pub since: DateTime<Utc>,
+}
+
+impl Archive {
+    /// The start of the document's text version in force at `capture` (the version whose
+    /// captures include it), numbered as `audience` sees the versions; `None` ("not known") when
+    /// the document has no text versions or that capture's text is not in one (not indexed yet,
+    /// or the document's rules select nothing on it).
+    pub fn last_updated_at_for(
+        &self,
+        capture: &Capture,
+        audience: crate::Audience,
+    ) -> Result<Option<LastUpdated>> {
+        let versions = self.versions_for(&capture.document, audience)?;
+        Ok(versions
+            .versions
+            .iter()
+            .find(|v| {
+                v.captures
+                    .iter()
+                    .any(|c| c.sha256 == capture.sha256 && c.captured_at == capture.captured_at)
+            })
+            .map(|v| LastUpdated {
+                version: v.number,
+                since: v.first_captured_at,
+            }))
+    }
+}

@@ -16,8 +16,8 @@ use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
 use evarc_provenance::{
-    ArchiveReport, Audience, CaptureUpload, ProvenanceError, ProvisionUpload, Scope, StoreError,
-    Token,
+    ArchiveReport, Audience, CaptureUpload, CheckpointReport, ProvenanceError, ProvisionUpload,
+    Scope, StoreError, Token,
 };
 use serde_json::json;
 
@@ -33,6 +33,7 @@ pub fn write_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/captures", post(post_capture))
         .route("/api/v1/provisions", post(post_provision))
+        .route("/api/v1/checkpoints", post(post_checkpoint))
         // axum's own 2 MB default for body extractors would refuse captures far below ours.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -68,11 +69,24 @@ async fn presented(parts: &Parts, state: &AppState) -> Result<Option<Token>, Res
         ));
     };
     let secret = secret.trim().to_owned();
+    // The time of this authenticated request: the token's "last used" (last_used.rs).
+    let now = Utc::now();
     let answer = state
-        .with(move |archive| Ok(archive.authenticate(&secret)?))
+        .with(move |archive| {
+            Ok(match archive.authenticate(&secret)? {
+                Ok(token) => {
+                    let recorded = archive.token_last_used(&token.name)?;
+                    Ok((token, recorded))
+                }
+                Err(refusal) => Err(refusal),
+            })
+        })
         .await;
     match answer {
-        Ok(Ok(token)) => Ok(Some(token)),
+        Ok(Ok((token, recorded))) => {
+            state.note_token_use(&token.name, now, recorded);
+            Ok(Some(token))
+        }
         Ok(Err(refusal)) => Err(unauthorized(&refusal.to_string())),
         Err(failure) => Err(json_error(failure.status, &failure.message)),
     }
@@ -123,16 +137,29 @@ fn write_failure(err: ProvenanceError) -> Failure {
         Some(StoreError::InUse { .. }) => StatusCode::SERVICE_UNAVAILABLE,
         Some(StoreError::Db { .. } | StoreError::Io { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
         _ if err.is_integrity_failure() => StatusCode::UNPROCESSABLE_ENTITY,
-        // A document or capture named that does not exist (or could not: a malformed ID).
+        // A document or capture named that does not exist (or could not: a malformed ID, or
+        // one of another archive's prefix; a title that names no document of the entity).
         _ if matches!(
             err,
             ProvenanceError::UnknownRecord { .. }
                 | ProvenanceError::CaptureNotFound { .. }
                 | ProvenanceError::NoCaptures { .. }
                 | ProvenanceError::Id(_)
+                | ProvenanceError::ForeignPrefix { .. }
         ) =>
         {
             StatusCode::NOT_FOUND
+        }
+        _ if matches!(&err, ProvenanceError::DocumentNeedsSourceUrl { candidates, .. } if candidates.is_empty()) => {
+            StatusCode::NOT_FOUND
+        }
+        // The ID asked for is taken; the title names several documents.
+        _ if matches!(
+            err,
+            ProvenanceError::IdTaken { .. } | ProvenanceError::DocumentNeedsSourceUrl { .. }
+        ) =>
+        {
+            StatusCode::CONFLICT
         }
         _ => StatusCode::BAD_REQUEST,
     };
@@ -155,7 +182,7 @@ fn one_line(err: &dyn std::error::Error) -> String {
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
-    serde_json::from_slice(body)
+    evarc_provenance::upload::from_json(body)
         .map_err(|e| Failure::bad_request(format!("the body is not the expected JSON object: {e}")))
 }
 
@@ -223,6 +250,44 @@ pub async fn post_provision(
                 axum::Json(json!({ "provision": provision, "new": created })),
             )
                 .into_response()
+        }
+        Err(f) => json_error(f.status, &f.message),
+    }
+}
+
+/// `POST /api/v1/checkpoints`: signs and keeps a checkpoint of the log as it is now, as `evarc
+/// checkpoint` does (the same provenance call; an archive without a signing key gets one, its
+/// seed drawn here from the operating system's random source); the answer is the object
+/// `evarc checkpoint --json` prints. 201 when a new checkpoint was signed, 200 when the log has
+/// not grown since the last one (that one is answered again). No body is read.
+pub async fn post_checkpoint(State(state): State<AppState>, _writer: Writer) -> Response {
+    let answer = state
+        .write(move |archive| {
+            let before = archive.log_size().map_err(write_failure)?;
+            let existed = archive
+                .checkpoint_text(before)
+                .map_err(write_failure)?
+                .is_some();
+            let note = archive
+                .publish_checkpoint(|| {
+                    let mut seed = [0u8; 32];
+                    getrandom::getrandom(&mut seed).ok().map(|()| seed)
+                })
+                .map_err(write_failure)?;
+            let report = CheckpointReport::of(&note, false).map_err(write_failure)?;
+            // Answered again only when the log did not grow (unlogged records adopted) meanwhile.
+            let existed = existed && report.size == before;
+            Ok((report, existed))
+        })
+        .await;
+    match answer {
+        Ok((report, existed)) => {
+            let status = if existed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            (status, axum::Json(report)).into_response()
         }
         Err(f) => json_error(f.status, &f.message),
     }

@@ -248,6 +248,25 @@ pub async fn audit(
 pub struct SearchQuery {
     #[serde(default)]
     pub q: Option<String>,
+    /// Captures taken on or after this date or instant (UTC).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Captures taken on or before this date (the whole day) or instant (UTC).
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// The search a query asks for (text and capture-date range), by provenance's rules; a bad
+/// bound is a 400 naming the parameter and its value. `None`: no text to search for (a date
+/// range narrows a search, it is not one).
+pub fn search_query(q: &SearchQuery) -> Result<Option<evarc_provenance::SearchQuery>, Failure> {
+    let text = q.q.as_deref().unwrap_or_default();
+    let query = evarc_provenance::SearchQuery::with_range(text, q.from.as_deref(), q.to.as_deref())
+        .map_err(|e| Failure::bad_request(format!("parameter {e}")))?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(query))
 }
 
 /// `/api/v1/search?q=…`: documents and provisions by entity, title, URL or quote.
@@ -260,12 +279,21 @@ pub async fn search(
         Ok(Query(q)) => q,
         Err(e) => return api_error(Failure::bad_request(e.body_text())),
     };
-    let Some(text) = q.q.filter(|t| !t.trim().is_empty()) else {
-        return api_error(Failure::bad_request("give the text to search for as ?q="));
+    let query = match search_query(&q) {
+        Ok(Some(query)) => query,
+        Ok(None) => return api_error(Failure::bad_request(
+            "give the text to search for as ?q= (from= and to= narrow it to a capture-date range)",
+        )),
+        Err(f) => return api_error(f),
     };
+    let text = query.text.clone();
+    let range = json!({
+        "from": q.from.filter(|v| !v.trim().is_empty()),
+        "to": q.to.filter(|v| !v.trim().is_empty()),
+    });
     match state
         .with(move |archive| {
-            let hits = archive.search_for(&text, reader.0)?;
+            let hits = archive.search_with_for(&query, reader.0)?;
             let results: Vec<serde_json::Value> = hits
                 .into_iter()
                 .map(|hit| match hit {
@@ -279,7 +307,7 @@ pub async fn search(
                     }),
                 })
                 .collect();
-            Ok(json!({ "query": text, "results": results }))
+            Ok(json!({ "query": text, "range": range, "results": results }))
         })
         .await
     {

@@ -16,6 +16,7 @@ mod assets;
 mod changes;
 mod error;
 mod feed;
+mod last_used;
 mod log;
 mod memento;
 mod package;

@@ -16,7 +16,6 @@ use evarc_provenance::versions::DocumentVersions;
 use evarc_provenance::web::{QuoteContext, Resolved};
 use evarc_provenance::SearchHit;
 use maud::{html, Markup, DOCTYPE};
-use serde::Deserialize;
 
 use crate::error::Failure;
 use crate::state::AppState;
@@ -128,11 +127,8 @@ pub async fn not_found() -> Response {
     error_page(&Failure::not_found("no such page in this archive"))
 }
 
-#[derive(Deserialize, Default)]
-pub struct SearchQuery {
-    #[serde(default)]
-    pub q: Option<String>,
-}
+/// `/search`'s query: the same as `/api/v1/search`'s (text, capture-date range).
+pub use crate::api::SearchQuery;
 
 /// The counts the home page shows, computed now.
 struct Counts {
@@ -142,10 +138,19 @@ struct Counts {
 }
 
 fn search_form(q: &str) -> Markup {
+    search_form_with(q, "", "")
+}
+
+/// The search form, with the capture-date range (ISO dates or date-times, UTC).
+fn search_form_with(q: &str, from: &str, to: &str) -> Markup {
     html! {
         form.search action="/search" method="get" role="search" {
             label for="q" { "Search entity, title, URL or quote" }
             input #q type="search" name="q" value=(q);
+            label for="from" { "Captured from" }
+            input #from type="text" name="from" value=(from) placeholder="YYYY-MM-DD" inputmode="numeric";
+            label for="to" { "to" }
+            input #to type="text" name="to" value=(to) placeholder="YYYY-MM-DD" inputmode="numeric";
             button type="submit" { "Search" }
         }
     }
@@ -216,15 +221,20 @@ pub async fn search(
         Ok(Query(q)) => q,
         Err(e) => return Failure::bad_request(e.body_text()).into_response(),
     };
+    let wanted = match crate::api::search_query(&query) {
+        Ok(wanted) => wanted,
+        Err(f) => return f.into_response(),
+    };
+    let searched = wanted.is_some();
     let q = query.q.unwrap_or_default();
-    let needle = q.clone();
+    let from = query.from.unwrap_or_default();
+    let to = query.to.unwrap_or_default();
     let result = state
         .with(move |archive| {
             let name = archive.config()?.name;
-            let hits = if needle.trim().is_empty() {
-                Vec::new()
-            } else {
-                archive.search_for(&needle, reader.0)?
+            let hits = match &wanted {
+                None => Vec::new(),
+                Some(wanted) => archive.search_with_for(wanted, reader.0)?,
             };
             let docs = archive.documents_for(reader.0)?;
             Ok((name, hits, docs))
@@ -239,9 +249,14 @@ pub async fn search(
                 "Search",
                 html! {
                     h1 { "Search" }
-                    (search_form(&q))
-                    @if !q.trim().is_empty() {
-                        p.meta { (hits.len()) " results for “" (clean(&q)) "”" }
+                    (search_form_with(&q, &from, &to))
+                    @if searched {
+                        p.meta {
+                            (hits.len()) " results"
+                            @if !q.trim().is_empty() { " for “" (clean(&q)) "”" }
+                            @if !from.trim().is_empty() { " captured from " (clean(from.trim())) }
+                            @if !to.trim().is_empty() { " to " (clean(to.trim())) }
+                        }
                         ul {
                             @for hit in &hits {
                                 @match hit {
@@ -294,6 +309,9 @@ struct RecordView {
     provisions: Vec<Provision>,
     /// A document's text versions and change records (issue 13).
     versions: DocumentVersions,
+    /// The start of the text version in force at the cited capture (a provision page's
+    /// "Document last updated"); `None`: not known.
+    last_updated: Option<evarc_provenance::web::LastUpdated>,
     changes: Vec<ChangeRecord>,
 }
 
@@ -326,6 +344,12 @@ pub async fn record(
                 .text;
             let view = archive.evidence_view(&id, &record, texts.texts())?;
             let checked_at = Utc::now();
+            let last_updated = match &resolved {
+                Resolved::Provision { .. } => {
+                    archive.last_updated_at_for(&view.capture, reader.0)?
+                }
+                Resolved::Document(_) => None,
+            };
             let (captures, provisions, versions, changes) = match &resolved {
                 Resolved::Provision { .. } => (
                     Vec::new(),
@@ -351,6 +375,7 @@ pub async fn record(
                 captures,
                 provisions,
                 versions,
+                last_updated,
                 changes,
             })
         })
@@ -404,7 +429,15 @@ fn record_page(view: &RecordView) -> Markup {
             h2 { "Provision details" }
             dl.fields {
                 dt { "Document last updated" }
-                dd { @match c.last_updated { Some(d) => (cite::human_date(d)), None => "Not stated" } }
+                dd {
+                    // The start of the text version in force at the cited capture (issue 13),
+                    // then the date the document itself states, when the capture recorded one.
+                    @match &view.last_updated {
+                        Some(u) => { (cite::human_date(u.since.date_naive())) " (v" (u.version) ", first captured " (cite::text_time(u.since)) ")" },
+                        None => "Not known",
+                    }
+                    @if let Some(d) = c.last_updated { "; the document states " (cite::human_date(d)) }
+                }
                 dt { "First tracked" } dd { (cite::text_time(c.first_tracked)) }
                 dt { "Last verified" } dd { (cite::text_time(c.last_verified)) }
                 dt { "Record ID" } dd { code { (provision.id) } }

@@ -34,6 +34,8 @@ struct Inner {
     checked: Mutex<(Instant, Fingerprint)>,
     /// Writes through the server (`POST /api/v1/…`) go one at a time.
     writes: Mutex<()>,
+    /// Tokens' "last used" recording (last_used.rs).
+    attempts: crate::last_used::Attempts,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
                 archive: RwLock::new(Arc::new(archive)),
                 checked: Mutex::new((Instant::now(), fingerprint)),
                 writes: Mutex::new(()),
+                attempts: crate::last_used::Attempts::default(),
             }),
         })
     }
@@ -141,6 +144,24 @@ impl AppState {
         })
         .await
         .map_err(|e| Failure::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    }
+
+    /// Tokens' "last used" attempts.
+    pub(crate) fn attempts(&self) -> &crate::last_used::Attempts {
+        &self.inner.attempts
+    }
+
+    /// Runs `work` on the archive directory as one of the server's writes (one at a time), then
+    /// has the next request look at the archive again. Blocking.
+    pub(crate) fn one_write<T>(&self, work: impl FnOnce(&Path) -> T) -> T {
+        let _one_at_a_time = self
+            .inner
+            .writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let result = work(&self.inner.path);
+        self.expire_view();
+        result
     }
 
     /// The next request re-checks the archive directory (after a write of our own).

@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 use evarc_provenance::id::RecordId;
-use evarc_provenance::{At, SearchHit, SearchQuery};
 use evarc_provenance::{DigestQuery, OpenMode};
+use evarc_provenance::{SearchHit, SearchQuery, SearchRangeError};
 use serde_json::json;
 
 use super::{text_time, thousands};
@@ -183,11 +183,9 @@ pub fn search(global: &GlobalArgs, args: SearchArgs, out: &mut Output) -> Result
     if args.text.trim().is_empty() {
         anyhow::bail!("search needs some text to look for");
     }
-    let query = SearchQuery {
-        text: args.text.clone(),
-        from: args.from.as_deref().map(At::parse).transpose()?,
-        to: args.to.as_deref().map(At::parse).transpose()?,
-    };
+    let query = SearchQuery::with_range(&args.text, args.from.as_deref(), args.to.as_deref())
+        // The bound is named as the option it came from.
+        .map_err(|e: SearchRangeError| anyhow::anyhow!("--{e}"))?;
     let archive = open(global, OpenMode::ReadOnly)?;
     let hits = archive.search_with(&query)?;
     let mut rows = Vec::new();

@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _, Result};
 use evarc_provenance::evarc_tlog::proof::{is_consistency_proof, ConsistencyProof, InclusionProof};
 use evarc_provenance::evarc_tlog::{self, timestamp, Checkpoint, Verifier};
 use evarc_provenance::id::RecordId;
-use evarc_provenance::{Archive, LogSubject};
+use evarc_provenance::{Archive, CheckpointReport, LogSubject};
 use evarc_provenance::{OpenMode, Sha256};
 use sha2::Digest as _;
 
@@ -86,13 +86,7 @@ pub fn checkpoint(global: &GlobalArgs, args: CheckpointArgs, out: &mut Output) -
         stamped = true;
     }
     out.raw_text(&note)?;
-    out.value(&serde_json::json!({
-        "checkpoint": note,
-        "origin": head.origin,
-        "size": head.size,
-        "root": head.root_base64(),
-        "timestamped": stamped,
-    }))?;
+    out.value(&CheckpointReport::of(&note, stamped)?)?;
     Ok(Outcome::Done)
 }
 

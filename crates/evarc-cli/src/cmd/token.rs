@@ -1,6 +1,7 @@
 //! `evarc token create|list|revoke`: the bearer tokens of `evarc serve` (evarc_provenance::tokens).
 
 use anyhow::{Context as _, Result};
+use chrono::{DateTime, Utc};
 use evarc_provenance::{OpenMode, Scope, Token};
 use serde_json::json;
 
@@ -25,6 +26,13 @@ fn token_json(token: &Token) -> serde_json::Value {
         "created_at": evarc_provenance::cite::json_time(token.created_at),
         "revoked_at": token.revoked_at.map(evarc_provenance::cite::json_time),
     })
+}
+
+/// `token list --json`'s row: with `last_used_at` (null: never used).
+fn listed_json(token: &Token, last_used: Option<DateTime<Utc>>) -> serde_json::Value {
+    let mut value = token_json(token);
+    value["last_used_at"] = json!(last_used.map(evarc_provenance::cite::json_time));
+    value
 }
 
 fn scopes_text(token: &Token) -> String {
@@ -70,19 +78,24 @@ fn list(global: &GlobalArgs, out: &mut Output) -> Result<Outcome> {
     if tokens.is_empty() {
         out.line("No tokens.")?;
     }
+    let mut rows = Vec::with_capacity(tokens.len());
     for token in &tokens {
         let state = match token.revoked_at {
             Some(at) => format!("revoked {}", text_time(at)),
             None => "active".to_owned(),
         };
+        // Recorded by `evarc serve` to the minute (LAST_USED_RESOLUTION).
+        let last_used = archive.token_last_used(&token.name)?;
+        let used = last_used.map_or_else(|| "never".to_owned(), text_time);
         out.line(format!(
-            "{}\t{}\tcreated {}\t{state}",
+            "{}\t{}\tcreated {}\t{state}\tlast used {used}",
             token.name,
             scopes_text(token),
             text_time(token.created_at)
         ))?;
+        rows.push(listed_json(token, last_used));
     }
-    out.value(&json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() }))?;
+    out.value(&json!({ "tokens": rows }))?;
     Ok(Outcome::Done)
 }
 
