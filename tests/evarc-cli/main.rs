@@ -36,6 +36,8 @@ mod repack_cli;
 mod serve;
 mod serve_access;
 mod serve_pages;
+// i12-speed: evidence checks reused for --recheck-after, cached pages and raw bytes.
+mod serve_speed;
 mod store_cli;
 mod text_cli;
 mod tlog;

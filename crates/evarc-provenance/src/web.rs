@@ -341,6 +341,15 @@ pub struct TextCache {
 pub const TEXT_CACHE_ENTRIES: usize = 256;
 
 impl TextCache {
+    /// The text extracted earlier from verified bytes of `capture`, if it is still kept.
+    pub fn cached(&self, capture: &Capture) -> Option<std::sync::Arc<str>> {
+        self.texts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(capture.sha256.clone(), capture.media_type.clone()))
+            .cloned()
+    }
+
     /// The extracted text of `bytes`, which the caller has verified to be `capture`'s.
     pub fn text(&self, capture: &Capture, bytes: &[u8]) -> std::sync::Arc<str> {
         let key = (capture.sha256.clone(), capture.media_type.clone());
