@@ -6,7 +6,8 @@
 #   tools/serve-bench.sh [MANIFEST] [SECONDS]      (default /tmp/ota/manifest.tsv, 10)
 #
 # Saturated: wrk on each target, WRK_ROUNDS rounds (default ROUNDS) interleaving evarc and nginx,
-# medians and the evarc/nginx ratio of the medians. SERVE_ARGS: more `evarc serve` options.
+# medians and the evarc/nginx ratio of the medians. SERVE_ARGS: more `evarc serve` options;
+# REF_SERVE_ARGS: a second server with other options in the same rounds (below).
 # Then, when target/release/evarc-bench exists (cargo build --release -p evarc-bench), the same
 # targets at a fixed rate (RATE, default 1000 requests/s, open loop: latency from the intended
 # send time), ROUNDS rounds (default 3) interleaving evarc and nginx; medians of the rounds.
@@ -26,8 +27,10 @@ for tool in "$evarc" wrk nginx curl; do
 done
 work=$(mktemp -d)
 serve_pid=""
+ref_pid=""
 cleanup() {
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null || true
+  [ -n "$ref_pid" ] && kill "$ref_pid" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -49,6 +52,17 @@ url=$("$evarc" --archive "$archive" --json list | python3 -c 'import json,sys; p
 serve_pid=$!
 for _ in $(seq 50); do grep -q "at http" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 base=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$work/serve.out")
+# REF_SERVE_ARGS: a second `evarc serve` on the same archive with these options (e.g.
+# `--recheck-after 0`, every request checks: the behaviour before kept checks), measured in the
+# same rounds beside the first.
+ref_base=""
+if [ -n "${REF_SERVE_ARGS:-}" ]; then
+  # shellcheck disable=SC2086
+  "$evarc" --archive "$archive" serve --listen 127.0.0.1:0 $REF_SERVE_ARGS >"$work/ref.out" &
+  ref_pid=$!
+  for _ in $(seq 50); do grep -q "at http" "$work/ref.out" 2>/dev/null && break; sleep 0.1; done
+  ref_base=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$work/ref.out")
+fi
 
 mkdir -p "$work/www"
 curl -sf "$base/CA-P-000001" -o "$work/www/provision.html"
@@ -94,6 +108,12 @@ for _ in $(seq "$wrk_rounds"); do
   run "nginx: saved copy of the provision page" "http://127.0.0.1:$nport/provision.html"
   run "evarc serve: raw capture /raw/<sha256> ($(wc -c <"$work/www/raw.html") bytes)" "$base/raw/$sha"
   run "nginx: saved copy of the raw capture" "http://127.0.0.1:$nport/raw.html"
+  if [ -n "$ref_base" ]; then
+    run "evarc serve $REF_SERVE_ARGS: provision page" "$ref_base/CA-P-000001"
+    run "nginx: saved copy of the provision page (again)" "http://127.0.0.1:$nport/provision.html"
+    run "evarc serve $REF_SERVE_ARGS: raw capture" "$ref_base/raw/$sha"
+    run "nginx: saved copy of the raw capture (again)" "http://127.0.0.1:$nport/raw.html"
+  fi
   run "evarc serve: TimeGate (Accept-Datetime)" "$base/timegate/$url" -H "$accept"
   run "nginx: TimeGate's 302 from its config" "http://127.0.0.1:$nport/timegate"
 done

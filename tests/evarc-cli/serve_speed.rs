@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::aws_fixture::{self, FIRST_SHA256};
+use crate::aws_fixture::{self, ENTITY, FIRST_SHA256, SOURCE_URL, TITLE};
 use crate::serve_util::Server;
 use crate::util::{path_str, Env};
 
@@ -64,7 +64,10 @@ fn serve_check_time_is_reused_within_recheck_after_and_renewed_after_it() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let third = check_time(&page(&server));
-    assert!(third > first, "no new check after the window: {third} vs {first}");
+    assert!(
+        third > first,
+        "no new check after the window: {third} vs {first}"
+    );
     assert_eq!(check_time(&page(&server)), third);
 }
 
@@ -189,4 +192,56 @@ fn serve_private_page_kept_for_a_token_is_never_served_anonymously() {
             assert!(!text.contains("Secret clause"), "{text}");
         }
     }
+}
+
+#[test]
+fn serve_timegate_kept_mementos_give_way_to_a_capture_archived_while_it_runs() {
+    let fixture = aws_fixture::build();
+    let env = &fixture.env;
+    let server = Server::start(env);
+    let ask = || {
+        server
+            .get_with(
+                &format!("/timegate/{SOURCE_URL}"),
+                &[("Accept-Datetime", "Mon, 01 Jun 2026 00:00:00 GMT")],
+            )
+            .header("location")
+            .map(str::to_owned)
+    };
+    let kept = format!("{}/web/20260520204305/{SOURCE_URL}", server.base);
+    // Twice: the second answer comes from the kept memento list.
+    assert_eq!(ask().as_deref(), Some(kept.as_str()));
+    assert_eq!(ask().as_deref(), Some(kept.as_str()));
+    let later = env.write(
+        "later.html",
+        b"<html><body><p>AWS Service Terms, June edition.</p></body></html>",
+    );
+    env.evarc(&[
+        "archive",
+        path_str(&later),
+        "--entity",
+        ENTITY,
+        "--document",
+        TITLE,
+        "--url",
+        SOURCE_URL,
+        "--captured-at",
+        "2026-06-01T08:00:00Z",
+    ])
+    .ok();
+    let new = format!("{}/web/20260601080000/{SOURCE_URL}", server.base);
+    let start = Instant::now();
+    let mut answer = None;
+    while start.elapsed() < Duration::from_secs(1) {
+        answer = ask();
+        if answer.as_deref() == Some(new.as_str()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        answer.as_deref(),
+        Some(new.as_str()),
+        "the new capture did not reach the TimeGate within a second"
+    );
 }

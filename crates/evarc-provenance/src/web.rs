@@ -382,6 +382,13 @@ pub fn nearest(captures: Vec<Capture>, at: DateTime<Utc>) -> Option<Capture> {
         .min_by_key(|c| ((c.captured_at - at).abs(), c.captured_at))
 }
 
+/// [`nearest`] among captures kept by the caller (the same rule, without taking them).
+pub fn nearest_in(captures: &[Capture], at: DateTime<Utc>) -> Option<&Capture> {
+    captures
+        .iter()
+        .min_by_key(|c| ((c.captured_at - at).abs(), c.captured_at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,6 +67,38 @@ pub struct CachedRaw {
     pub check: CheckKey,
 }
 
+/// The mementos of an original URL (as asked) as one reader may see them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MementoKey {
+    pub url: String,
+    pub sees_private: bool,
+}
+
+/// The mementos of a URL, oldest first, and the archive's configured public origin.
+#[derive(Debug)]
+pub struct CachedMementos {
+    pub captures: Vec<Capture>,
+    pub base_url: Option<String>,
+}
+
+/// How many bytes (estimated) of memento lists a view keeps.
+pub const MEMENTO_CACHE_BYTES: usize = 16 << 20;
+
+/// Memento lists of one view (the TimeGate).
+pub type MementoCache = Bounded<MementoKey, CachedMementos>;
+
+impl Weight for CachedMementos {
+    fn weight(&self) -> usize {
+        self.captures.len() * 640 + 256
+    }
+}
+
+impl MementoCache {
+    pub fn put(&self, key: MementoKey, mementos: CachedMementos) -> Arc<CachedMementos> {
+        self.put_within(key, mementos, MEMENTO_CACHE_BYTES, MEMENTO_CACHE_BYTES)
+    }
+}
+
 /// Rendered pages of one view.
 pub type PageCache = Bounded<PageKey, CachedPage>;
 /// Verified raw bytes of one view.

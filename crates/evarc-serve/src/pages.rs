@@ -312,9 +312,8 @@ pub async fn record(
     };
     let key = PageKey::new(id.clone(), reader.0);
     let max_age = state.recheck_after();
-    // The clock is read here, by the front end, and handed in.
     // A page rendered before, while the check it shows is still the current kept check: answered
-    // on this thread, no archive work.
+    // on this thread, no archive work. The clock is read here, by the front end, and handed in.
     if let Some(view) = state.settled_view() {
         if let Some(page) = fresh_page(&view, &key, Utc::now(), max_age) {
             return page_response(page.body.clone());

@@ -14,8 +14,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use evarc_provenance::model::Capture;
 use evarc_provenance::checks::CheckKey;
+use evarc_provenance::model::Capture;
 use maud::html;
 use serde::Deserialize;
 
@@ -91,13 +91,14 @@ pub async fn raw(
                         return Ok(Answer::Verified(raw));
                     }
                     let archive = &view.archive;
-                    let capture = archive
-                        .capture_with_sha_for(&sha, reader.0)?
-                        .ok_or_else(|| {
-                            Failure::not_found(format!(
-                                "no capture with SHA-256 {sha} in this archive"
-                            ))
-                        })?;
+                    let capture =
+                        archive
+                            .capture_with_sha_for(&sha, reader.0)?
+                            .ok_or_else(|| {
+                                Failure::not_found(format!(
+                                    "no capture with SHA-256 {sha} in this archive"
+                                ))
+                            })?;
                     // A real check of the stored bytes, kept for the next requests when it
                     // verified (a failed one removes the kept check: nothing is served).
                     let checked = archive.check_capture(&capture, &view.checks, now)?;

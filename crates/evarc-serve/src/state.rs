@@ -16,7 +16,7 @@ use evarc_provenance::checks::CheckCache;
 use evarc_provenance::Archive;
 use evarc_provenance::OpenMode;
 
-use crate::cache::{PageCache, RawCache};
+use crate::cache::{MementoCache, PageCache, RawCache};
 use crate::error::{Failure, ServeError};
 
 /// How often the archive directory is looked at for changes.
@@ -41,6 +41,8 @@ pub struct View {
     pub checks: CheckCache,
     pub pages: PageCache,
     pub raws: RawCache,
+    /// The TimeGate's memento lists (no evidence check involved: records only).
+    pub mementos: MementoCache,
 }
 
 impl View {
@@ -50,6 +52,7 @@ impl View {
             checks: CheckCache::default(),
             pages: PageCache::default(),
             raws: RawCache::default(),
+            mementos: MementoCache::default(),
         }
     }
 }
