@@ -10,7 +10,7 @@
 //! a new view of the archive.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -54,6 +54,8 @@ pub const CHECK_CACHE_ENTRIES: usize = 1 << 16;
 #[derive(Debug, Default)]
 pub struct CheckCache {
     verified: RwLock<HashMap<CheckKey, DateTime<Utc>>>,
+    /// One check of the same bytes at a time ([`CheckCache::turn`]).
+    turns: Mutex<HashMap<CheckKey, Arc<Mutex<()>>>>,
 }
 
 impl CheckCache {
@@ -71,8 +73,23 @@ impl CheckCache {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(key)?;
-        let age = (now - at).to_std().ok()?;
+        // A check dated after `now` was made while this request waited for its turn: it is
+        // newer than the request. (By less than `max_age`: a clock gone back far is not trusted.)
+        let age = (now - at).abs().to_std().ok()?;
         (age < max_age).then_some(at)
+    }
+
+    /// The lock taken while checking these bytes: requests that find no fresh check wait for
+    /// the one check being made and then reuse it, instead of all reading the bytes at once.
+    pub fn turn(&self, key: &CheckKey) -> Arc<Mutex<()>> {
+        let mut turns = self
+            .turns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if turns.len() >= CHECK_CACHE_ENTRIES {
+            turns.retain(|_, turn| Arc::strong_count(turn) > 1);
+        }
+        turns.entry(key.clone()).or_default().clone()
     }
 
     /// Keeps a check just made: one that verified replaces the earlier one; one that failed
@@ -141,13 +158,28 @@ impl Archive {
             })?;
         let key = CheckKey::of(&capture);
         // A kept check is reused only when the text it vouches for is at hand as well.
-        let reused = checks.fresh(&key, now, max_age).and_then(|at| {
-            let text = match id {
-                RecordId::Provision(_) => Some(texts.cached(&capture)?),
-                RecordId::Document(_) => None,
-            };
-            Some((at, text))
-        });
+        let reuse = || {
+            checks.fresh(&key, now, max_age).and_then(|at| {
+                let text = match id {
+                    RecordId::Provision(_) => Some(texts.cached(&capture)?),
+                    RecordId::Document(_) => None,
+                };
+                Some((at, text))
+            })
+        };
+        let mut reused = reuse();
+        let turn;
+        let _held = if reused.is_none() {
+            // Wait for a check of these bytes being made; it may be the one to reuse.
+            turn = checks.turn(&key);
+            let held = turn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            reused = reuse();
+            Some(held)
+        } else {
+            None
+        };
         let (stamp, text) = match reused {
             Some((at, text)) => (
                 CheckStamp {
@@ -186,4 +218,68 @@ pub struct CheckedView {
     pub capture: Capture,
     pub stamp: CheckStamp,
     pub context: Option<QuoteContext>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> CheckKey {
+        CheckKey {
+            blake3: "b".repeat(64),
+            sha256: "a".repeat(64),
+        }
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_780_000_000 + seconds, 0).expect("a valid time")
+    }
+
+    #[test]
+    fn a_verified_check_is_reused_only_while_younger_than_max_age() {
+        let checks = CheckCache::default();
+        let stamp = CheckStamp {
+            check: EvidenceCheck::Verified,
+            at: at(0),
+        };
+        checks.keep(key(), &stamp);
+        let window = Duration::from_secs(60);
+        assert_eq!(checks.fresh(&key(), at(59), window), Some(at(0)));
+        assert_eq!(checks.fresh(&key(), at(60), window), None);
+        // `--recheck-after 0`: never reused.
+        assert_eq!(checks.fresh(&key(), at(0), Duration::ZERO), None);
+        // A clock gone back by more than the window does not make an old check fresh.
+        assert_eq!(checks.fresh(&key(), at(-3600), window), None);
+    }
+
+    #[test]
+    fn a_failed_check_is_never_kept_and_removes_the_verified_one() {
+        let checks = CheckCache::default();
+        let window = Duration::from_secs(60);
+        checks.keep(
+            key(),
+            &CheckStamp {
+                check: EvidenceCheck::Verified,
+                at: at(0),
+            },
+        );
+        checks.keep(
+            key(),
+            &CheckStamp {
+                check: EvidenceCheck::Mismatch {
+                    actual_sha256: "c".repeat(64),
+                },
+                at: at(1),
+            },
+        );
+        assert_eq!(checks.fresh(&key(), at(2), window), None);
+        checks.keep(
+            key(),
+            &CheckStamp {
+                check: EvidenceCheck::Missing,
+                at: at(3),
+            },
+        );
+        assert_eq!(checks.fresh(&key(), at(4), window), None);
+    }
 }

@@ -11,9 +11,9 @@ use evarc_provenance::cite;
 use evarc_provenance::model::Capture;
 use evarc_provenance::web::VerifiedBytes;
 
+use crate::cache::{CachedMementos, MementoKey};
 use crate::error::Failure;
 use crate::raw::{capture_response, not_verified_page};
-use crate::cache::{CachedMementos, MementoKey};
 use crate::state::AppState;
 
 const MEMENTO_DATETIME: HeaderName = HeaderName::from_static("memento-datetime");
@@ -282,7 +282,11 @@ pub async fn timegate(
     let origin = origin(base_url.as_deref(), &headers);
     let mut r = StatusCode::FOUND.into_response();
     let h = r.headers_mut();
-    insert(h, header::LOCATION, &memento_url(&origin, captured_at, &url));
+    insert(
+        h,
+        header::LOCATION,
+        &memento_url(&origin, captured_at, &url),
+    );
     h.insert(header::VARY, HeaderValue::from_static("accept-datetime"));
     let link = [
         format!("<{}>; rel=\"original\"", link_target(&url)),
