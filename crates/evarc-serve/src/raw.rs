@@ -126,7 +126,7 @@ pub async fn raw(
                         }
                         None => Answer::NotVerified {
                             name: archive.config()?.name,
-                            capture,
+                            capture: Box::new(capture),
                             check: checked.stamp.check,
                         },
                     })
@@ -165,7 +165,7 @@ enum Answer {
     Verified(Arc<CachedRaw>),
     NotVerified {
         name: String,
-        capture: Capture,
+        capture: Box<Capture>,
         check: evarc_provenance::cite::EvidenceCheck,
     },
 }
