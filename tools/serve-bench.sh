@@ -5,6 +5,9 @@
 #
 #   tools/serve-bench.sh [MANIFEST] [SECONDS]      (default /tmp/ota/manifest.tsv, 10)
 #
+# Saturated: wrk on each target, WRK_ROUNDS rounds (default ROUNDS) interleaving evarc and nginx,
+# medians and the evarc/nginx ratio of the medians. SERVE_ARGS: more `evarc serve` options;
+# REF_SERVE_ARGS: a second server with other options in the same rounds (below).
 # Then, when target/release/evarc-bench exists (cargo build --release -p evarc-bench), the same
 # targets at a fixed rate (RATE, default 1000 requests/s, open loop: latency from the intended
 # send time), ROUNDS rounds (default 3) interleaving evarc and nginx; medians of the rounds.
@@ -24,8 +27,10 @@ for tool in "$evarc" wrk nginx curl; do
 done
 work=$(mktemp -d)
 serve_pid=""
+ref_pid=""
 cleanup() {
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null || true
+  [ -n "$ref_pid" ] && kill "$ref_pid" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -33,6 +38,7 @@ trap cleanup EXIT
 
 archive=$work/archive
 "$evarc" init "$archive" >/dev/null
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "importing $manifest …" >&2
 "$evarc" --archive "$archive" import manifest "$manifest" >/dev/null
 "$evarc" --archive "$archive" provision add CA-D-00001 --title "Benchmark provision" --quote "Terms" --occurrence 1 >/dev/null
@@ -40,10 +46,23 @@ echo "importing $manifest …" >&2
 sha=$("$evarc" --archive "$archive" --json cite CA-P-000001 --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["capture"]["sha256"])')
 url=$("$evarc" --archive "$archive" --json list | python3 -c 'import json,sys; print(next(d["document"]["source_url"] for d in json.load(sys.stdin) if d["document"]["id"] == "CA-D-00001"))')
 
-"$evarc" --archive "$archive" serve --listen 127.0.0.1:0 >"$work/serve.out" &
+# SERVE_ARGS: more options of `evarc serve` (e.g. `--recheck-after 0`: check on every request).
+# shellcheck disable=SC2086
+"$evarc" --archive "$archive" serve --listen 127.0.0.1:0 ${SERVE_ARGS:-} >"$work/serve.out" &
 serve_pid=$!
 for _ in $(seq 50); do grep -q "at http" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 base=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$work/serve.out")
+# REF_SERVE_ARGS: a second `evarc serve` on the same archive with these options (e.g.
+# `--recheck-after 0`, every request checks: the behaviour before kept checks), measured in the
+# same rounds beside the first.
+ref_base=""
+if [ -n "${REF_SERVE_ARGS:-}" ]; then
+  # shellcheck disable=SC2086
+  "$evarc" --archive "$archive" serve --listen 127.0.0.1:0 $REF_SERVE_ARGS >"$work/ref.out" &
+  ref_pid=$!
+  for _ in $(seq 50); do grep -q "at http" "$work/ref.out" 2>/dev/null && break; sleep 0.1; done
+  ref_base=$(sed -n 's/.* at \(http:[^ ]*\)\/$/\1/p' "$work/ref.out")
+fi
 
 mkdir -p "$work/www"
 curl -sf "$base/CA-P-000001" -o "$work/www/provision.html"
@@ -79,19 +98,51 @@ run() { # name url [header]
   shift 2
   out=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" "$u")
   if grep -q "Non-2xx" <<<"$out"; then echo "$name: $(grep Non-2xx <<<"$out")" >&2; fi
-  printf '| %s | %s | %s |\n' "$name" \
+  printf '%s\t%s\t%s\n' "$name" \
     "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
-    "$(awk '$1=="99%" {print $2}' <<<"$out")"
+    "$(awk '$1=="99%" {print $2}' <<<"$out")" >>"$work/wrk.tsv"
 }
-echo "wrk -t$threads -c$connections -d${seconds}s --latency, loopback, $(nproc) cores; archive: $(wc -l <"$manifest") manifest lines"
+wrk_rounds=${WRK_ROUNDS:-${ROUNDS:-3}}
+for _ in $(seq "$wrk_rounds"); do
+  run "evarc serve: provision page /CA-P-000001" "$base/CA-P-000001"
+  run "nginx: saved copy of the provision page" "http://127.0.0.1:$nport/provision.html"
+  run "evarc serve: raw capture /raw/<sha256> ($(wc -c <"$work/www/raw.html") bytes)" "$base/raw/$sha"
+  run "nginx: saved copy of the raw capture" "http://127.0.0.1:$nport/raw.html"
+  if [ -n "$ref_base" ]; then
+    run "evarc serve $REF_SERVE_ARGS: provision page" "$ref_base/CA-P-000001"
+    run "nginx: saved copy of the provision page (again)" "http://127.0.0.1:$nport/provision.html"
+    run "evarc serve $REF_SERVE_ARGS: raw capture" "$ref_base/raw/$sha"
+    run "nginx: saved copy of the raw capture (again)" "http://127.0.0.1:$nport/raw.html"
+  fi
+  run "evarc serve: TimeGate (Accept-Datetime)" "$base/timegate/$url" -H "$accept"
+  run "nginx: TimeGate's 302 from its config" "http://127.0.0.1:$nport/timegate"
+done
+echo "evarc serve ${SERVE_ARGS:-} (load average before: $load_before); wrk -t$threads -c$connections -d${seconds}s --latency, loopback, $(nproc) cores; archive: $(wc -l <"$manifest") manifest lines; $wrk_rounds rounds interleaved, medians"
 echo
-echo "| target | requests/s | p99 latency |"
-echo "| --- | --- | --- |"
-run "evarc serve: provision page /CA-P-000001" "$base/CA-P-000001"
-run "nginx: saved copy of the provision page" "http://127.0.0.1:$nport/provision.html"
-run "evarc serve: raw capture /raw/<sha256> ($(wc -c <"$work/www/raw.html") bytes)" "$base/raw/$sha"
-run "nginx: saved copy of the raw capture" "http://127.0.0.1:$nport/raw.html"
-run "evarc serve: TimeGate (Accept-Datetime)" "$base/timegate/$url" -H "Accept-Datetime: Tue, 12 May 2026 09:51:22 GMT"
+python3 - "$work/wrk.tsv" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, rate, p99 = line.rstrip("\n").split("\t")
+    unit = 1.0
+    for suffix, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if p99.endswith(suffix):
+            p99, unit = p99[: -len(suffix)], factor
+            break
+    rows.setdefault(name, []).append((float(rate), float(p99) * unit))
+print("| target | requests/s (median) | p99 (median) | requests/s per round |")
+print("| --- | --- | --- | --- |")
+medians = {}
+for name, rs in rows.items():
+    rate = statistics.median(r for r, _ in rs)
+    medians[name] = rate
+    print(f"| {name} | {rate:,.0f} | {statistics.median(p for _, p in rs):.2f} ms | "
+          + ", ".join(f"{r:,.0f}" for r, _ in rs) + " |")
+print()
+names = list(rows)
+for evarc, nginx in zip(names[0::2], names[1::2]):
+    print(f"{evarc} / {nginx}: {medians[evarc] / medians[nginx]:.0%}")
+PY
 
 bench=$target/release/evarc-bench
 [ -x "$bench" ] || exit 0

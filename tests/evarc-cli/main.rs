@@ -37,6 +37,8 @@ mod serve;
 mod serve_access;
 mod serve_pages;
 mod serve_rest;
+// i12-speed: evidence checks reused for --recheck-after, cached pages and raw bytes.
+mod serve_speed;
 mod store_cli;
 mod text_cli;
 mod tlog;

@@ -13,10 +13,16 @@ pub struct Server {
 
 impl Server {
     pub fn start(env: &Env) -> Server {
+        Self::start_with(env, &[])
+    }
+
+    /// `evarc serve --listen 127.0.0.1:0` with more options (`--recheck-after 0` …).
+    pub fn start_with(env: &Env, options: &[&str]) -> Server {
         let mut cmd = env.command();
         cmd.arg("--archive")
             .arg(env.archive())
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let mut child = cmd.spawn().expect("start evarc serve");

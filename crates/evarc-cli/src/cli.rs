@@ -252,6 +252,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the address bound is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Show a check of a capture's bytes that verified again for this many seconds before
+    /// checking them again (0: check on every request); a failed check is never reused.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub recheck_after: u64,
 }
 
 #[derive(Args, Debug)]

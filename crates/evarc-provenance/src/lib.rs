@@ -38,6 +38,8 @@ mod version_pass;
 mod version_texts;
 pub mod versions;
 pub mod web;
+// Issue 12, serve load: the last check of each capture's bytes, reused for a while.
+pub mod checks;
 mod withdraw;
 
 // The pure record crate, under the names these modules always had here.

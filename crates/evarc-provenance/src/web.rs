@@ -341,6 +341,15 @@ pub struct TextCache {
 pub const TEXT_CACHE_ENTRIES: usize = 256;
 
 impl TextCache {
+    /// The text extracted earlier from verified bytes of `capture`, if it is still kept.
+    pub fn cached(&self, capture: &Capture) -> Option<std::sync::Arc<str>> {
+        self.texts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(capture.sha256.clone(), capture.media_type.clone()))
+            .cloned()
+    }
+
     /// The extracted text of `bytes`, which the caller has verified to be `capture`'s.
     pub fn text(&self, capture: &Capture, bytes: &[u8]) -> std::sync::Arc<str> {
         let key = (capture.sha256, capture.media_type.clone());
@@ -370,6 +379,13 @@ impl TextCache {
 pub fn nearest(captures: Vec<Capture>, at: DateTime<Utc>) -> Option<Capture> {
     captures
         .into_iter()
+        .min_by_key(|c| ((c.captured_at - at).abs(), c.captured_at))
+}
+
+/// [`nearest`] among captures kept by the caller (the same rule, without taking them).
+pub fn nearest_in(captures: &[Capture], at: DateTime<Utc>) -> Option<&Capture> {
+    captures
+        .iter()
         .min_by_key(|c| ((c.captured_at - at).abs(), c.captured_at))
 }
 

@@ -13,6 +13,7 @@
 mod access;
 mod api;
 mod assets;
+mod cache;
 mod changes;
 mod error;
 mod feed;
@@ -91,7 +92,33 @@ pub fn run(
     listen: SocketAddr,
     on_bound: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
-    let state = AppState::open(path)?;
+    run_with(path, listen, ServeOptions::default(), on_bound)
+}
+
+/// How the server reuses what it computed (`evarc serve` options).
+#[derive(Clone, Copy, Debug)]
+pub struct ServeOptions {
+    /// A check of a capture's bytes that verified is shown again (and its bytes served) while
+    /// it is younger than this; zero: every request checks (`--recheck-after`).
+    pub recheck_after: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            recheck_after: state::DEFAULT_RECHECK_AFTER,
+        }
+    }
+}
+
+/// [`run`] with options.
+pub fn run_with(
+    path: PathBuf,
+    listen: SocketAddr,
+    options: ServeOptions,
+    on_bound: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let state = AppState::open_with(path, options.recheck_after)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -11,6 +11,7 @@ use evarc_provenance::cite;
 use evarc_provenance::model::Capture;
 use evarc_provenance::web::VerifiedBytes;
 
+use crate::cache::{CachedMementos, MementoKey};
 use crate::error::Failure;
 use crate::raw::{capture_response, not_verified_page};
 use crate::state::AppState;
@@ -231,19 +232,45 @@ pub async fn timegate(
             }
         },
     };
-    let result = state
-        .with(move |archive| {
-            let config = archive.config()?;
-            let mementos = archive.mementos_for(&url, reader.0)?;
-            // Without Accept-Datetime the TimeGate answers the latest memento.
-            let at = at.unwrap_or_else(|| mementos.last().map_or_else(Utc::now, |c| c.captured_at));
-            let Some(capture) = evarc_provenance::web::nearest(mementos, at) else {
-                return Err(Failure::not_found(format!("{url} is not archived here")));
-            };
-            Ok((config, url, capture))
-        })
-        .await;
-    let (config, url, capture) = match result {
+    // The memento list of this URL as this reader sees it, kept per view of the archive.
+    let key = MementoKey {
+        url: url.clone(),
+        sees_private: reader.0.sees_private(),
+    };
+    let kept = state
+        .settled_view()
+        .and_then(|view| view.mementos.get(&key));
+    let kept = match kept {
+        Some(kept) => Ok(kept),
+        None => {
+            state
+                .with_view(move |view| {
+                    if let Some(kept) = view.mementos.get(&key) {
+                        return Ok(kept);
+                    }
+                    let archive = &view.archive;
+                    let mementos = CachedMementos {
+                        captures: archive.mementos_for(&key.url, reader.0)?,
+                        base_url: archive.config()?.base_url,
+                    };
+                    Ok(view.mementos.put(key, mementos))
+                })
+                .await
+        }
+    };
+    // Without Accept-Datetime the TimeGate answers the latest memento.
+    let result = kept.and_then(|kept| {
+        let at = at.unwrap_or_else(|| {
+            kept.captures
+                .last()
+                .map_or_else(Utc::now, |c| c.captured_at)
+        });
+        match evarc_provenance::web::nearest_in(&kept.captures, at) {
+            Some(capture) => Ok((kept.base_url.clone(), url, capture.captured_at)),
+            None => Err(Failure::not_found(format!("{url} is not archived here"))),
+        }
+    });
+    let (base_url, url, captured_at) = match result {
         Ok(v) => v,
         Err(f) => {
             let mut r = f.into_response();
@@ -252,13 +279,13 @@ pub async fn timegate(
             return r;
         }
     };
-    let origin = origin(config.base_url.as_deref(), &headers);
+    let origin = origin(base_url.as_deref(), &headers);
     let mut r = StatusCode::FOUND.into_response();
     let h = r.headers_mut();
     insert(
         h,
         header::LOCATION,
-        &memento_url(&origin, capture.captured_at, &url),
+        &memento_url(&origin, captured_at, &url),
     );
     h.insert(header::VARY, HeaderValue::from_static("accept-datetime"));
     let link = [

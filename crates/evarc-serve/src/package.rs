@@ -116,9 +116,8 @@ pub async fn download(
     let (chunks, body) = tokio::sync::mpsc::channel::<Chunk>(STREAM_CHUNKS);
     let producer = state.clone();
     tokio::task::spawn_blocking(move || {
-        let outcome = producer
-            .archive()
-            .and_then(|archive| produce(&archive, &request, reader, kind, ready, chunks));
+        let view = producer.view();
+        let outcome = produce(&view.archive, &request, reader, kind, ready, chunks);
         // Nothing to do with a failure here: either it was answered (before the headers) or
         // the stream was ended with it.
         drop(outcome);

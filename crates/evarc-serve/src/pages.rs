@@ -3,6 +3,7 @@
 //! Every value from a record goes through maud's escaping; bidirectional-text controls are made
 //! visible ([`clean`]) so a title cannot reorder what is shown around it.
 
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -17,8 +18,9 @@ use evarc_provenance::web::{QuoteContext, Resolved};
 use evarc_provenance::SearchHit;
 use maud::{html, Markup, DOCTYPE};
 
+use crate::cache::{CachedPage, PageKey};
 use crate::error::Failure;
-use crate::state::AppState;
+use crate::state::{AppState, View};
 
 /// The Content-Security-Policy of the server's own pages: its stylesheet and script only.
 pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -326,11 +328,23 @@ pub async fn record(
     let Ok(id) = id.trim().parse::<RecordId>() else {
         return not_found().await;
     };
-    // The clock is read here, by the front end, and handed in.
-    let now = Utc::now();
+    let key = PageKey::new(id.clone(), reader.0);
+    let max_age = state.recheck_after();
+    // A page rendered before, while the check it shows is still the current kept check: answered
+    // on this thread, no archive work. The clock is read here, by the front end, and handed in.
+    if let Some(view) = state.settled_view() {
+        if let Some(page) = fresh_page(&view, &key, Utc::now(), max_age) {
+            return page_response(page.body.clone());
+        }
+    }
     let texts = state.clone();
     let result = state
-        .with(move |archive| {
+        .with_view(move |view| {
+            let now = Utc::now();
+            if let Some(page) = fresh_page(view, &key, now, max_age) {
+                return Ok(page.body.clone());
+            }
+            let archive = &view.archive;
             let resolved = archive.resolve_for(&id, reader.0)?;
             let record = archive.citation_for(&id, reader.0)?;
             let citation = archive
@@ -342,11 +356,17 @@ pub async fn record(
                     now.date_naive(),
                 )?
                 .text;
-            let view = archive.evidence_view(&id, &record, texts.texts())?;
-            let checked_at = Utc::now();
+            let checked = archive.evidence_view_checked(
+                &id,
+                &record,
+                texts.texts(),
+                &view.checks,
+                now,
+                max_age,
+            )?;
             let last_updated = match &resolved {
                 Resolved::Provision { .. } => {
-                    archive.last_updated_at_for(&view.capture, reader.0)?
+                    archive.last_updated_at_for(&checked.capture, reader.0)?
                 }
                 Resolved::Document(_) => None,
             };
@@ -364,26 +384,68 @@ pub async fn record(
                     archive.changes_with_statuses_for(&d.id, reader.0)?,
                 ),
             };
-            Ok(RecordView {
+            let page = RecordView {
                 archive_name: archive.config()?.name,
                 resolved,
-                capture: view.capture,
+                capture: checked.capture,
                 citation,
-                evidence: view.check,
-                checked_at,
-                context: view.context,
+                evidence: checked.stamp.check,
+                checked_at: checked.stamp.at,
+                context: checked.context,
                 captures,
                 provisions,
                 versions,
                 last_updated,
                 changes,
-            })
+            };
+            let body = Bytes::from(record_page(&page).into_string());
+            // Only a page showing a check that verified is kept (a failed check is never
+            // reused: the next request checks again).
+            if page.evidence.is_verified() {
+                view.pages.put(
+                    key,
+                    CachedPage {
+                        body: body.clone(),
+                        check: checked.key,
+                        checked_at: page.checked_at,
+                        day: now.date_naive(),
+                    },
+                );
+            }
+            Ok(body)
         })
         .await;
     match result {
         Err(f) => f.into_response(),
-        Ok(view) => html_response(StatusCode::OK, record_page(&view)),
+        Ok(body) => page_response(body),
     }
+}
+
+/// The kept page of `key` when it shows the current kept check of its bytes (made less than
+/// `max_age` before `now`) and was rendered for today.
+fn fresh_page(
+    view: &View,
+    key: &PageKey,
+    now: DateTime<Utc>,
+    max_age: std::time::Duration,
+) -> Option<std::sync::Arc<CachedPage>> {
+    let page = view.pages.get(key)?;
+    (page.day == now.date_naive()
+        && view.checks.fresh(&page.check, now, max_age) == Some(page.checked_at))
+    .then_some(page)
+}
+
+/// A 200 record page with the page headers.
+fn page_response(body: Bytes) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    safety_headers(headers, PAGE_CSP);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 fn record_page(view: &RecordView) -> Markup {

@@ -6,19 +6,23 @@
 //! that is not HTML, plain text, PDF or an image. Bytes that do not verify are never sent: the
 //! answer is a 500 page saying "✗ Hash not verified".
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use evarc_provenance::checks::CheckKey;
 use evarc_provenance::model::Capture;
-use evarc_provenance::web::VerifiedBytes;
 use maud::html;
 use serde::Deserialize;
 
+use crate::cache::{CachedRaw, RawKey};
 use crate::error::Failure;
 use crate::pages::{self, evidence_line, html_response, layout};
-use crate::state::AppState;
+use crate::state::{AppState, View};
 
 /// The policy of archived bytes: no script, no plugin, no same-origin access.
 pub const RAW_CSP: &str = "sandbox";
@@ -68,24 +72,75 @@ pub async fn raw(
         ));
     };
     let etag = format!("\"{sha}\"");
-    let result = state
-        .with(move |archive| {
-            let capture = archive
-                .capture_with_sha_for(&sha, reader.0)?
-                .ok_or_else(|| {
-                    Failure::not_found(format!("no capture with SHA-256 {sha} in this archive"))
-                })?;
-            let bytes = archive.verified_bytes(&capture)?;
-            Ok((archive.config()?.name, capture, bytes))
-        })
-        .await;
-    let (name, capture, bytes) = match result {
-        Ok(v) => v,
-        Err(f) => return f.into_response(),
+    let key = RawKey {
+        sha256: sha.clone(),
+        sees_private: reader.0.sees_private(),
+    };
+    let max_age = state.recheck_after();
+    // Bytes kept from a check that is still the current kept one: answered on this thread.
+    let kept = state
+        .settled_view()
+        .and_then(|view| fresh_raw(&view, &key, Utc::now(), max_age));
+    let answer = match kept {
+        Some(raw) => Answer::Verified(raw),
+        None => {
+            let result = state
+                .with_view(move |view| {
+                    let now = Utc::now();
+                    if let Some(raw) = fresh_raw(view, &key, now, max_age) {
+                        return Ok(Answer::Verified(raw));
+                    }
+                    let archive = &view.archive;
+                    let capture =
+                        archive
+                            .capture_with_sha_for(&sha, reader.0)?
+                            .ok_or_else(|| {
+                                Failure::not_found(format!(
+                                    "no capture with SHA-256 {sha} in this archive"
+                                ))
+                            })?;
+                    // One check of these bytes at a time: a request that waited reuses the
+                    // bytes the check before it kept.
+                    let turn = view.checks.turn(&CheckKey::of(&capture));
+                    let _held = turn
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some(raw) = fresh_raw(view, &key, Utc::now(), max_age) {
+                        return Ok(Answer::Verified(raw));
+                    }
+                    // A real check of the stored bytes, kept for the next requests when it
+                    // verified (a failed one removes the kept check: nothing is served).
+                    let now = Utc::now();
+                    let checked = archive.check_capture_kept(&capture, &view.checks, now)?;
+                    Ok(match checked.bytes {
+                        Some(bytes) => {
+                            let check = CheckKey::of(&capture);
+                            Answer::Verified(view.raws.put(
+                                key,
+                                CachedRaw {
+                                    capture,
+                                    bytes: Bytes::from(bytes),
+                                    check,
+                                },
+                            ))
+                        }
+                        None => Answer::NotVerified {
+                            name: archive.config()?.name,
+                            capture: Box::new(capture),
+                            check: checked.stamp.check,
+                        },
+                    })
+                })
+                .await;
+            match result {
+                Ok(v) => v,
+                Err(f) => return f.into_response(),
+            }
+        }
     };
     let download = query.download.is_some();
-    match bytes {
-        VerifiedBytes::Verified(bytes) => {
+    match answer {
+        Answer::Verified(raw) => {
             if !download
                 && request_headers
                     .get(header::IF_NONE_MATCH)
@@ -93,18 +148,43 @@ pub async fn raw(
                     .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
             {
                 let mut r = StatusCode::NOT_MODIFIED.into_response();
-                set_capture_headers(r.headers_mut(), &capture, download);
+                set_capture_headers(r.headers_mut(), &raw.capture, download);
                 return r;
             }
-            capture_response(&capture, bytes, download)
+            capture_response(&raw.capture, raw.bytes.clone(), download)
         }
-        VerifiedBytes::NotVerified(check) => not_verified_page(&name, &capture, &check),
+        Answer::NotVerified {
+            name,
+            capture,
+            check,
+        } => not_verified_page(&name, &capture, &check),
     }
 }
 
+enum Answer {
+    Verified(Arc<CachedRaw>),
+    NotVerified {
+        name: String,
+        capture: Box<Capture>,
+        check: evarc_provenance::cite::EvidenceCheck,
+    },
+}
+
+/// The kept bytes of `key` while the check they were kept with is the current kept check of
+/// those bytes (made less than `max_age` before `now`).
+fn fresh_raw(
+    view: &View,
+    key: &RawKey,
+    now: chrono::DateTime<Utc>,
+    max_age: std::time::Duration,
+) -> Option<Arc<CachedRaw>> {
+    let raw = view.raws.get(key)?;
+    view.checks.fresh(&raw.check, now, max_age).map(|_| raw)
+}
+
 /// The verified bytes of a capture with the safety headers.
-pub fn capture_response(capture: &Capture, bytes: Vec<u8>, download: bool) -> Response {
-    let mut response = bytes.into_response();
+pub fn capture_response(capture: &Capture, bytes: impl Into<Bytes>, download: bool) -> Response {
+    let mut response = bytes.into().into_response();
     set_capture_headers(response.headers_mut(), capture, download);
     response
 }

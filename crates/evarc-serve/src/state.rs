@@ -8,16 +8,22 @@
 //! appear on the pages within a second.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use evarc_provenance::checks::CheckCache;
 use evarc_provenance::Archive;
 use evarc_provenance::OpenMode;
 
+use crate::cache::{MementoCache, PageCache, RawCache};
 use crate::error::{Failure, ServeError};
 
 /// How often the archive directory is looked at for changes.
 pub const RECHECK: Duration = Duration::from_millis(250);
+
+/// How long a check of a capture's bytes is shown again by default (`--recheck-after`).
+pub const DEFAULT_RECHECK_AFTER: Duration = Duration::from_secs(60);
 
 type Fingerprint = Vec<(std::ffi::OsString, u64, Option<SystemTime>)>;
 
@@ -27,11 +33,42 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// One read-only view of the archive and what was learnt from it: the checks of captures'
+/// bytes, rendered pages and verified raw bytes. A new view starts with all of them empty (a
+/// writer may have changed any stored bytes).
+pub struct View {
+    pub archive: Archive,
+    pub checks: CheckCache,
+    pub pages: PageCache,
+    pub raws: RawCache,
+    /// The TimeGate's memento lists (no evidence check involved: records only).
+    pub mementos: MementoCache,
+}
+
+impl View {
+    fn new(archive: Archive) -> Self {
+        Self {
+            archive,
+            checks: CheckCache::default(),
+            pages: PageCache::default(),
+            raws: RawCache::default(),
+            mementos: MementoCache::default(),
+        }
+    }
+}
+
 struct Inner {
     path: PathBuf,
     texts: evarc_provenance::web::TextCache,
-    archive: RwLock<Arc<Archive>>,
-    checked: Mutex<(Instant, Fingerprint)>,
+    view: RwLock<Arc<View>>,
+    /// When the directory is next looked at, in milliseconds since `epoch`: read without a lock
+    /// by every request.
+    epoch: Instant,
+    next_look: AtomicU64,
+    /// The fingerprint of the current view; held while looking (one request looks at a time).
+    looked: Mutex<Fingerprint>,
+    /// How long a check that verified is shown again (`--recheck-after`).
+    recheck_after: Duration,
     /// Writes through the server (`POST /api/v1/…`) go one at a time.
     writes: Mutex<()>,
     /// Tokens' "last used" recording (last_used.rs).
@@ -39,16 +76,26 @@ struct Inner {
 }
 
 impl AppState {
-    /// Opens the archive at `path` read-only.
+    /// Opens the archive at `path` read-only; checks are reused for [`DEFAULT_RECHECK_AFTER`].
     pub fn open(path: PathBuf) -> Result<Self, ServeError> {
+        Self::open_with(path, DEFAULT_RECHECK_AFTER)
+    }
+
+    /// Opens the archive at `path` read-only; a check of a capture's bytes that verified is
+    /// shown again for `recheck_after` (zero: every request checks).
+    pub fn open_with(path: PathBuf, recheck_after: Duration) -> Result<Self, ServeError> {
         let fingerprint = fingerprint(&path);
         let archive = Archive::open(&path, OpenMode::ReadOnly)?;
+        let epoch = Instant::now();
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
                 texts: evarc_provenance::web::TextCache::default(),
-                archive: RwLock::new(Arc::new(archive)),
-                checked: Mutex::new((Instant::now(), fingerprint)),
+                view: RwLock::new(Arc::new(View::new(archive))),
+                epoch,
+                next_look: AtomicU64::new(millis(RECHECK)),
+                looked: Mutex::new(fingerprint),
+                recheck_after,
                 writes: Mutex::new(()),
                 attempts: crate::last_used::Attempts::default(),
             }),
@@ -60,39 +107,61 @@ impl AppState {
         &self.inner.texts
     }
 
+    /// How long a check that verified is shown again.
+    pub fn recheck_after(&self) -> Duration {
+        self.inner.recheck_after
+    }
+
     /// The current view of the archive, re-opened first when the directory changed.
-    pub fn archive(&self) -> Result<Arc<Archive>, Failure> {
+    pub fn view(&self) -> Arc<View> {
         self.catch_up();
-        Ok(self
-            .inner
-            .archive
+        self.current()
+    }
+
+    /// The current view when the directory need not be looked at now (no blocking work on the
+    /// caller's thread); `None` when it is time to look, which [`AppState::view`] does.
+    pub fn settled_view(&self) -> Option<Arc<View>> {
+        (self.now_ms() < self.inner.next_look.load(Ordering::Relaxed)).then(|| self.current())
+    }
+
+    fn current(&self) -> Arc<View> {
+        self.inner
+            .view
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone())
+            .clone()
+    }
+
+    fn now_ms(&self) -> u64 {
+        millis(self.inner.epoch.elapsed())
     }
 
     fn catch_up(&self) {
-        let mut checked = self
-            .inner
-            .checked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if checked.0.elapsed() < RECHECK {
+        if self.now_ms() < self.inner.next_look.load(Ordering::Relaxed) {
+            return;
+        }
+        // Another request is looking: this one goes on with the current view.
+        let Ok(mut looked) = self.inner.looked.try_lock() else {
+            return;
+        };
+        if self.now_ms() < self.inner.next_look.load(Ordering::Relaxed) {
             return;
         }
         let now = fingerprint(&self.inner.path);
-        checked.0 = Instant::now();
-        if now == checked.1 {
+        self.inner
+            .next_look
+            .store(self.now_ms() + millis(RECHECK), Ordering::Relaxed);
+        if now == *looked {
             return;
         }
         // A writer may be mid-way; a failed open keeps the previous view and retries later.
         if let Ok(archive) = Archive::open(&self.inner.path, OpenMode::ReadOnly) {
             *self
                 .inner
-                .archive
+                .view
                 .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(archive);
-            checked.1 = now;
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(View::new(archive));
+            *looked = now;
         }
     }
 
@@ -101,14 +170,25 @@ impl AppState {
         &self,
         work: impl FnOnce(&Archive) -> Result<T, Failure> + Send + 'static,
     ) -> Result<T, Failure> {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let archive = state.archive()?;
-            work(&archive)
-        })
-        .await
-        .map_err(|e| Failure::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        self.with_view(move |view| work(&view.archive)).await
     }
+
+    /// Runs blocking work on the current view (its archive and caches) off the async threads.
+    pub async fn with_view<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&View) -> Result<T, Failure> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || work(&state.view()))
+            .await
+            .map_err(|e| {
+                Failure::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            })?
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// How long a write through the server waits for another evarc process writing to the
@@ -166,14 +246,7 @@ impl AppState {
 
     /// The next request re-checks the archive directory (after a write of our own).
     fn expire_view(&self) {
-        let mut checked = self
-            .inner
-            .checked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(earlier) = Instant::now().checked_sub(RECHECK) {
-            checked.0 = earlier;
-        }
+        self.inner.next_look.store(0, Ordering::Relaxed);
     }
 }
 

@@ -23,7 +23,10 @@ pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<Out
     let (path, _) = archive_path(global)?;
     let json = out.json;
     out.flush()?;
-    evarc_serve::run(path.clone(), listen, move |bound| {
+    let options = evarc_serve::ServeOptions {
+        recheck_after: std::time::Duration::from_secs(args.recheck_after),
+    };
+    evarc_serve::run_with(path.clone(), listen, options, move |bound| {
         let mut stdout = std::io::stdout().lock();
         let line = if json {
             serde_json::json!({ "listening": format!("http://{bound}/"), "archive": path.display().to_string() }).to_string()
