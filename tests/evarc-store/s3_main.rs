@@ -8,6 +8,7 @@ mod s3_server;
 
 mod delta;
 mod put_get;
+mod s3_server_cleanup;
 
 use evarc_store::{BlobsConfig, Store};
 
