@@ -25,14 +25,21 @@ fn s3s_leak_probe_process() {
 #[test]
 fn s3s_root_is_removed_once_the_test_process_is_gone() {
     if crate::s3_server::binary().is_none() {
-        assert!(!crate::s3_server::required(), "EVARC_REQUIRE_S3=1 but no s3s-fs");
+        assert!(
+            !crate::s3_server::required(),
+            "EVARC_REQUIRE_S3=1 but no s3s-fs"
+        );
         eprintln!("SKIPPED s3s_root_is_removed_once_the_test_process_is_gone: no s3s-fs");
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let note = dir.path().join("root");
     let status = Command::new(std::env::current_exe().expect("this test binary"))
-        .args(["--ignored", "--exact", "s3_server_cleanup::s3s_leak_probe_process"])
+        .args([
+            "--ignored",
+            "--exact",
+            "s3_server_cleanup::s3s_leak_probe_process",
+        ])
         .env(PROBE_VAR, &note)
         .status()
         .expect("run the probe process");
