@@ -253,6 +253,10 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     }
     /// The object `name`, or `None` when there is none.
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// The objects `names`, in that order, possibly fetched concurrently.
+    fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        names.iter().map(|name| self.get(name)).collect()
+    }
     /// Whether object `name` exists.
     fn exists(&self, name: &str) -> Result<bool>;
     /// Every object whose name starts with `dir/`, by name.
@@ -428,6 +432,46 @@ impl BlobStore for S3Blobs {
                 Ok(None)
             }
             Err(err) => Err(self.error(name, &err)),
+        }
+    }
+
+    fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        use futures_util::{StreamExt as _, TryStreamExt as _};
+        let store = Arc::clone(&self.store);
+        let requests: Vec<(usize, object_store::path::Path)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (i, self.config.object(name)))
+            .collect();
+        let fetched = self.run(async move {
+            let outcome = futures_util::stream::iter(requests)
+                .map(|(i, path)| {
+                    let store = Arc::clone(&store);
+                    async move {
+                        let got = match store.get(&path).await {
+                            Ok(result) => result.bytes().await,
+                            Err(err) => Err(err),
+                        };
+                        match got {
+                            Ok(bytes) => Ok(Some(bytes.to_vec())),
+                            Err(object_store::Error::NotFound { source, .. })
+                                if !source.to_string().contains("NoSuchBucket") =>
+                            {
+                                Ok(None)
+                            }
+                            Err(err) => Err((i, err)),
+                        }
+                    }
+                })
+                .buffered(UPLOAD_CONCURRENCY)
+                .try_collect::<Vec<_>>()
+                .await;
+            Ok(outcome)
+        });
+        match fetched {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err((i, err))) => Err(self.error(&names[i], &err)),
+            Err(err) => Err(self.error("", &err)),
         }
     }
 

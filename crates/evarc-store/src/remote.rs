@@ -46,6 +46,8 @@ const SEGMENT_CFS: [(u8, &str); 4] = [
 ];
 const SEGMENT_MAGIC: &[u8] = b"evarc-records 1\n";
 const SEGMENT_DIR: &str = "records";
+/// Segments `restore` fetches at once before replaying them (bounded memory).
+const RESTORE_FETCH_GROUP: usize = 64;
 /// The cursor of the archive's own bucket (an archive on a bucket).
 const BUCKET_CURSOR: &str = "bucket-cursor";
 /// The cursor of the replica `evarc replicate` keeps.
@@ -418,37 +420,30 @@ impl Store {
             url: config.url(),
             ..RestoreReport::default()
         };
-        for segment in &segments {
-            let bytes = s3
-                .get(&segment.name)?
-                .ok_or_else(|| StoreError::SegmentCorrupt {
+        // Fetched a group at a time, concurrently (a writer sends one segment per sync point:
+        // hundreds for an import), and replayed in number order; synced once at the end.
+        let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
+        for group in names.chunks(RESTORE_FETCH_GROUP) {
+            for (name, bytes) in group.iter().zip(s3.get_many(group)?) {
+                let corrupt = |reason: String| StoreError::SegmentCorrupt {
                     url: config.url(),
-                    name: segment.name.clone(),
-                    reason: "it vanished while being read".into(),
-                })?;
-            let entries = decode_segment(&bytes).map_err(|reason| StoreError::SegmentCorrupt {
-                url: config.url(),
-                name: segment.name.clone(),
-                reason,
-            })?;
-            let mut batch = WriteBatch::default();
-            for (code, key, value) in entries {
-                let cf = segment_cf(code).ok_or_else(|| StoreError::SegmentCorrupt {
-                    url: config.url(),
-                    name: segment.name.clone(),
-                    reason: format!("an entry of unknown family {code}"),
-                })?;
-                batch.put_cf(store.cf(cf)?, key, value);
-                report.entries += 1;
+                    name: name.clone(),
+                    reason,
+                };
+                let bytes = bytes.ok_or_else(|| corrupt("it vanished while being read".into()))?;
+                let entries = decode_segment(&bytes).map_err(&corrupt)?;
+                let mut batch = WriteBatch::default();
+                for (code, key, value) in entries {
+                    let cf = segment_cf(code)
+                        .ok_or_else(|| corrupt(format!("an entry of unknown family {code}")))?;
+                    batch.put_cf(store.cf(cf)?, key, value);
+                    report.entries += 1;
+                }
+                store.db.write(batch).map_err(|e| store.db_err(e))?;
+                report.segments += 1;
             }
-            let mut sync = WriteOptions::default();
-            sync.set_sync(true);
-            store
-                .db
-                .write_opt(batch, &sync)
-                .map_err(|e| store.db_err(e))?;
-            report.segments += 1;
         }
+        store.sync()?;
         store.write_meta(META_BLOBS_KEY, config.encode().as_bytes())?;
         // The bucket holds every entry now: the cursor says so.
         let mut cursor = Cursor::empty(&config.url());
