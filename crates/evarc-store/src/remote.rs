@@ -959,7 +959,7 @@ impl Cursor {
         // Not on disk yet, or ending inside a digest (a writer killed while appending): whole.
         let header = self.url.len() as u64 + 1;
         match std::fs::metadata(path) {
-            Ok(meta) if meta.len() >= header && (meta.len() - header) % 16 == 0 => {}
+            Ok(meta) if meta.len() >= header && (meta.len() - header).is_multiple_of(16) => {}
             _ => return self.save(path),
         }
         let write = || -> std::io::Result<()> {
