@@ -86,10 +86,12 @@ impl S3Server {
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "the server is already running");
         // A watchdog shell kills the server when the test process is gone (a static server
-        // outlives every test and is never dropped).
+        // outlives every test and is never dropped, nor is its temporary root): then it also
+        // removes the root. Stopped by `kill` (TERM), it leaves the root to `restart` or Drop.
         let script = "\"$@\" & child=$!; trap 'kill -9 $child 2>/dev/null; exit 0' TERM INT; \
                       while kill -0 $PARENT 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done; \
-                      kill -9 $child 2>/dev/null; wait $child";
+                      kill -9 $child 2>/dev/null; wait $child; \
+                      if ! kill -0 $PARENT 2>/dev/null; then rm -rf -- \"$ROOT\"; fi";
         let child = Command::new("sh")
             .arg("-c")
             .arg(script)
@@ -100,6 +102,7 @@ impl S3Server {
             .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
             .arg(self.root.path())
             .env("PARENT", std::process::id().to_string())
+            .env("ROOT", self.root.path())
             .env("RUST_LOG", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

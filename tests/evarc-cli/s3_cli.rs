@@ -439,3 +439,96 @@ fn gc_lists_unreferenced_objects_and_deletes_only_with_delete() {
     assert!(env.evarc(&["gc"]).ok().stdout_text().starts_with("0 of "));
     env.evarc(&["verify", "--all"]).ok();
 }
+
+#[test]
+fn restore_after_the_writer_is_killed_finds_every_acknowledged_capture() {
+    if server("restore_after_the_writer_is_killed_finds_every_acknowledged_capture").is_none() {
+        return;
+    }
+    // A writer killed with SIGKILL never closes: its records reach the bucket only through
+    // the pushes at its sync points (before, only at close: the bucket held no record segment).
+    let env = Env::new();
+    let url = env.blobs().expect("an archive on the bucket").to_owned();
+    let mut manifest = String::from("captured_at\tentity\tdocument\tsource_url\tpath\n");
+    for i in 0..400u64 {
+        let doc = i % 40;
+        env.write(&format!("files/{i}.bin"), &noise(i + 1, 24 << 10));
+        manifest.push_str(&format!(
+            "2026-03-01T{:02}:{:02}:00Z\tAcme\tDoc {doc}\thttps://acme.example/{doc}\tfiles/{i}.bin\n",
+            i / 60,
+            i % 60
+        ));
+    }
+    let manifest = env.write("m.tsv", manifest.as_bytes());
+    let mut child = env
+        .command()
+        .args(["--archive", path_str(&env.archive()), "--json"])
+        .args(["import", "manifest"])
+        .arg(&manifest)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the import");
+    let stdout = child.stdout.take().expect("piped stdout");
+    // (document, sha256) of every capture the import reported durable, up to the kill and
+    // whatever the pipe still held after it.
+    let mut acknowledged: Vec<(String, String)> = Vec::new();
+    let mut killed = false;
+    let field = |line: &str, name: &str| -> String {
+        line.split(&format!("\"{name}\":\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+            .to_owned()
+    };
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("read the import's output");
+        if line.contains("\"status\":\"archived\"") {
+            acknowledged.push((field(&line, "document"), field(&line, "sha256")));
+        }
+        if acknowledged.len() >= 60 && !killed {
+            child.kill().expect("SIGKILL the import");
+            killed = true;
+        }
+    }
+    let status = child.wait().expect("wait for the import");
+    assert!(
+        killed,
+        "the import finished before 60 captures were acknowledged"
+    );
+    assert_eq!(status.code(), None, "the import was killed: {status}");
+    assert!(
+        acknowledged.len() < 400,
+        "every row was acknowledged before the kill"
+    );
+
+    // A fresh machine: the bucket only (and the signing key, handed in separately).
+    let restored = env.path().join("restored");
+    let key_file = env.path().join("handed-in-key");
+    std::fs::copy(env.archive().join("tlog-signing-key"), &key_file).expect("copy the key");
+    env.raw(&[
+        "restore",
+        &url,
+        path_str(&restored),
+        "--signing-key",
+        path_str(&key_file),
+    ])
+    .ok();
+    for (document, sha) in &acknowledged {
+        let run = at(&env, &restored, &["verify", &format!("sha256:{sha}")]);
+        assert_eq!(
+            run.code,
+            0,
+            "acknowledged capture {sha} of {document} does not verify in the restored archive: {}{}",
+            run.stdout_text(),
+            run.stderr
+        );
+        let history = at(&env, &restored, &["--json", "history", document]).ok();
+        assert!(
+            history.stdout_text().contains(&format!("\"{sha}\"")),
+            "{document}'s history in the restored archive lacks {sha}"
+        );
+    }
+    // What the restored archive holds verifies as a whole.
+    at(&env, &restored, &["verify", "--all"]).ok();
+}

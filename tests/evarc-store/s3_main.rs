@@ -8,12 +8,14 @@ mod s3_server;
 
 mod delta;
 mod put_get;
+mod s3_reads;
+mod s3_server_cleanup;
 
 use evarc_store::{BlobsConfig, Store};
 
 /// The shared server; its settings are put in this process's environment once, before any
 /// archive is opened (the store reads `AWS_*` at each open, as in production).
-fn server() -> Option<&'static s3_server::S3Server> {
+pub fn server() -> Option<&'static s3_server::S3Server> {
     static SERVER: std::sync::OnceLock<Option<s3_server::S3Server>> = std::sync::OnceLock::new();
     SERVER
         .get_or_init(|| {

@@ -16,6 +16,12 @@ impl Archive {
         Ok((Self::from_store(store), report))
     }
 
+    /// How many documents an import takes on at once (one per core, at most 4; more on a
+    /// bucket, whose commits wait on the network: evarc_store::Store::write_parallelism).
+    pub fn import_workers(&self) -> usize {
+        self.store().write_parallelism()
+    }
+
     /// Where this archive's snapshot bytes live, when in a bucket.
     pub fn blobs(&self) -> Result<Option<BlobsConfig>> {
         Ok(self.store().blobs_config()?)

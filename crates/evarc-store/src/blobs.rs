@@ -237,12 +237,26 @@ pub struct ObjectEntry {
     pub size: u64,
 }
 
+/// Uploads of one snapshot's values (or a group of streamed chunks) in flight at once.
+pub const UPLOAD_CONCURRENCY: usize = 8;
+
 /// The small interface the store needs of an object store: immutable named objects.
 pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// Writes `bytes` under `name`; returns once the server confirmed it.
     fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()>;
+    /// Writes each `(name, bytes)`, possibly concurrently; returns once the server confirmed
+    /// every one, or with the first failure.
+    fn put_many(&self, objects: Vec<(String, Vec<u8>)>) -> Result<()> {
+        objects
+            .into_iter()
+            .try_for_each(|(name, bytes)| self.put(&name, bytes))
+    }
     /// The object `name`, or `None` when there is none.
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// The objects `names`, in that order, possibly fetched concurrently.
+    fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        names.iter().map(|name| self.get(name)).collect()
+    }
     /// Whether object `name` exists.
     fn exists(&self, name: &str) -> Result<bool>;
     /// Every object whose name starts with `dir/`, by name.
@@ -369,6 +383,44 @@ impl BlobStore for S3Blobs {
             .map_err(|e| self.error(name, &e))
     }
 
+    fn put_many(&self, objects: Vec<(String, Vec<u8>)>) -> Result<()> {
+        use futures_util::{StreamExt as _, TryStreamExt as _};
+        if objects.len() <= 1 {
+            return objects
+                .into_iter()
+                .try_for_each(|(name, bytes)| self.put(&name, bytes));
+        }
+        let store = Arc::clone(&self.store);
+        let requests: Vec<(String, object_store::path::Path, Vec<u8>)> = objects
+            .into_iter()
+            .map(|(name, bytes)| {
+                let path = self.config.object(&name);
+                (name, path, bytes)
+            })
+            .collect();
+        let failed = self.run(async move {
+            let outcome = futures_util::stream::iter(requests)
+                .map(|(name, path, bytes)| {
+                    let store = Arc::clone(&store);
+                    async move {
+                        match store.put(&path, PutPayload::from(bytes)).await {
+                            Ok(_) => Ok(()),
+                            Err(err) => Err((name, err)),
+                        }
+                    }
+                })
+                .buffer_unordered(UPLOAD_CONCURRENCY)
+                .try_collect::<Vec<()>>()
+                .await;
+            Ok(outcome.err())
+        });
+        match failed {
+            Ok(None) => Ok(()),
+            Ok(Some((name, err))) => Err(self.error(&name, &err)),
+            Err(err) => Err(self.error("", &err)),
+        }
+    }
+
     fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
         let store = Arc::clone(&self.store);
         let path = self.config.object(name);
@@ -380,6 +432,46 @@ impl BlobStore for S3Blobs {
                 Ok(None)
             }
             Err(err) => Err(self.error(name, &err)),
+        }
+    }
+
+    fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        use futures_util::{StreamExt as _, TryStreamExt as _};
+        let store = Arc::clone(&self.store);
+        let requests: Vec<(usize, object_store::path::Path)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (i, self.config.object(name)))
+            .collect();
+        let fetched = self.run(async move {
+            let outcome = futures_util::stream::iter(requests)
+                .map(|(i, path)| {
+                    let store = Arc::clone(&store);
+                    async move {
+                        let got = match store.get(&path).await {
+                            Ok(result) => result.bytes().await,
+                            Err(err) => Err(err),
+                        };
+                        match got {
+                            Ok(bytes) => Ok(Some(bytes.to_vec())),
+                            Err(object_store::Error::NotFound { source, .. })
+                                if !source.to_string().contains("NoSuchBucket") =>
+                            {
+                                Ok(None)
+                            }
+                            Err(err) => Err((i, err)),
+                        }
+                    }
+                })
+                .buffered(UPLOAD_CONCURRENCY)
+                .try_collect::<Vec<_>>()
+                .await;
+            Ok(outcome)
+        });
+        match fetched {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err((i, err))) => Err(self.error(&names[i], &err)),
+            Err(err) => Err(self.error("", &err)),
         }
     }
 
@@ -552,8 +644,36 @@ pub(crate) struct RemoteBlobs {
     pub(crate) config: BlobsConfig,
     pub(crate) backend: Box<dyn BlobStore>,
     cache: DiskCache,
-    /// Serialises check-upload-commit of snapshots (see `commit_prepared_with`).
-    pub(crate) commit: std::sync::Mutex<()>,
+    /// Serialises check-upload-commit of each snapshot (see `commit_prepared_with`); different
+    /// snapshots upload in parallel.
+    pub(crate) commit: InFlight,
+    /// Record entries (family code, key) written since the last push to the bucket.
+    pending: std::sync::Mutex<Vec<(u8, Vec<u8>)>>,
+    /// This writer's view of the bucket's record log (remote.rs).
+    pub(crate) push: std::sync::Mutex<crate::remote::PushState>,
+    /// Objects and bytes reads fetched from the bucket.
+    fetches: FetchCounters,
+}
+
+#[derive(Debug, Default)]
+struct FetchCounters {
+    objects: AtomicU64,
+    bytes: AtomicU64,
+    cache_hits: AtomicU64,
+}
+
+/// What the reads of an archive on a bucket fetched since it was opened
+/// ([`crate::Store::blob_fetches`]): whole objects, one per chunk or delta value a read needs
+/// and the local cache lacks (a value is a few KiB to 1 MiB: no range of an object is worth a
+/// request of its own).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlobFetches {
+    /// Objects fetched from the bucket.
+    pub objects: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Values the local blob cache answered.
+    pub cache_hits: u64,
 }
 
 impl RemoteBlobs {
@@ -564,28 +684,59 @@ impl RemoteBlobs {
             config,
             backend,
             cache,
-            commit: std::sync::Mutex::new(()),
+            commit: InFlight::default(),
+            pending: std::sync::Mutex::new(Vec::new()),
+            push: std::sync::Mutex::new(crate::remote::PushState::default()),
+            fetches: FetchCounters::default(),
         })
+    }
+
+    /// The record entries written since the last push.
+    pub(crate) fn pending_entries(&self) -> std::sync::MutexGuard<'_, Vec<(u8, Vec<u8>)>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The blob, from the cache or the bucket (then cached); `None` when the bucket has none.
     pub(crate) fn get(&self, kind: BlobKind, key: Blake3) -> Result<Option<Vec<u8>>> {
         let name = kind.object_name(key);
         if let Some(bytes) = self.cache.get(&name) {
+            self.fetches.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(bytes));
         }
         let found = self.backend.get(&name)?;
         if let Some(bytes) = &found {
+            self.fetches.objects.fetch_add(1, Ordering::Relaxed);
+            self.fetches
+                .bytes
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
             self.cache.put(&name, bytes);
         }
         Ok(found)
     }
 
-    /// Writes the blob to the bucket (returns once confirmed) and to the cache.
-    pub(crate) fn put(&self, kind: BlobKind, key: Blake3, bytes: Vec<u8>) -> Result<()> {
-        let name = kind.object_name(key);
-        self.cache.put(&name, &bytes);
-        self.backend.put(&name, bytes)
+    /// What reads fetched since the archive was opened.
+    pub(crate) fn fetches(&self) -> BlobFetches {
+        BlobFetches {
+            objects: self.fetches.objects.load(Ordering::Relaxed),
+            bytes: self.fetches.bytes.load(Ordering::Relaxed),
+            cache_hits: self.fetches.cache_hits.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Writes the blobs to the bucket (up to [`UPLOAD_CONCURRENCY`] at a time) and to the cache;
+    /// returns once the bucket confirmed every one (or with the first failure).
+    pub(crate) fn put_all(&self, blobs: Vec<(BlobKind, Blake3, Vec<u8>)>) -> Result<()> {
+        let objects = blobs
+            .into_iter()
+            .map(|(kind, key, bytes)| {
+                let name = kind.object_name(key);
+                self.cache.put(&name, &bytes);
+                (name, bytes)
+            })
+            .collect();
+        self.backend.put_many(objects)
     }
 
     /// Whether the bucket holds the blob (the cache answers first).
@@ -595,6 +746,50 @@ impl RemoteBlobs {
             return Ok(true);
         }
         self.backend.exists(&name)
+    }
+}
+
+/// Snapshots whose check-upload-commit is under way: a second writer thread of the same
+/// snapshot waits (a delta object's bytes depend on its base, so two threads must not upload
+/// different deltas under one name), other snapshots go ahead.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    keys: std::sync::Mutex<std::collections::HashSet<Blake3>>,
+    released: std::sync::Condvar,
+}
+
+/// Held while one snapshot is checked, uploaded and committed.
+pub(crate) struct InFlightGuard<'a> {
+    set: &'a InFlight,
+    key: Blake3,
+}
+
+impl InFlight {
+    /// Waits until no other thread holds `key`, then holds it until the guard is dropped.
+    pub(crate) fn lock(&self, key: Blake3) -> InFlightGuard<'_> {
+        let mut keys = self
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while keys.contains(&key) {
+            keys = self
+                .released
+                .wait(keys)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        keys.insert(key);
+        InFlightGuard { set: self, key }
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.set
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.key);
+        self.set.released.notify_all();
     }
 }
 

@@ -175,16 +175,14 @@ impl Store {
         // On a bucket, a delta object's name is the snapshot's key but its bytes depend on the
         // base: the check, the upload and the commit of one snapshot must not interleave with
         // another writer thread's of the same snapshot (objects stay immutable once referenced).
-        let _commit_guard = self.blobs.as_ref().map(|remote| {
-            remote
-                .commit
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        });
+        let _commit_guard = self
+            .blobs
+            .as_ref()
+            .map(|remote| remote.commit.lock(info.blake3));
         let batch = match batch {
             Some(batch) if !self.contains(info.blake3)? => batch,
             _ => {
-                self.commit(WriteBatch::default(), records, durability)?;
+                self.commit(WriteBatch::default(), records, durability, None)?;
                 return Ok(PutOutcome {
                     info,
                     new: false,
@@ -194,12 +192,12 @@ impl Store {
         };
         if let Some(remote) = &self.blobs {
             // The bucket confirms every value before the manifest that needs it is written: a
-            // crash in between leaves at most unreferenced objects (`gc` lists them).
-            for (kind, key, value) in uploads {
-                remote.put(kind, key, value)?;
-            }
+            // crash in between leaves at most unreferenced objects (`gc` lists them). The
+            // values of one snapshot upload concurrently; other writer threads upload theirs
+            // meanwhile.
+            remote.put_all(uploads)?;
         }
-        self.commit(batch, records, durability)?;
+        self.commit(batch, records, durability, Some(&info))?;
         if let Some(bytes) = bytes {
             self.cache.put(info.blake3, bytes);
         }
@@ -318,32 +316,54 @@ impl Store {
         Ok(Some(value))
     }
 
-    /// Makes every write so far durable (syncs the write-ahead log).
+    /// Makes every write so far durable (syncs the write-ahead log). On an archive on a
+    /// bucket, the record entries written since the last sync then go to the bucket as one
+    /// segment (docs/format.md): what a sync made durable, `restore` finds.
     pub fn sync(&self) -> Result<()> {
-        self.db.flush_wal(true).map_err(|e| self.db_err(e))
+        self.db.flush_wal(true).map_err(|e| self.db_err(e))?;
+        self.push_pending()
     }
 
-    /// Writes `batch` plus the caller's records in one write.
+    /// Writes `batch` plus the caller's records in one write; `snapshot` names the manifest
+    /// and index entry the batch holds, if any.
     fn commit(
         &self,
         mut batch: WriteBatch,
         records: Option<RecordBatch>,
         durability: Durability,
+        snapshot: Option<&SnapshotInfo>,
     ) -> Result<()> {
+        let remote = self.blobs.is_some();
+        let mut written = Vec::new();
         if let Some(records) = records {
             let cf = self.cf(crate::format::CF_RECORDS)?;
             for (key, value) in records.into_puts() {
+                if remote {
+                    written.push((crate::remote::CODE_RECORDS, key.clone()));
+                }
                 batch.put_cf(cf, key, value);
             }
         }
         if batch.is_empty() {
             return Ok(());
         }
+        if let (true, Some(info)) = (remote, snapshot) {
+            written.push((
+                crate::remote::CODE_SNAPSHOTS,
+                info.blake3.as_bytes().to_vec(),
+            ));
+            written.push((crate::remote::CODE_SHA256, info.sha256.as_bytes().to_vec()));
+        }
         let mut options = WriteOptions::default();
         options.set_sync(durability == Durability::Synced);
         self.db
             .write_opt(batch, &options)
-            .map_err(|e| self.db_err(e))
+            .map_err(|e| self.db_err(e))?;
+        self.note_written(written);
+        if durability == Durability::Synced {
+            self.push_pending()?;
+        }
+        Ok(())
     }
 
     /// A large snapshot, streamed in chunks.
@@ -421,6 +441,8 @@ impl Store {
         let mut chunks = Vec::new();
         let mut stored = 0u64;
         let mut len = 0u64;
+        // On a bucket, chunks upload in groups, concurrently (bounded memory: a group's values).
+        let mut uploads = Vec::new();
         loop {
             let mut chunk = Vec::with_capacity(CHUNK_SIZE);
             read_up_to(source, &mut chunk, CHUNK_SIZE)?;
@@ -438,7 +460,12 @@ impl Store {
                     .map_err(|e| StoreError::io("compressing a chunk", e))?;
                 stored += value.len() as u64;
                 match &self.blobs {
-                    Some(remote) => remote.put(crate::BlobKind::Chunk, key, value)?,
+                    Some(remote) => {
+                        uploads.push((crate::BlobKind::Chunk, key, value));
+                        if uploads.len() >= crate::blobs::UPLOAD_CONCURRENCY {
+                            remote.put_all(std::mem::take(&mut uploads))?;
+                        }
+                    }
                     None => self
                         .db
                         .put_cf(self.cf(CF_CHUNKS)?, key.as_bytes(), value)
@@ -447,6 +474,9 @@ impl Store {
             }
             chunks.push(key);
             progress(len);
+        }
+        if let Some(remote) = &self.blobs {
+            remote.put_all(uploads)?;
         }
         Ok((chunks, stored, len))
     }

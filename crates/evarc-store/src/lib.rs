@@ -33,7 +33,8 @@ mod spares;
 mod store;
 
 pub use blobs::{
-    BlobKind, BlobStore, BlobsConfig, ObjectEntry, RemoteProblem, S3Blobs, DEFAULT_BLOB_CACHE,
+    BlobFetches, BlobKind, BlobStore, BlobsConfig, ObjectEntry, RemoteProblem, S3Blobs,
+    DEFAULT_BLOB_CACHE, UPLOAD_CONCURRENCY,
 };
 pub use delta::BaseHint;
 pub use digest::{Blake3, DigestError, DigestQuery, Sha256};

@@ -43,14 +43,7 @@ impl Store {
 
     /// Writes `batch` atomically, with the write-ahead log synced before returning.
     pub fn commit_records(&self, batch: RecordBatch) -> Result<()> {
-        let mut wb = WriteBatch::default();
-        let cf = self.cf(CF_RECORDS)?;
-        for (key, value) in batch.puts {
-            wb.put_cf(cf, key, value);
-        }
-        let mut sync = WriteOptions::default();
-        sync.set_sync(true);
-        self.db.write_opt(wb, &sync).map_err(|e| self.db_err(e))
+        self.commit_records_with(batch, crate::Durability::Synced)
     }
 
     /// [`Store::commit_records`], made durable now or at the next [`Store::sync`] (a bulk pass
@@ -63,12 +56,25 @@ impl Store {
     ) -> Result<()> {
         let mut wb = WriteBatch::default();
         let cf = self.cf(CF_RECORDS)?;
+        let remote = self.blobs.is_some();
+        let mut written = Vec::new();
         for (key, value) in batch.puts {
+            if remote {
+                written.push((crate::remote::CODE_RECORDS, key.clone()));
+            }
             wb.put_cf(cf, key, value);
         }
         let mut options = WriteOptions::default();
         options.set_sync(durability == crate::Durability::Synced);
-        self.db.write_opt(wb, &options).map_err(|e| self.db_err(e))
+        self.db
+            .write_opt(wb, &options)
+            .map_err(|e| self.db_err(e))?;
+        // On a bucket, what is synced goes to the bucket too (Store::push_pending).
+        self.note_written(written);
+        if durability == crate::Durability::Synced {
+            self.push_pending()?;
+        }
+        Ok(())
     }
 
     /// Every record whose key starts with `prefix`, in key order.

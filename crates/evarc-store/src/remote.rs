@@ -28,15 +28,26 @@ use crate::{Blake3, BlobsConfig, OpenMode, Result, Store, StoreError};
 /// Key in `meta` of an archive on a bucket: its [`BlobsConfig`] in text form.
 pub(crate) const META_BLOBS_KEY: &[u8] = b"blobs";
 
+/// Segment family code of `meta` entries.
+pub(crate) const CODE_META: u8 = b'm';
+/// Segment family code of manifests (`snapshots`).
+pub(crate) const CODE_SNAPSHOTS: u8 = b's';
+/// Segment family code of the SHA-256 index (`sha256`).
+pub(crate) const CODE_SHA256: u8 = b'h';
+/// Segment family code of the layer above's records (`records`).
+pub(crate) const CODE_RECORDS: u8 = b'r';
+
 /// The column families a segment carries, with their one-byte codes.
 const SEGMENT_CFS: [(u8, &str); 4] = [
-    (b'm', CF_META),
-    (b's', CF_SNAPSHOTS),
-    (b'h', CF_SHA256),
-    (b'r', CF_RECORDS),
+    (CODE_META, CF_META),
+    (CODE_SNAPSHOTS, CF_SNAPSHOTS),
+    (CODE_SHA256, CF_SHA256),
+    (CODE_RECORDS, CF_RECORDS),
 ];
 const SEGMENT_MAGIC: &[u8] = b"evarc-records 1\n";
 const SEGMENT_DIR: &str = "records";
+/// Segments `restore` fetches at once before replaying them (bounded memory).
+const RESTORE_FETCH_GROUP: usize = 64;
 /// The cursor of the archive's own bucket (an archive on a bucket).
 const BUCKET_CURSOR: &str = "bucket-cursor";
 /// The cursor of the replica `evarc replicate` keeps.
@@ -125,6 +136,25 @@ impl Store {
         }
     }
 
+    /// How many snapshots a bulk writer (an import) should prepare and commit at once: one per
+    /// core (at most 4) when the bytes are local; on a bucket, where a commit mostly waits for
+    /// the bucket to confirm its objects, [`crate::UPLOAD_CONCURRENCY`] (uploads of different
+    /// snapshots then overlap).
+    pub fn write_parallelism(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+        if self.blobs.is_some() {
+            cores.max(crate::UPLOAD_CONCURRENCY)
+        } else {
+            cores
+        }
+    }
+
+    /// What reads fetched from the archive's bucket since it was opened (`None`: the bytes
+    /// are local).
+    pub fn blob_fetches(&self) -> Option<crate::BlobFetches> {
+        self.blobs.as_ref().map(|remote| remote.fetches())
+    }
+
     pub(crate) fn write_meta(&self, key: &[u8], value: &[u8]) -> Result<()> {
         let mut sync = WriteOptions::default();
         sync.set_sync(true);
@@ -134,13 +164,134 @@ impl Store {
     }
 
     /// Uploads what the records gained since the last upload to the archive's own bucket (an
-    /// archive on a bucket; a writer does this when it closes).
+    /// archive on a bucket): every entry of the segment families not yet in the bucket, found
+    /// by a scan (a writer does this when it closes, after the incremental pushes of
+    /// [`Store::sync`]).
     pub fn push_records(&self) -> Result<Option<ReplicateReport>> {
         let Some(remote) = &self.blobs else {
             return Ok(None);
         };
-        self.push_to(remote.backend.as_ref(), BUCKET_CURSOR, false)
-            .map(Some)
+        let mut state = remote
+            .push
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The scan below sees every entry these name.
+        let touched = std::mem::take(&mut *remote.pending_entries());
+        let PushState {
+            cursor,
+            next_segment,
+        } = &mut *state;
+        let cursor_path = self.path.join(BUCKET_CURSOR);
+        let mut loaded = match cursor.take() {
+            Some(cursor) => cursor,
+            None => Cursor::load(&cursor_path, &remote.backend.url())?,
+        };
+        let result = self.push_to(
+            remote.backend.as_ref(),
+            &cursor_path,
+            &mut loaded,
+            next_segment,
+            false,
+        );
+        *cursor = Some(loaded);
+        if result.is_err() {
+            remote.pending_entries().extend(touched);
+        }
+        result.map(Some)
+    }
+
+    /// Notes entries of the segment families (family code, key) just written, for the next
+    /// incremental push of an archive on a bucket.
+    pub(crate) fn note_written(&self, entries: impl IntoIterator<Item = (u8, Vec<u8>)>) {
+        if let Some(remote) = &self.blobs {
+            remote.pending_entries().extend(entries);
+        }
+    }
+
+    /// Sends the record entries written since the last push to the archive's own bucket, as
+    /// one new segment (an archive on a bucket; nothing otherwise). Called at every sync
+    /// point ([`Store::sync`], synced commits): a capture reported durable then has its records
+    /// in the bucket too, so `restore` after a writer killed with SIGKILL finds every
+    /// acknowledged capture. The first push of a writer sends everything not yet in the
+    /// bucket (found by a scan: also what a killed writer left unsent); later ones send only
+    /// the entries noted since, with their current values.
+    pub(crate) fn push_pending(&self) -> Result<()> {
+        let Some(remote) = &self.blobs else {
+            return Ok(());
+        };
+        if self.mode() != crate::OpenMode::ReadWrite {
+            return Ok(());
+        }
+        let mut state = remote
+            .push
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let touched = std::mem::take(&mut *remote.pending_entries());
+        let result = self.push_touched(remote, &mut state, &touched);
+        if result.is_err() {
+            // Sent with the next push (or the scan at close).
+            remote.pending_entries().extend(touched);
+        }
+        result
+    }
+
+    fn push_touched(
+        &self,
+        remote: &crate::blobs::RemoteBlobs,
+        state: &mut PushState,
+        touched: &[(u8, Vec<u8>)],
+    ) -> Result<()> {
+        let backend = remote.backend.as_ref();
+        let cursor_path = self.path.join(BUCKET_CURSOR);
+        let PushState {
+            cursor,
+            next_segment,
+        } = state;
+        let Some(cursor) = cursor else {
+            let mut loaded = Cursor::load(&cursor_path, &backend.url())?;
+            let result = self.push_to(backend, &cursor_path, &mut loaded, next_segment, false);
+            *cursor = Some(loaded);
+            return result.map(|_| ());
+        };
+        let mut keys: Vec<&(u8, Vec<u8>)> = touched.iter().collect();
+        keys.sort();
+        keys.dedup();
+        let mut segment = Vec::new();
+        let mut digests = Vec::new();
+        for (code, key) in keys {
+            let Some(cf) = segment_cf(*code) else {
+                continue;
+            };
+            if *code == CODE_META && key.as_slice() == META_BLOBS_KEY {
+                continue;
+            }
+            let Some(value) = self
+                .db
+                .get_cf(self.cf(cf)?, key)
+                .map_err(|e| self.db_err(e))?
+            else {
+                continue;
+            };
+            let digest = entry_digest(*code, key, &value);
+            if !cursor.seen.contains(&digest) {
+                push_entry(&mut segment, *code, key, &value);
+                digests.push(digest);
+            }
+        }
+        if digests.is_empty() {
+            return Ok(());
+        }
+        let number = match next_segment {
+            Some(n) => *n,
+            None => next_segment_number(backend)?,
+        };
+        backend.put(
+            &format!("{SEGMENT_DIR}/{number:016}"),
+            encode_segment(&segment)?,
+        )?;
+        *next_segment = Some(number + 1);
+        cursor.append(&cursor_path, &digests)?;
+        Ok(())
     }
 
     /// Keeps an incremental replica of this archive in the bucket of `config`: the chunk and
@@ -149,7 +300,12 @@ impl Store {
     pub fn replicate(&self, config: &BlobsConfig) -> Result<ReplicateReport> {
         if let Some(own) = &self.blobs {
             if own.config.url() == config.url() {
-                return self.push_to(own.backend.as_ref(), BUCKET_CURSOR, false);
+                return self
+                    .push_records()?
+                    .ok_or_else(|| StoreError::NotARemoteArchive {
+                        url: config.url(),
+                        reason: "this archive keeps its snapshot bytes locally (no bucket)".into(),
+                    });
             }
             return Err(StoreError::NotARemoteArchive {
                 url: config.url(),
@@ -161,17 +317,22 @@ impl Store {
         }
         let s3 = S3Blobs::connect(config)?;
         s3.probe_write()?;
-        self.push_to(&s3, REPLICA_CURSOR, true)
+        let cursor_path = self.path.join(REPLICA_CURSOR);
+        let mut cursor = Cursor::load(&cursor_path, &s3.url())?;
+        self.push_to(&s3, &cursor_path, &mut cursor, &mut None, true)
     }
 
+    /// Sends what `cursor` says the bucket lacks (blobs too with `with_blobs`), the records as
+    /// one new segment numbered `next_segment` (or after the bucket's highest).
     fn push_to(
         &self,
         backend: &dyn BlobStore,
-        cursor_name: &str,
+        cursor_path: &Path,
+        cursor: &mut Cursor,
+        next_segment: &mut Option<u64>,
         with_blobs: bool,
     ) -> Result<ReplicateReport> {
-        let cursor_path = self.path.join(cursor_name);
-        let mut cursor = Cursor::load(&cursor_path, &backend.url())?;
+        let cursor_path = cursor_path.to_owned();
         let mut report = ReplicateReport {
             url: backend.url(),
             ..ReplicateReport::default()
@@ -207,9 +368,13 @@ impl Store {
             }
         })?;
         if !new_digests.is_empty() {
-            let next = next_segment_number(backend)?;
+            let next = match next_segment {
+                Some(n) => *n,
+                None => next_segment_number(backend)?,
+            };
             let name = format!("{SEGMENT_DIR}/{next:016}");
             backend.put(&name, encode_segment(&segment)?)?;
+            *next_segment = Some(next + 1);
             report.entries = new_digests.len() as u64;
             report.segment = Some(name);
             cursor.seen.extend(new_digests);
@@ -255,37 +420,30 @@ impl Store {
             url: config.url(),
             ..RestoreReport::default()
         };
-        for segment in &segments {
-            let bytes = s3
-                .get(&segment.name)?
-                .ok_or_else(|| StoreError::SegmentCorrupt {
+        // Fetched a group at a time, concurrently (a writer sends one segment per sync point:
+        // hundreds for an import), and replayed in number order; synced once at the end.
+        let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
+        for group in names.chunks(RESTORE_FETCH_GROUP) {
+            for (name, bytes) in group.iter().zip(s3.get_many(group)?) {
+                let corrupt = |reason: String| StoreError::SegmentCorrupt {
                     url: config.url(),
-                    name: segment.name.clone(),
-                    reason: "it vanished while being read".into(),
-                })?;
-            let entries = decode_segment(&bytes).map_err(|reason| StoreError::SegmentCorrupt {
-                url: config.url(),
-                name: segment.name.clone(),
-                reason,
-            })?;
-            let mut batch = WriteBatch::default();
-            for (code, key, value) in entries {
-                let cf = segment_cf(code).ok_or_else(|| StoreError::SegmentCorrupt {
-                    url: config.url(),
-                    name: segment.name.clone(),
-                    reason: format!("an entry of unknown family {code}"),
-                })?;
-                batch.put_cf(store.cf(cf)?, key, value);
-                report.entries += 1;
+                    name: name.clone(),
+                    reason,
+                };
+                let bytes = bytes.ok_or_else(|| corrupt("it vanished while being read".into()))?;
+                let entries = decode_segment(&bytes).map_err(&corrupt)?;
+                let mut batch = WriteBatch::default();
+                for (code, key, value) in entries {
+                    let cf = segment_cf(code)
+                        .ok_or_else(|| corrupt(format!("an entry of unknown family {code}")))?;
+                    batch.put_cf(store.cf(cf)?, key, value);
+                    report.entries += 1;
+                }
+                store.db.write(batch).map_err(|e| store.db_err(e))?;
+                report.segments += 1;
             }
-            let mut sync = WriteOptions::default();
-            sync.set_sync(true);
-            store
-                .db
-                .write_opt(batch, &sync)
-                .map_err(|e| store.db_err(e))?;
-            report.segments += 1;
         }
+        store.sync()?;
         store.write_meta(META_BLOBS_KEY, config.encode().as_bytes())?;
         // The bucket holds every entry now: the cursor says so.
         let mut cursor = Cursor::empty(&config.url());
@@ -735,6 +893,24 @@ fn truncate(bytes: &[u8; 32]) -> Digest16 {
     out
 }
 
+/// A writer's view of its bucket's record log, kept for the life of the open archive: the
+/// cursor (loaded at the first push) and the number of the next segment (the writer holds the
+/// archive's lock: no other process adds segments meanwhile).
+#[derive(Default)]
+pub(crate) struct PushState {
+    cursor: Option<Cursor>,
+    next_segment: Option<u64>,
+}
+
+impl std::fmt::Debug for PushState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushState")
+            .field("loaded", &self.cursor.is_some())
+            .field("next_segment", &self.next_segment)
+            .finish()
+    }
+}
+
 /// What a bucket is known to hold: a first line naming it, then 16-byte digests.
 struct Cursor {
     url: String,
@@ -774,6 +950,24 @@ impl Cursor {
             url: url.to_owned(),
             seen,
         })
+    }
+
+    /// Adds `digests` (now in the bucket) and appends them to the file at `path` (synced); a
+    /// cursor not yet on disk is written whole.
+    fn append(&mut self, path: &Path, digests: &[Digest16]) -> Result<()> {
+        self.seen.extend(digests.iter().copied());
+        // Not on disk yet, or ending inside a digest (a writer killed while appending): whole.
+        let header = self.url.len() as u64 + 1;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() >= header && (meta.len() - header).is_multiple_of(16) => {}
+            _ => return self.save(path),
+        }
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::options().append(true).open(path)?;
+            file.write_all(&digests.concat())?;
+            file.sync_data()
+        };
+        write().map_err(|e| StoreError::io(format!("writing {}", path.display()), e))
     }
 
     /// Written to a temporary file, synced, then renamed over the old one.

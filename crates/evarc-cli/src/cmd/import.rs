@@ -253,7 +253,7 @@ pub(super) fn import_rows(
     // parallelism (the first row's document is the first registered).
     let turns = RegistrationTurns::new();
     let queue = Mutex::new(lanes.into_iter().enumerate().collect::<VecDeque<_>>());
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    let workers = archive.import_workers();
     let (tx, rx) = mpsc::channel::<(usize, Fate)>();
     // Documents with captures in this import (or recorded by an earlier, interrupted one).
     let mut touched: HashSet<String> = HashSet::new();

@@ -20,7 +20,7 @@ pub(super) fn run(archive: &Archive, documents: &[DocumentId], out: &mut Output)
         return Ok(());
     }
     let started = Instant::now();
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    let workers = archive.import_workers();
     let pass = archive.index_versions(documents, workers, now())?;
     let seconds = started.elapsed().as_secs_f64();
     if pass.captures_indexed == 0 {
