@@ -209,13 +209,8 @@ impl Archive {
     }
 
     fn read_records(&self, report: &mut AuditReport, records: &mut Records) {
-        if let Some(damage) = self.store().open_damage() {
-            report.damaged(
-                RecordKind::Settings,
-                "meta/format-version",
-                None,
-                damage.to_owned(),
-            );
+        if let Some((what, damage)) = self.store().open_damage() {
+            report.damaged(RecordKind::Settings, what, None, damage.to_owned());
         }
         let prefix = match self.config() {
             Ok(config) => Some(config.prefix),

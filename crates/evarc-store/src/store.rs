@@ -39,11 +39,15 @@ pub struct Store {
     /// Held for the life of a writer; dropping it releases the advisory lock.
     pub(crate) _lock: Option<File>,
     /// Damage met while opening read-only that did not stop the open (issue 16).
-    open_damage: Option<String>,
+    /// (what is damaged, why), e.g. ("meta/format-version", …) or ("MANIFEST", …).
+    open_damage: Option<(&'static str, String)>,
     /// Where chunk and delta values live when not in RocksDB: a bucket (issue 14).
     pub(crate) blobs: Option<crate::blobs::RemoteBlobs>,
     /// Table files read without their index after RocksDB refused them (issue 16).
     pub(crate) salvage: crate::salvage::SalvageCache,
+    /// A read-only view opened through a MANIFEST rebuilt from the table files, in a temporary
+    /// directory of links to them, when the archive's own MANIFEST is damaged.
+    _rebuilt: Option<tempfile::TempDir>,
 }
 
 /// Bytes of recently used snapshots kept in memory (delta bases).
@@ -207,6 +211,7 @@ impl Store {
             open_damage: None,
             blobs: None,
             salvage: Default::default(),
+            _rebuilt: None,
         };
         store.write_format_version()?;
         Ok(store)
@@ -273,13 +278,34 @@ impl Store {
             OpenMode::ReadOnly => None,
         };
         let mut opts = db_options();
+        let mut rebuilt = None;
+        let mut manifest_damage = None;
         let db = match mode {
             OpenMode::ReadWrite => {
                 // A version-1 archive lacks the `deltas` column family: it is added here.
                 opts.create_missing_column_families(true);
                 DB::open_cf_descriptors(&opts, path, descriptors())
             }
-            OpenMode::ReadOnly => open_read_only(&opts, path),
+            OpenMode::ReadOnly => match open_read_only(&opts, path) {
+                Err(err) if is_manifest_damage(&err) => {
+                    // The MANIFEST lists the table files; damaged, RocksDB refuses the whole
+                    // archive although every table is intact. Read-only, evarc reads the tables
+                    // through a MANIFEST rebuilt from them in a temporary directory (the
+                    // archive is not touched) and keeps the damage for the audit to report.
+                    let (dir, db) = open_rebuilt(&opts, path, &err)?;
+                    rebuilt = Some(dir);
+                    manifest_damage = Some((
+                        "MANIFEST",
+                        format!(
+                        "its MANIFEST cannot be read ({}); its table files were read through a \
+                         MANIFEST rebuilt from them",
+                        err.to_string().trim()
+                    ),
+                    ));
+                    Ok(db)
+                }
+                other => other,
+            },
         }
         .map_err(|e| StoreError::db(path, e))?;
         let mut store = Self {
@@ -291,8 +317,10 @@ impl Store {
             open_damage: None,
             blobs: None,
             salvage: Default::default(),
+            _rebuilt: rebuilt,
         };
-        if mode == OpenMode::ReadOnly {
+        store.open_damage = manifest_damage;
+        if mode == OpenMode::ReadOnly && store._rebuilt.is_none() {
             // A read-only open that races a writer's flush can see a state in which the format
             // version, written to the log and being flushed, is in neither (the log already
             // gone, the table not yet listed): open again, as for a vanished file. A version
@@ -311,7 +339,10 @@ impl Store {
             // is read as the current format (every read still verifies), and the damage is kept
             // for the audit to report. A writer refuses.
             Err(err) if mode == OpenMode::ReadOnly && err.is_integrity_failure() => {
-                store.open_damage = Some(format!("its format version cannot be read: {err}"));
+                store.open_damage = Some((
+                    "meta/format-version",
+                    format!("its format version cannot be read: {err}"),
+                ));
                 FORMAT_VERSION
             }
             other => other?,
@@ -352,8 +383,11 @@ impl Store {
     }
 
     /// Damage met while opening read-only that did not stop the open, if any.
-    pub fn open_damage(&self) -> Option<&str> {
-        self.open_damage.as_deref()
+    /// What is damaged and why.
+    pub fn open_damage(&self) -> Option<(&str, &str)> {
+        self.open_damage
+            .as_ref()
+            .map(|(what, why)| (*what, why.as_str()))
     }
 
     /// The archive directory.
@@ -619,6 +653,58 @@ fn open_read_only(opts: &Options, path: &Path) -> std::result::Result<DB, rocksd
         }
         return Err(err);
     }
+}
+
+/// A read-only open refused because the MANIFEST (the list of table files) is damaged.
+fn is_manifest_damage(err: &rocksdb::Error) -> bool {
+    matches!(err.kind(), rocksdb::ErrorKind::Corruption) && err.to_string().contains("MANIFEST")
+}
+
+/// Opens read-only a copy of the archive's database whose MANIFEST RocksDB's repair rebuilt from
+/// the table files: tables are hard links (copies across file systems), the write-ahead logs and
+/// options copies; the damaged MANIFEST and CURRENT are left out. The archive is not changed.
+fn open_rebuilt(
+    opts: &Options,
+    path: &Path,
+    refused: &rocksdb::Error,
+) -> Result<(tempfile::TempDir, DB)> {
+    let fail = |what: String, err: std::io::Error| StoreError::io(what, err);
+    let dir = tempfile::Builder::new()
+        .prefix("evarc-rebuilt-manifest-")
+        .tempdir()
+        .map_err(|e| fail("creating a temporary directory".into(), e))?;
+    let entries =
+        std::fs::read_dir(path).map_err(|e| fail(format!("reading {}", path.display()), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| fail(format!("reading {}", path.display()), e))?;
+        let name = entry.file_name();
+        let text = name.to_string_lossy();
+        let from = entry.path();
+        if !from.is_file()
+            || text.starts_with("MANIFEST-")
+            || text == "CURRENT"
+            || text == "LOCK"
+            || text.starts_with("LOG")
+        {
+            continue;
+        }
+        let to = dir.path().join(&name);
+        let linked = text.ends_with(".sst") && std::fs::hard_link(&from, &to).is_ok();
+        if !linked {
+            std::fs::copy(&from, &to)
+                .map_err(|e| fail(format!("copying {}", from.display()), e))?;
+        }
+    }
+    let db = DB::repair(opts, dir.path())
+        .and_then(|()| open_read_only(opts, dir.path()))
+        .map_err(|e| StoreError::DatabaseDamaged {
+            path: path.to_owned(),
+            reason: format!(
+                "{}; rebuilding its MANIFEST from the table files failed too: {e}",
+                refused.to_string().trim()
+            ),
+        })?;
+    Ok((dir, db))
 }
 
 /// What a flush changes in an archive directory: the CURRENT file's content (the MANIFEST in
