@@ -255,10 +255,16 @@ fn issue_11_spares_are_copies_of_the_stored_values() {
         }
     }
     assert!(copies.contains(&b'c'), "the keyframe's chunk has a spare");
-    assert!(copies.contains(&b'd'), "the branch head's delta has a spare");
+    assert!(
+        copies.contains(&b'd'),
+        "the branch head's delta has a spare"
+    );
     // The spare delta rebuilds the branch head when its primary is gone.
     db.delete_cf(deltas, head.as_bytes()).expect("delete");
     drop(db);
     let store = Store::open(&dir.path().join("archive"), OpenMode::ReadOnly).expect("open");
-    assert_eq!(store.read(head).expect("read through the spare"), version(1000));
+    assert_eq!(
+        store.read(head).expect("read through the spare"),
+        version(1000)
+    );
 }
