@@ -217,7 +217,7 @@ fn push_replace(hunk: &mut Hunk, diff: &mut TextDiff, old: &[Line<'_>], new: &[L
         let paired = new[j..]
             .iter()
             .take(PAIR_WINDOW)
-            .position(|n| similarity(o.text, n.text) >= PAIR_SIMILARITY)
+            .position(|n| may_pair(o.text, n.text) && similarity(o.text, n.text) >= PAIR_SIMILARITY)
             .map(|k| j + k);
         let Some(k) = paired else {
             hunk.lines.push(LineOp::Removed {
@@ -252,6 +252,33 @@ fn push_replace(hunk: &mut Hunk, diff: &mut TextDiff, old: &[Line<'_>], new: &[L
         });
         diff.lines_added += 1;
     }
+}
+
+/// False when `old` and `new` cannot reach [`PAIR_SIMILARITY`]: the characters a word diff finds
+/// common are at most, per distinct token, the smaller count times its length. Linear, where the
+/// word diff is quadratic in the worst case on dissimilar lines (issue 11: most of a corpus
+/// import's version pass went to word diffs of lines that did not pair).
+fn may_pair(old: &str, new: &str) -> bool {
+    let total = old.chars().count() + new.chars().count();
+    4 * common_chars_bound(old, new) >= total
+}
+
+/// An upper bound of the characters of the `Equal` operations of [`diff_words`]`(old, new)`.
+fn common_chars_bound(old: &str, new: &str) -> usize {
+    let mut counts: std::collections::HashMap<&str, (usize, usize)> =
+        std::collections::HashMap::new();
+    for t in tokens(old) {
+        counts.entry(t).or_default().0 += 1;
+    }
+    for t in tokens(new) {
+        if let Some(entry) = counts.get_mut(t) {
+            entry.1 += 1;
+        }
+    }
+    counts
+        .iter()
+        .map(|(t, (a, b))| (*a).min(*b) * t.chars().count())
+        .sum()
 }
 
 /// Share of characters common to both lines under a word diff: 2·common / (len old + len new).
@@ -348,6 +375,44 @@ fn tokens(line: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairing_bound_never_undercounts_common_characters() {
+        let lines = [
+            "",
+            "The provider may suspend the service at any time.",
+            "The provider may suspend or end the service at any time, with notice.",
+            "Payment is due within 30 days of the invoice date.",
+            "Zahlung innerhalb von 30 Tagen, spätestens am 1. des Monats.",
+            "a a a a b b b , , , .",
+            "b a b a . , . , a",
+            "Last updated: May 1, 2026",
+            "Last updated: June 3, 2026",
+        ];
+        for old in lines {
+            for new in lines {
+                let common: usize = diff_words(old, new)
+                    .iter()
+                    .map(|w| match w {
+                        WordOp::Equal(t) => t.chars().count(),
+                        _ => 0,
+                    })
+                    .sum();
+                assert!(common_chars_bound(old, new) >= common, "{old:?} / {new:?}");
+                if !may_pair(old, new) {
+                    assert!(similarity(old, new) < PAIR_SIMILARITY, "{old:?} / {new:?}");
+                }
+            }
+        }
+        assert!(may_pair(
+            "The provider may suspend the service at any time.",
+            "The provider may suspend or end the service at any time, with notice."
+        ));
+        assert!(!may_pair(
+            "The provider may suspend the service at any time.",
+            "Zahlung innerhalb von 30 Tagen, spätestens am 1. des Monats."
+        ));
+    }
 
     #[test]
     fn a_paragraph_that_stops_being_the_last_is_not_changed() {

@@ -16,17 +16,9 @@
 use rocksdb::WriteBatch;
 
 use crate::format::{
-    decode_chunk, encode_chunk, Layout, Manifest, CF_CHUNKS, CF_DELTAS, MAX_DEPTH,
+    decode_chunk, Layout, Manifest, CF_CHUNKS, CF_DELTAS, CODEC_ZSTD_PREFIX, MAX_DEPTH,
 };
-use crate::{Blake3, Result, Store, StoreError};
-
-/// zstd level of spare keyframe chunks.
-const SPARE_LEVEL: i32 = 19;
-/// zstd level of spare deltas (with long-distance matching, the base as prefix). Level 19 makes
-/// the corpus' branch heads 7% smaller than level 12 (`zstd --patch-from --long=27`, 18 pairs of
-/// a publisher's first page and another document's: 727,272 bytes against 783,694; level 22
-/// gains nothing more). Spares are written once per heavily shared snapshot.
-const SPARE_DELTA_LEVEL: i32 = 19;
+use crate::{Blake3, Result, Store};
 
 /// An ancestor gets spare copies once this many snapshots are built on it. With runs of 8 and
 /// the Fenwick links, an ancestor without spares has at most 31 dependents, so that one damaged
@@ -108,25 +100,28 @@ impl Store {
         );
         match &manifest.layout {
             Layout::Delta { base, .. } => {
-                // Re-compressed at a higher level from verified bytes (both are in the cache:
-                // the chain was just rebuilt to store the new snapshot); else copied as stored.
-                let rebuilt = self.manifest(*base)?.and_then(|bm| {
-                    let base_bytes = self.materialize(*base, bm).ok()?;
-                    let own = self.materialize(key, manifest.clone()).ok()?;
-                    crate::delta::compress_at(&base_bytes, &own, SPARE_DELTA_LEVEL).ok()
-                });
-                if let Some(value) = rebuilt {
-                    bytes += value.len() as u64;
-                    batch.put_cf(
-                        self.cf(spare_cf(TAG_DELTA))?,
-                        spare_key(TAG_DELTA, key),
-                        value,
-                    );
-                } else if let Some(value) = self
+                // Copied as stored once its bytes verify (the chain was just rebuilt to store
+                // the new snapshot: they are in the cache). Re-compressing it at zstd level 19
+                // against its rebuilt base was the largest CPU item of an import (issue 11);
+                // `evarc repack` re-encodes spares smaller later. A damaged primary is not
+                // copied (the scrub reports it).
+                let Ok(own) = self.materialize(key, manifest.clone()) else {
+                    return Ok(bytes);
+                };
+                let stored = self
                     .db
                     .get_cf(self.cf(CF_DELTAS)?, key.as_bytes())
-                    .map_err(|e| self.db_err(e))?
-                {
+                    .map_err(|e| self.db_err(e))?;
+                let value = match stored {
+                    Some(value) if value.first() == Some(&CODEC_ZSTD_PREFIX) => Some(value),
+                    // A spare delta is read against its base alone: a value of another codec
+                    // (a repacked path delta) is compressed again against the base.
+                    _ => self.manifest(*base)?.and_then(|bm| {
+                        let base_bytes = self.materialize(*base, bm).ok()?;
+                        crate::delta::compress(&base_bytes, &own).ok()
+                    }),
+                };
+                if let Some(value) = value {
                     bytes += value.len() as u64;
                     batch.put_cf(
                         self.cf(spare_cf(TAG_DELTA))?,
@@ -144,13 +139,13 @@ impl Store {
                     else {
                         continue;
                     };
-                    // A keyframe is copied once, when it becomes heavily shared: worth zstd's
-                    // highest regular level (5% smaller than level 9 on the corpus' pages).
-                    let value = match decode_chunk(&value, manifest.chunk_len(index)) {
-                        Ok(raw) if Blake3::of(&raw) == *chunk => encode_chunk(&raw, SPARE_LEVEL)
-                            .map_err(|e| StoreError::io("compressing a spare chunk", e))?,
-                        _ => continue, // a damaged primary is not copied; the scrub reports it
-                    };
+                    // Copied as stored once it checks (a damaged primary is not copied; the
+                    // scrub reports it). Re-compressing at zstd level 19 cost more CPU than the
+                    // 5% it saved (issue 11); `evarc repack` re-encodes spares smaller later.
+                    match decode_chunk(&value, manifest.chunk_len(index)) {
+                        Ok(raw) if Blake3::of(&raw) == *chunk => {}
+                        _ => continue,
+                    }
                     bytes += value.len() as u64;
                     batch.put_cf(
                         self.cf(spare_cf(TAG_CHUNK))?,

@@ -13,6 +13,7 @@ mod flat;
 mod load;
 mod measure;
 mod scale;
+mod space;
 
 use std::path::PathBuf;
 
@@ -42,6 +43,8 @@ enum Command {
     Encodings(encodings::EncodingsArgs),
     /// Read + verify random captures of existing archives (read-only), side by side.
     Reads(access::ReadsArgs),
+    /// Where an archive's bytes are: table files per column family, values by kind, other files.
+    Space(space::SpaceArgs),
 }
 
 fn main() -> Result<()> {
@@ -53,6 +56,7 @@ fn main() -> Result<()> {
         Command::Load(args) => load::run(args),
         Command::Encodings(args) => encodings::run(args),
         Command::Reads(args) => access::reads(args),
+        Command::Space(args) => space::run(args),
     }
 }
 
