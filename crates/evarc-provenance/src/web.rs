@@ -346,7 +346,7 @@ impl TextCache {
         self.texts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&(capture.sha256.clone(), capture.media_type.clone()))
+            .get(&(capture.sha256, capture.media_type.clone()))
             .cloned()
     }
 
