@@ -655,9 +655,16 @@ fn open_read_only(opts: &Options, path: &Path) -> std::result::Result<DB, rocksd
     }
 }
 
-/// A read-only open refused because the MANIFEST (the list of table files) is damaged.
+/// A read-only open refused because a record of the MANIFEST (the list of table files) fails
+/// its checksum. Not a table the MANIFEST names but which is missing ("No such file … in file
+/// MANIFEST-…"): rebuilding the MANIFEST from the tables present would hide that loss.
 fn is_manifest_damage(err: &rocksdb::Error) -> bool {
-    matches!(err.kind(), rocksdb::ErrorKind::Corruption) && err.to_string().contains("MANIFEST")
+    let message = err.to_string();
+    matches!(err.kind(), rocksdb::ErrorKind::Corruption)
+        && message.contains("checksum mismatch in file")
+        && message.contains("MANIFEST-")
+        && !is_vanished_file(&message)
+        && !message.contains("No such file")
 }
 
 /// Opens read-only a copy of the archive's database whose MANIFEST RocksDB's repair rebuilt from
