@@ -28,7 +28,7 @@ fn serve_provision_page_shows_the_seed_layout_and_the_cite_block_byte_for_byte()
         "— Excerpt from AWS Bedrock’s AWS Service Terms",
         // The start of the text version in force at the pinned capture, then the date the
         // page itself states.
-        "<dt>Document last updated</dt><dd>May 12, 2026 (v1, first captured 2026-05-12 09:51:22 UTC); the document states May 5, 2026</dd>",
+        "<dt>Document last updated</dt><dd>On or before May 12, 2026 (v1, first captured 2026-05-12 09:51:22 UTC); the document states May 5, 2026</dd>",
         "<dt>First tracked</dt><dd>2026-05-12 09:51:22 UTC</dd>",
         "<dt>Record ID</dt><dd><code>CA-P-011417</code></dd>",
         // No Wayback capture was recorded: the link is offered as a lookup, never as the copy.

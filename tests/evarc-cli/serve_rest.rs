@@ -341,12 +341,12 @@ fn serve_provision_page_document_last_updated_is_the_start_of_the_version_in_for
     let server = Server::start(&fixture.env);
     let first = server.get("/CA-P-011417").text();
     assert!(
-        first.contains("<dt>Document last updated</dt><dd>May 12, 2026 (v1, first captured 2026-05-12 09:51:22 UTC); the document states May 5, 2026</dd>"),
+        first.contains("<dt>Document last updated</dt><dd>On or before May 12, 2026 (v1, first captured 2026-05-12 09:51:22 UTC); the document states May 5, 2026</dd>"),
         "{first}"
     );
     let second = server.get("/CA-P-011500").text();
     assert!(
-        second.contains("<dt>Document last updated</dt><dd>May 20, 2026 (v2, first captured 2026-05-20 20:43:05 UTC)</dd>"),
+        second.contains("<dt>Document last updated</dt><dd>On or before May 20, 2026 (v2, first captured 2026-05-20 20:43:05 UTC)</dd>"),
         "{second}"
     );
     drop(server);

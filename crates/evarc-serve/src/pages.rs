@@ -495,7 +495,7 @@ fn record_page(view: &RecordView) -> Markup {
                     // The start of the text version in force at the cited capture (issue 13),
                     // then the date the document itself states, when the capture recorded one.
                     @match &view.last_updated {
-                        Some(u) => { (cite::human_date(u.since.date_naive())) " (v" (u.version) ", first captured " (cite::text_time(u.since)) ")" },
+                        Some(u) => { "On or before " (cite::human_date(u.since.date_naive())) " (v" (u.version) ", first captured " (cite::text_time(u.since)) ")" },
                         None => "Not known",
                     }
                     @if let Some(d) = c.last_updated { "; the document states " (cite::human_date(d)) }
