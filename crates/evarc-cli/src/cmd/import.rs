@@ -488,15 +488,24 @@ fn report_failure(
     }
 }
 
+impl Row {
+    /// The row's capture time and, when given, the SHA-256 its file must hash to: read the same
+    /// way for a local import and for one sent to a server.
+    pub(super) fn time_and_sha256(&self) -> Result<(DateTime<Utc>, Option<Sha256>)> {
+        let at = crate::values::field_instant("captured_at", &self.captured_at)?;
+        let expected = self
+            .sha256
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| Sha256::from_hex(s.trim()))
+            .transpose()
+            .with_context(|| format!("bad sha256 column for {}", self.path))?;
+        Ok((at, expected))
+    }
+}
+
 fn import_row(archive: &Archive, base: &Path, row: &Row) -> Result<Fate> {
-    let at = crate::values::field_instant("captured_at", &row.captured_at)?;
-    let expected = row
-        .sha256
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| Sha256::from_hex(s.trim()))
-        .transpose()
-        .with_context(|| format!("bad sha256 column for {}", row.path))?;
+    let (at, expected) = row.time_and_sha256()?;
     // A rerun skips what is already recorded without reading the file.
     if let Some(sha) = expected {
         if let Some(skipped) = already_recorded(archive, row, at, sha)? {

@@ -7,7 +7,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use evarc_provenance::{CaptureRequest, CaptureUpload, DocumentRef, Sha256};
+use evarc_provenance::{CaptureRequest, CaptureUpload, DocumentRef};
 use serde_json::json;
 
 use super::import::{open_row_file, Fate, Row, Tally};
@@ -55,14 +55,7 @@ pub fn manifest(
 }
 
 fn send_row(remote: &Remote, base: &Path, row: &Row) -> Result<Fate> {
-    let at = crate::values::field_instant("captured_at", &row.captured_at)?;
-    let expected = row
-        .sha256
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| Sha256::from_hex(s.trim()))
-        .transpose()
-        .with_context(|| format!("bad sha256 column for {}", row.path))?;
+    let (at, expected) = row.time_and_sha256()?;
     let (mut file, path) = open_row_file(base, row)?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
