@@ -448,6 +448,14 @@ impl Archive {
 
     /// Refuses a request that cannot be recorded, before its bytes are stored.
     fn check_request(&self, request: &CaptureRequest) -> Result<()> {
+        if let Some(media_type) = &request.media_type {
+            if !is_media_type(media_type) {
+                return Err(ProvenanceError::InvalidInput(format!(
+                    "invalid media type {media_type:?}: expected type/subtype (RFC 6838), \
+                     optionally with ;parameters, in printable ASCII"
+                )));
+            }
+        }
         match &request.document {
             DocumentRef::Id(id) => {
                 self.document(id)?;
@@ -624,5 +632,47 @@ impl<R: Read> Read for HeadTee<'_, R> {
         let room = limit.saturating_sub(self.head.len());
         self.head.extend_from_slice(&buf[..n.min(room)]);
         Ok(n)
+    }
+}
+
+/// A media type as stored and later sent in `Content-Type`: `type/subtype` of RFC 7230 token
+/// characters, optionally followed by `;` parameters in printable ASCII (no control characters).
+fn is_media_type(text: &str) -> bool {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    let (essence, params) = text.split_once(';').unwrap_or((text, ""));
+    let Some((kind, subtype)) = essence.trim().split_once('/') else {
+        return false;
+    };
+    token(kind) && token(subtype) && params.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
+#[cfg(test)]
+mod media_type_tests {
+    use super::is_media_type;
+
+    #[test]
+    fn media_types_with_control_or_non_ascii_characters_are_refused() {
+        for good in [
+            "text/html",
+            "text/html; charset=utf-8",
+            "application/vnd.api+json",
+        ] {
+            assert!(is_media_type(good), "{good}");
+        }
+        for bad in [
+            "NÙHJ\u{e}",
+            "text/html\u{e}",
+            "text",
+            "/html",
+            "text/",
+            "tëxt/html",
+            "text/html; a=\u{7f}",
+        ] {
+            assert!(!is_media_type(bad), "{bad:?}");
+        }
     }
 }
