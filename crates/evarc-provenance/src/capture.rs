@@ -644,7 +644,7 @@ fn is_media_type(text: &str) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
     };
     let (essence, params) = text.split_once(';').unwrap_or((text, ""));
-    let Some((kind, subtype)) = essence.trim().split_once('/') else {
+    let Some((kind, subtype)) = essence.split_once('/') else {
         return false;
     };
     token(kind) && token(subtype) && params.bytes().all(|b| (b' '..=b'~').contains(&b))
