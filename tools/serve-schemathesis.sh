@@ -6,6 +6,7 @@
 #   tools/serve-schemathesis.sh [EVARC_BINARY]     (default $CARGO_TARGET_DIR/debug/evarc)
 #   EVARC_SCHEMATHESIS_VENV  where the venv lives (default $HOME/.cache/evarc/schemathesis-venv)
 #   WITH_TOKEN=1             send a write + read-private token (fuzzes POST /api/v1/captures, /provisions)
+#   SEED=N                   schemathesis seed (.ci/run fixes one so a run is repeatable; unset: random)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 evarc=${1:-${CARGO_TARGET_DIR:-$root/target}/debug/evarc}
@@ -48,4 +49,4 @@ include-path = "/api/v1/captures"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 TOML
-"$venv/bin/schemathesis" run "$base/api/v1/openapi.json" --url "$base" --max-examples "${MAX_EXAMPLES:-50}" "${auth[@]}"
+"$venv/bin/schemathesis" run "$base/api/v1/openapi.json" --url "$base" --max-examples "${MAX_EXAMPLES:-50}" ${SEED:+--seed "$SEED"} "${auth[@]}"

@@ -698,8 +698,12 @@ fn open_rebuilt(
         let to = dir.path().join(&name);
         let linked = text.ends_with(".sst") && std::fs::hard_link(&from, &to).is_ok();
         if !linked {
-            std::fs::copy(&from, &to)
-                .map_err(|e| fail(format!("copying {}", from.display()), e))?;
+            match std::fs::copy(&from, &to) {
+                Ok(_) => {}
+                // Removed since the listing by a writer beside this open: not needed.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(fail(format!("copying {}", from.display()), e)),
+            }
         }
     }
     let db = DB::repair(opts, dir.path())
