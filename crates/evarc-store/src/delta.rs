@@ -122,6 +122,14 @@ impl Store {
     }
 }
 
+/// Below this level, a base and version of at most [`FAST_DELTA_MAX`] bytes together are
+/// compressed with a larger hash table instead of long-distance matching.
+const LDM_FROM_LEVEL: i32 = 10;
+/// The most bytes (base and version together) compressed without long-distance matching.
+const FAST_DELTA_MAX: usize = 8 << 20;
+/// The hash table of those deltas: 2^19 entries (zstd's level 3 uses 2^17).
+const FAST_DELTA_HASH_LOG: u32 = 19;
+
 /// Compresses `data` against `base`; the value written to the `deltas` column family.
 pub(crate) fn compress(base: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     compress_at(base, data, DELTA_LEVEL)
@@ -141,8 +149,16 @@ pub(crate) fn compress_at(base: &[u8], data: &[u8], level: i32) -> Result<Vec<u8
         .map_err(|c| zstd_err("level", c))?;
     cctx.set_parameter(CParameter::WindowLog(window_log))
         .map_err(|c| zstd_err("window", c))?;
-    cctx.set_parameter(CParameter::EnableLongDistanceMatching(true))
-        .map_err(|c| zstd_err("long distance matching", c))?;
+    if level < LDM_FROM_LEVEL && base.len() + data.len() <= FAST_DELTA_MAX {
+        // A version is mostly its base at the same place: one table of 2^19 positions finds
+        // those matches as well as long-distance matching does, at half the CPU
+        // (docs/benchmarks.md, "Delta parameters").
+        cctx.set_parameter(CParameter::HashLog(FAST_DELTA_HASH_LOG))
+            .map_err(|c| zstd_err("hash log", c))?;
+    } else {
+        cctx.set_parameter(CParameter::EnableLongDistanceMatching(true))
+            .map_err(|c| zstd_err("long distance matching", c))?;
+    }
     cctx.set_parameter(CParameter::ContentSizeFlag(true))
         .map_err(|c| zstd_err("content size", c))?;
     cctx.ref_prefix(base).map_err(|c| zstd_err("prefix", c))?;
@@ -231,6 +247,36 @@ mod tests {
         );
         assert!(decompress(&base[1..], &value, data.len()).map_or(true, |d| d != data));
         assert!(decompress(&base, &value, data.len() + 1).is_err());
+    }
+
+    #[test]
+    fn deltas_on_either_side_of_the_fast_bound_round_trip_small() {
+        // A version repeating its base far from where the base has it (4 MiB apart) is found
+        // by long-distance matching above the bound and by the hash table below it.
+        for half in [FAST_DELTA_MAX / 4, FAST_DELTA_MAX / 2 + 4096] {
+            let mut seed = 7u64;
+            let base: Vec<u8> = (0..half)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    (seed >> 56) as u8
+                })
+                .collect();
+            let mut data = base[half / 2..].to_vec();
+            data.extend_from_slice(b"a new clause");
+            data.extend_from_slice(&base[..half / 2]);
+            let value = compress(&base, &data).expect("compress");
+            assert!(
+                value.len() < 16 << 10,
+                "{} + {} bytes: a delta of {}",
+                base.len(),
+                data.len(),
+                value.len()
+            );
+            assert_eq!(
+                decompress(&base, &value, data.len()).expect("decompress"),
+                data
+            );
+        }
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! Each document's distinct versions, in capture order, are laid out as the store lays them out
 //! (a keyframe, then runs of 8 versions linked by a Fenwick tree: docs/format.md) and compressed
 //! with the zstd library the store uses, under several encodings side by side:
-//! - `single-L`: each version a zstd frame at level L with its chain base as prefix (what the
-//!   store writes at level 3, and what `evarc repack` re-encodes at a higher level);
+//! - `single-L`: each version a zstd frame at level L with its chain base as prefix and
+//!   long-distance matching (what the store wrote at level 3 before 2026-12-02, and what
+//!   `evarc repack` re-encodes at a higher level); `single-L-hash19`: the same with a hash table
+//!   of 2^19 entries instead of long-distance matching (what the store writes at level 3 now);
 //! - `path-L`: the prefix is every snapshot on the version's read path (keyframe, Fenwick
 //!   ancestors, base), concatenated: the bytes a read rebuilds anyway, so no extra read cost;
 //! - `prev-L`: each version against the one before (unbounded read depth; a reference point);
@@ -66,14 +68,23 @@ fn window_log(total: usize) -> u32 {
 
 /// A zstd frame of `data` with `prefix`, at `level`, long matching, a window over both.
 fn frame(prefix: &[u8], data: &[u8], level: i32) -> Result<usize> {
+    frame_with(prefix, data, level, None)
+}
+
+/// [`frame`], or with a hash table of 2^`hash_log` entries instead of long matching (what the
+/// store does for deltas of at most 8 MiB below level 10: crates/evarc-store/src/delta.rs).
+fn frame_with(prefix: &[u8], data: &[u8], level: i32, hash_log: Option<u32>) -> Result<usize> {
     let mut cctx = CCtx::create();
     let err = |c: usize| anyhow::anyhow!("zstd: {}", zstd::zstd_safe::get_error_name(c));
     cctx.set_parameter(CParameter::CompressionLevel(level))
         .map_err(err)?;
     cctx.set_parameter(CParameter::WindowLog(window_log(prefix.len() + data.len())))
         .map_err(err)?;
-    cctx.set_parameter(CParameter::EnableLongDistanceMatching(true))
-        .map_err(err)?;
+    match hash_log {
+        Some(bits) => cctx.set_parameter(CParameter::HashLog(bits)),
+        None => cctx.set_parameter(CParameter::EnableLongDistanceMatching(true)),
+    }
+    .map_err(err)?;
     if !prefix.is_empty() {
         cctx.ref_prefix(prefix).map_err(err)?;
     }
@@ -132,6 +143,12 @@ pub fn run(args: EncodingsArgs) -> Result<()> {
                 add(
                     format!("single-{level}"),
                     frame(base, &versions[n], level)?,
+                    started,
+                );
+                let started = Instant::now();
+                add(
+                    format!("single-{level}-hash19"),
+                    frame_with(base, &versions[n], level, Some(19))?,
                     started,
                 );
                 let started = Instant::now();
