@@ -104,10 +104,23 @@ pub(crate) fn decompress(
         .map(|a| a.as_slice())
         .collect::<Vec<_>>()
         .concat();
+    decompress_with_prefix(&prefix, value, len)
+}
+
+/// Decompresses a path delta whose `k` ancestors (its codec bytes say how many) are given laid
+/// end to end in `prefix`, oldest first, the base last.
+pub(crate) fn decompress_with_prefix(
+    prefix: &[u8],
+    value: &[u8],
+    len: usize,
+) -> Result<Vec<u8>, String> {
+    if ancestors_used(value).is_none() {
+        return Err("is not a path delta".to_string());
+    }
     let mut dctx = DCtx::create();
     dctx.set_parameter(DParameter::WindowLogMax(PATH_WINDOW_LOG_MAX))
         .map_err(|c| format!("cannot be decoded: {}", zstd_safe::get_error_name(c)))?;
-    dctx.ref_prefix(&prefix)
+    dctx.ref_prefix(prefix)
         .map_err(|c| format!("cannot be decoded: {}", zstd_safe::get_error_name(c)))?;
     let mut out = Vec::with_capacity(len);
     dctx.decompress(&mut out, &value[2..])

@@ -100,8 +100,10 @@ impl Store {
         };
         // The levels rebuilt so far, bottom first: path deltas (issue 14) use those below them.
         let mut levels = vec![bottom];
+        let mut joined = JoinedLevels::default();
         while let Some((at, current)) = chain.pop() {
-            let bytes = self.decode_delta(at, &current, &levels)?;
+            let bytes = self.decode_delta_joined(at, &current, &levels, Some(&mut joined))?;
+            joined.push(&bytes);
             push_level(&mut levels, Arc::new(bytes));
         }
         let top = levels.pop().expect("levels start non-empty");
@@ -232,6 +234,18 @@ impl Store {
         manifest: &Manifest,
         lower: &[Arc<Vec<u8>>],
     ) -> Result<Vec<u8>> {
+        self.decode_delta_joined(key, manifest, lower, None)
+    }
+
+    /// [`Store::decode_delta`], taking a path delta's ancestors from `joined` (the same levels
+    /// laid end to end) when it holds them, instead of laying them end to end again.
+    fn decode_delta_joined(
+        &self,
+        key: Blake3,
+        manifest: &Manifest,
+        lower: &[Arc<Vec<u8>>],
+        joined: Option<&mut JoinedLevels>,
+    ) -> Result<Vec<u8>> {
         let base = lower
             .last()
             .expect("a delta has its base below it")
@@ -248,6 +262,10 @@ impl Store {
             reason,
         };
         if let Some(k) = crate::pathdelta::ancestors_used(&value) {
+            if let Some(prefix) = joined.and_then(|j| j.prefix(lower, k)) {
+                return crate::pathdelta::decompress_with_prefix(prefix, &value, len)
+                    .map_err(corrupt);
+            }
             let ancestors = self.path_ancestors(manifest, k, lower)?;
             return crate::pathdelta::decompress(&ancestors, &value, len).map_err(corrupt);
         }
@@ -294,6 +312,58 @@ impl Store {
 }
 
 /// Adds a rebuilt level, keeping only as many below it as a path delta can use.
+/// The levels of one chain walk laid end to end, from the first path delta met on (issue 14):
+/// a path delta's prefix is then a slice of it, where laying its ancestors end to end for each
+/// level copied each of them up to four times (8% of a read of a repacked archive). Holds at
+/// least the levels [`push_level`] keeps, as a suffix.
+#[derive(Default)]
+struct JoinedLevels {
+    bytes: Vec<u8>,
+    /// Where each level held starts in `bytes`, oldest first.
+    starts: Vec<usize>,
+}
+
+impl JoinedLevels {
+    /// The last `k` levels of `lower` end to end, if `lower` has that many; the first call
+    /// copies `lower` in.
+    fn prefix(&mut self, lower: &[Arc<Vec<u8>>], k: usize) -> Option<&[u8]> {
+        if k == 0 || k > lower.len() {
+            return None;
+        }
+        if self.starts.is_empty() {
+            for level in lower {
+                self.starts.push(self.bytes.len());
+                self.bytes.extend_from_slice(level);
+            }
+        }
+        let n = self.starts.len();
+        (k <= n).then(|| &self.bytes[self.starts[n - k]..])
+    }
+
+    /// Appends the level just rebuilt (once started); levels beyond what [`push_level`] keeps
+    /// are dropped when they are more than half of the bytes held.
+    fn push(&mut self, level: &[u8]) {
+        if self.starts.is_empty() {
+            return;
+        }
+        self.starts.push(self.bytes.len());
+        self.bytes.extend_from_slice(level);
+        let newest = self.starts[self.starts.len() - 1];
+        let mut first = self.starts.len() - 1;
+        while first > 0 && newest - self.starts[first - 1] <= crate::pathdelta::PATH_PREFIX_MAX {
+            first -= 1;
+        }
+        let dropped = self.starts[first];
+        if dropped > self.bytes.len() / 2 {
+            self.bytes.drain(..dropped);
+            self.starts.drain(..first);
+            for start in &mut self.starts {
+                *start -= dropped;
+            }
+        }
+    }
+}
+
 fn push_level(levels: &mut Vec<Arc<Vec<u8>>>, bytes: Arc<Vec<u8>>) {
     levels.push(bytes);
     let mut kept = 0usize;
@@ -497,5 +567,43 @@ pub(crate) fn into_store_error(err: io::Error, what: &str) -> StoreError {
             .expect("checked is::<StoreError>")
     } else {
         StoreError::io(what, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The joined levels always end with the levels a chain walk keeps, whatever their sizes:
+    /// a path delta's prefix taken from them is the ancestors it was made with.
+    #[test]
+    fn joined_levels_end_with_the_levels_kept() {
+        let mut levels: Vec<Arc<Vec<u8>>> = vec![Arc::new(vec![0u8; 3 << 20])];
+        let mut joined = JoinedLevels::default();
+        for step in 1u8..=48 {
+            // Sizes from 1 to 7 MiB, so the 64 MiB bound is crossed many times.
+            let level = Arc::new(vec![step; usize::from(step % 7 + 1) << 20]);
+            for k in [1, 3, levels.len()]
+                .into_iter()
+                .filter(|k| *k <= levels.len())
+            {
+                let prefix = joined.prefix(&levels, k).expect("k levels are held");
+                let expected = &levels[levels.len() - k..];
+                let len: usize = expected.iter().map(|l| l.len()).sum();
+                assert_eq!(prefix.len(), len, "step {step}, k {k}");
+                let mut at = 0;
+                for level in expected {
+                    assert!(
+                        prefix[at..at + level.len()] == level[..],
+                        "step {step}, k {k}"
+                    );
+                    at += level.len();
+                }
+            }
+            assert!(joined.prefix(&levels, levels.len() + 1).is_none());
+            joined.push(&level);
+            push_level(&mut levels, level);
+            assert!(joined.bytes.len() <= 3 * crate::pathdelta::PATH_PREFIX_MAX);
+        }
     }
 }
