@@ -15,6 +15,7 @@
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
+use evarc_provenance::HttpUrl;
 use url::Url;
 
 /// Bytes read from the response body per `read` call; the most a fetch buffers past the limit.
@@ -152,12 +153,10 @@ pub enum FetchError {
 }
 
 /// Whether a command-line argument names a web page rather than a file.
+/// (`HttpUrl`'s scheme step: `http://` or `https://` in any letter case; the rest of the rule
+/// is checked when it is fetched.)
 pub fn looks_like_url(arg: &str) -> bool {
-    let has_prefix = |prefix: &str| {
-        arg.get(..prefix.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-    };
-    has_prefix("http://") || has_prefix("https://")
+    HttpUrl::has_http_scheme(arg)
 }
 
 /// Fetches `url` with `GET`, following redirects, and returns the final response in full.
@@ -340,10 +339,8 @@ fn follow(current: &Url, status: u16, location: &str) -> Result<Url, FetchError>
         reason,
     };
     let next = current.join(location).map_err(|e| bad(e.to_string()))?;
-    match next.scheme() {
-        "http" | "https" => Ok(next),
-        other => Err(bad(format!("scheme {other:?} is not http or https"))),
-    }
+    HttpUrl::parse(next.as_str()).map_err(|e| bad(e.problem.to_string()))?;
+    Ok(next)
 }
 
 fn parse_http_url(url: &str) -> Result<Url, FetchError> {
@@ -351,20 +348,16 @@ fn parse_http_url(url: &str) -> Result<Url, FetchError> {
         url: url.to_owned(),
         reason: e.to_string(),
     })?;
-    match parsed.scheme() {
-        "http" | "https" => {}
-        _ => {
-            return Err(FetchError::UnsupportedScheme {
-                url: url.to_owned(),
-            })
-        }
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(FetchError::InvalidUrl {
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(FetchError::UnsupportedScheme {
             url: url.to_owned(),
-            reason: "no host".to_owned(),
         });
     }
+    // The URL as typed must follow the one rule too (the url crate accepts `http:host`).
+    HttpUrl::parse(url).map_err(|e| FetchError::InvalidUrl {
+        url: url.to_owned(),
+        reason: e.problem.to_string(),
+    })?;
     Ok(parsed)
 }
 

@@ -78,7 +78,7 @@ pub fn checkpoint(global: &GlobalArgs, args: CheckpointArgs, out: &mut Output) -
     }
     let mut stamped = false;
     if let Some(url) = &args.tsa {
-        let response = request_timestamp(url, note.as_bytes(), args.timeout)?;
+        let response = request_timestamp(url.as_str(), note.as_bytes(), args.timeout)?;
         archive.keep_timestamp(head.size, &response)?;
         if let Some(path) = &args.timestamp_out {
             fs::write(path, &response).with_context(|| format!("writing {}", path.display()))?;
