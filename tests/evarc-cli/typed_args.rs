@@ -84,3 +84,32 @@ fn a_bad_url_is_one_usage_line_naming_the_flag_the_value_and_the_rule() {
     // Refused before the archive was opened: nothing changed.
     assert_eq!(env.state(), before);
 }
+
+/// `--format` and `--markup` of `cite` are typed clap values: an unknown name is refused before
+/// the archive is opened, naming the flag, the value and the choices.
+#[test]
+fn an_unknown_citation_format_or_markup_is_one_usage_line_naming_the_choices() {
+    let env = Env::new();
+    let message = env
+        .evarc(&["cite", "CA-D-00001", "-f", "apa"])
+        .one_line_error(2, &[]);
+    assert_eq!(
+        message,
+        "error: invalid --format \"apa\": unknown citation format \"apa\": expected one of record, provenance, bluebook, csl-json, biblatex, ris, json, markdown"
+    );
+    // A change record is cited with the same formats.
+    let message = env
+        .evarc(&["cite", "CA-C-00001", "--format", "mla"])
+        .one_line_error(2, &[]);
+    assert_eq!(
+        message,
+        "error: invalid --format \"mla\": unknown citation format \"mla\": expected one of record, provenance, bluebook, csl-json, biblatex, ris, json, markdown"
+    );
+    let message = env
+        .evarc(&["cite", "CA-D-00001", "--markup", "rtf"])
+        .one_line_error(2, &[]);
+    assert_eq!(
+        message,
+        "error: invalid --markup \"rtf\": unknown markup \"rtf\": expected one of plain, markdown, html"
+    );
+}

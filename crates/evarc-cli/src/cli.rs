@@ -601,14 +601,14 @@ pub struct CiteArgs {
     #[arg(value_parser = crate::values::cited_id)]
     pub id: crate::values::CitedId,
     /// record, provenance, bluebook, csl-json, biblatex, ris, json or markdown.
-    #[arg(long, short, default_value = "record")]
-    pub format: String,
+    #[arg(long, short, default_value = "record", value_parser = crate::values::citation_format)]
+    pub format: evarc_provenance::cite::Format,
     /// The reader's access date (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
     pub accessed: Option<NaiveDate>,
     /// plain, markdown or html (italics in Bluebook).
-    #[arg(long, default_value = "plain")]
-    pub markup: String,
+    #[arg(long, default_value = "plain", value_parser = crate::values::markup)]
+    pub markup: evarc_provenance::cite::Markup,
     /// Cite the capture with this SHA-256 (of a document; a provision's own capture only).
     #[arg(long, value_name = "SHA256", conflicts_with = "at", value_parser = crate::values::sha256)]
     pub capture: Option<Sha256>,

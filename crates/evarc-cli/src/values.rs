@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use evarc_provenance::id::{DocumentId, IdError, RecordId};
 use evarc_provenance::{DigestError, Sha256};
+use evarc_provenance::cite::{CiteError, Format, Markup};
 use evarc_provenance::{HttpUrl, HttpUrlError};
 
 /// A record ID, `CA-D-…` or `CA-P-…` (surrounding whitespace ignored).
@@ -26,6 +27,17 @@ pub fn sha256(text: &str) -> Result<Sha256, DigestError> {
 /// whitespace ignored).
 pub fn http_url(text: &str) -> Result<HttpUrl, HttpUrlError> {
     HttpUrl::parse(text)
+}
+
+/// A citation format name (`record`, `csl-json`, …; any letter case): an unknown one is
+/// refused naming the choices.
+pub fn citation_format(text: &str) -> Result<Format, CiteError> {
+    text.trim().parse()
+}
+
+/// A markup name (`plain`, `markdown`, `html`; any letter case).
+pub fn markup(text: &str) -> Result<Markup, CiteError> {
+    text.trim().parse()
 }
 
 /// What a date or an instant should have looked like.
@@ -52,6 +64,7 @@ pub fn is_ours(err: &(dyn std::error::Error + 'static)) -> bool {
         || err.is::<DigestError>()
         || err.is::<ExpectedForm>()
         || err.is::<HttpUrlError>()
+        || err.is::<CiteError>()
 }
 
 /// What the error line says after `invalid --flag "value": `: a URL's problem alone (its
