@@ -24,7 +24,7 @@ pub mod tree;
 pub mod verify;
 
 pub use checkpoint::Checkpoint;
-pub use error::{NoteError, ProofError, TreeError};
+pub use error::{NoteError, ProofError, ProofRejected, TreeError};
 pub use hash::{empty_root, leaf_hash, node_hash, Hash};
 pub use note::{Signer, Verifier};
 pub use proof::{ConsistencyProof, InclusionProof};
