@@ -15,6 +15,7 @@ mod archive;
 mod audit;
 mod bucket;
 mod capture;
+mod evidence;
 mod citation;
 mod citing;
 pub mod compare;
