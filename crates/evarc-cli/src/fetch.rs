@@ -15,7 +15,7 @@
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use evarc_provenance::HttpUrl;
+use evarc_provenance::{HttpUrl, UrlProblem};
 use url::Url;
 
 /// Bytes read from the response body per `read` call; the most a fetch buffers past the limit.
@@ -344,21 +344,20 @@ fn follow(current: &Url, status: u16, location: &str) -> Result<Url, FetchError>
 }
 
 fn parse_http_url(url: &str) -> Result<Url, FetchError> {
-    let parsed = Url::parse(url).map_err(|e| FetchError::InvalidUrl {
+    let invalid = |reason: String| FetchError::InvalidUrl {
         url: url.to_owned(),
-        reason: e.to_string(),
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(FetchError::UnsupportedScheme {
-            url: url.to_owned(),
-        });
+        reason,
+    };
+    match HttpUrl::parse(url) {
+        Ok(_) => Url::parse(url).map_err(|e| invalid(e.to_string())),
+        // A URL all the same (`ftp://…`, `file:…`, `http:host`), of a kind evarc does not fetch.
+        Err(e) if e.problem == UrlProblem::Scheme && Url::parse(url).is_ok() => {
+            Err(FetchError::UnsupportedScheme {
+                url: url.to_owned(),
+            })
+        }
+        Err(e) => Err(invalid(e.problem.to_string())),
     }
-    // The URL as typed must follow the one rule too (the url crate accepts `http:host`).
-    HttpUrl::parse(url).map_err(|e| FetchError::InvalidUrl {
-        url: url.to_owned(),
-        reason: e.problem.to_string(),
-    })?;
-    Ok(parsed)
 }
 
 /// Maps a failed request (before any response arrived) to a [`FetchError`].
