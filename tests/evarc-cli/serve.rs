@@ -267,7 +267,10 @@ fn serve_raw_bytes_and_the_audit_classify_damaged_bytes_alike() {
         page.contains("✓ Snapshot stored ✗ Hash not verified"),
         "{page}"
     );
-    assert!(page.contains(&format!(": {detail}")), "{detail} not in {page}");
+    assert!(
+        page.contains(&format!(": {detail}")),
+        "{detail} not in {page}"
+    );
 }
 
 #[test]

@@ -7,7 +7,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 use evarc_provenance::id::{DocumentId, RecordId};
 use evarc_provenance::Sha256;
-use evarc_provenance::HttpUrl;
 
 /// evarc: a content-addressed evidence archive.
 ///
@@ -321,7 +320,7 @@ pub struct ChangesArgs {
 pub struct CheckpointArgs {
     /// Also obtain an RFC 3161 time-stamp token over the checkpoint from this TSA URL.
     #[arg(long, value_name = "URL", value_parser = crate::values::http_url)]
-    pub tsa: Option<HttpUrl>,
+    pub tsa: Option<evarc_provenance::HttpUrl>,
     /// Write the time-stamp response (DER, `.tsr`) to this file as well.
     #[arg(long, value_name = "FILE", requires = "tsa")]
     pub timestamp_out: Option<PathBuf>,
@@ -448,7 +447,7 @@ pub struct ArchiveArgs {
     pub document: Option<String>,
     /// The document's source URL (default for a URL input: the URL itself).
     #[arg(long, value_name = "SOURCE", value_parser = crate::values::http_url)]
-    pub url: Option<HttpUrl>,
+    pub url: Option<evarc_provenance::HttpUrl>,
     /// Register a new document under this ID (when free) instead of the next in sequence.
     #[arg(long, value_name = "CA-D-…", value_parser = crate::values::document_id)]
     pub id: Option<DocumentId>,
@@ -461,7 +460,7 @@ pub struct ArchiveArgs {
     pub last_updated: Option<NaiveDate>,
     /// The address of a Wayback Machine or Perma.cc capture of the same page.
     #[arg(long, value_name = "URL", value_parser = crate::values::http_url)]
-    pub wayback: Option<HttpUrl>,
+    pub wayback: Option<evarc_provenance::HttpUrl>,
     /// The media type of the bytes (default: sniffed, or the Content-Type of a URL).
     #[arg(long, value_name = "TYPE")]
     pub media_type: Option<String>,
@@ -493,7 +492,7 @@ pub struct RemoteArgs {
     /// Send the capture to the `evarc serve` at this URL (needs a token with the write scope)
     /// instead of archiving it locally.
     #[arg(long, value_name = "URL", requires = "token", value_parser = crate::values::http_url)]
-    pub remote: Option<HttpUrl>,
+    pub remote: Option<evarc_provenance::HttpUrl>,
     /// The bearer token for --remote (`evarc token create --scope write` prints it)
     /// [default: $EVARC_TOKEN].
     #[arg(

@@ -109,9 +109,9 @@ fn front_end_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(remote) = cause.downcast_ref::<RemoteError>() {
         return Some(match remote {
             RemoteError::HashMismatch { .. } => VERIFICATION_FAILED,
-            RemoteError::Encode(_) | RemoteError::TokenRefused { .. } | RemoteError::Refused { .. } => {
-                USAGE
-            }
+            RemoteError::Encode(_)
+            | RemoteError::TokenRefused { .. }
+            | RemoteError::Refused { .. } => USAGE,
             RemoteError::ServerFailed { .. }
             | RemoteError::Unreachable { .. }
             | RemoteError::Unreadable { .. }

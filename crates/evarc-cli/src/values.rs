@@ -3,9 +3,9 @@
 //! before any command runs, and `cmd/` receives `RecordId`s, `DocumentId`s, digests and dates.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use evarc_provenance::cite::{CiteError, Format, Markup};
 use evarc_provenance::id::{DocumentId, IdError, RecordId};
 use evarc_provenance::{DigestError, Sha256};
-use evarc_provenance::cite::{CiteError, Format, Markup};
 use evarc_provenance::{HttpUrl, HttpUrlError};
 
 /// A record ID, `CA-D-…` or `CA-P-…` (surrounding whitespace ignored).

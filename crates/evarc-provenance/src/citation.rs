@@ -140,4 +140,3 @@ fn citation_record(
         archive,
     }
 }
-

@@ -212,17 +212,62 @@ mod tests {
     #[test]
     fn accepted_urls_keep_their_text() {
         for (input, kept, scheme, host) in [
-            ("https://example.org/terms", "https://example.org/terms", "https", "example.org"),
-            ("http://example.org", "http://example.org", "http", "example.org"),
-            ("HTTPS://Example.ORG/A?b#c", "HTTPS://Example.ORG/A?b#c", "https", "Example.ORG"),
+            (
+                "https://example.org/terms",
+                "https://example.org/terms",
+                "https",
+                "example.org",
+            ),
+            (
+                "http://example.org",
+                "http://example.org",
+                "http",
+                "example.org",
+            ),
+            (
+                "HTTPS://Example.ORG/A?b#c",
+                "HTTPS://Example.ORG/A?b#c",
+                "https",
+                "Example.ORG",
+            ),
             ("Http://a", "Http://a", "http", "a"),
-            ("  https://example.org/x \n", "https://example.org/x", "https", "example.org"),
-            ("http://127.0.0.1:8080/api", "http://127.0.0.1:8080/api", "http", "127.0.0.1"),
+            (
+                "  https://example.org/x \n",
+                "https://example.org/x",
+                "https",
+                "example.org",
+            ),
+            (
+                "http://127.0.0.1:8080/api",
+                "http://127.0.0.1:8080/api",
+                "http",
+                "127.0.0.1",
+            ),
             ("http://[::1]:80/", "http://[::1]:80/", "http", "[::1]"),
-            ("https://user:pw@host.example/", "https://user:pw@host.example/", "https", "host.example"),
-            ("https://example.org?q=1", "https://example.org?q=1", "https", "example.org"),
-            ("https://exämple.org/é%20x", "https://exämple.org/é%20x", "https", "exämple.org"),
-            ("https://e.org/<a>\"", "https://e.org/<a>\"", "https", "e.org"),
+            (
+                "https://user:pw@host.example/",
+                "https://user:pw@host.example/",
+                "https",
+                "host.example",
+            ),
+            (
+                "https://example.org?q=1",
+                "https://example.org?q=1",
+                "https",
+                "example.org",
+            ),
+            (
+                "https://exämple.org/é%20x",
+                "https://exämple.org/é%20x",
+                "https",
+                "exämple.org",
+            ),
+            (
+                "https://e.org/<a>\"",
+                "https://e.org/<a>\"",
+                "https",
+                "e.org",
+            ),
         ] {
             let url = HttpUrl::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(url.as_str(), kept, "{input:?}");
@@ -287,7 +332,15 @@ mod tests {
         for yes in ["http://x", "HTTPS://x/y", "Http://a", "https://"] {
             assert!(HttpUrl::has_http_scheme(yes), "{yes}");
         }
-        for no in ["", "http:/x", "ftp://x", "./http://x", "https", "é", "httpé://"] {
+        for no in [
+            "",
+            "http:/x",
+            "ftp://x",
+            "./http://x",
+            "https",
+            "é",
+            "httpé://",
+        ] {
             assert!(!HttpUrl::has_http_scheme(no), "{no}");
         }
     }

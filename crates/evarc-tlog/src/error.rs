@@ -59,7 +59,9 @@ pub enum ProofRejected {
         #[source]
         source: NoteError,
     },
-    #[error("the proof starts at tree size {proof_old_size}, the checkpoint has {checkpoint_size}")]
+    #[error(
+        "the proof starts at tree size {proof_old_size}, the checkpoint has {checkpoint_size}"
+    )]
     ConsistencyStart {
         proof_old_size: u64,
         checkpoint_size: u64,

@@ -29,7 +29,10 @@ pub fn manifest(
             Ok(fate) => fate,
             // A server that cannot be reached or fails stops the import (exit 3): every line
             // printed before was archived.
-            Err(err) => match err.downcast_ref::<RemoteError>().map(|_| exit::code_for(&err)) {
+            Err(err) => match err
+                .downcast_ref::<RemoteError>()
+                .map(|_| exit::code_for(&err))
+            {
                 Some(exit::ENVIRONMENT) => return Err(err),
                 Some(exit::VERIFICATION_FAILED) => Fate::Mismatch(crate::error_line::render(&err)),
                 _ => Fate::Failed(crate::error_line::render(&err)),

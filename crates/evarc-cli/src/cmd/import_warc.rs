@@ -540,7 +540,9 @@ fn http_url(target: &str) -> Option<(String, String)> {
         }
     }
     // The one http(s) URL rule, then the url crate's parse for the host (lower-cased, IDNA).
-    let encoded = evarc_provenance::HttpUrl::parse(&encoded).ok()?.into_string();
+    let encoded = evarc_provenance::HttpUrl::parse(&encoded)
+        .ok()?
+        .into_string();
     let parsed = url::Url::parse(&encoded).ok()?;
     let host = parsed.host_str()?.trim_matches(['[', ']']).to_owned();
     (!host.is_empty()).then_some((encoded, host))

@@ -224,7 +224,11 @@ pub struct NoRandomness {
 #[derive(Debug, thiserror::Error)]
 pub enum TsaError {
     #[error("the time-stamp authority {url} refused the request: HTTP {status} {text}")]
-    Refused { url: String, status: u16, text: String },
+    Refused {
+        url: String,
+        status: u16,
+        text: String,
+    },
     #[error("time-stamp request to {url} failed: {source}")]
     Unreachable {
         url: String,
@@ -243,19 +247,21 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
     };
     let verifier = Verifier::parse(&key_text).context("invalid --key")?;
     let checkpoint_text = read_text(&args.checkpoint)?;
-    let given = Checkpoint::open(&checkpoint_text, &verifier)
-        .map_err(|source| ProofRejected::Checkpoint {
+    let given = Checkpoint::open(&checkpoint_text, &verifier).map_err(|source| {
+        ProofRejected::Checkpoint {
             what: format!("checkpoint {}", args.checkpoint.display()),
             source,
-        })?;
+        }
+    })?;
     let proof_text = read_text(&args.proof)?;
     if is_consistency_proof(&proof_text) {
         let proof = ConsistencyProof::parse(&proof_text).context("invalid --proof")?;
-        let new = Checkpoint::open(&proof.checkpoint, &verifier)
-            .map_err(|source| ProofRejected::Checkpoint {
+        let new = Checkpoint::open(&proof.checkpoint, &verifier).map_err(|source| {
+            ProofRejected::Checkpoint {
                 what: "the proof's checkpoint".to_owned(),
                 source,
-            })?;
+            }
+        })?;
         if proof.old_size != given.size {
             return Err(ProofRejected::ConsistencyStart {
                 proof_old_size: proof.old_size,
@@ -279,11 +285,12 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
         return Ok(Outcome::Done);
     }
     let proof = InclusionProof::parse(&proof_text).context("invalid --proof")?;
-    let head = Checkpoint::open(&proof.checkpoint, &verifier)
-        .map_err(|source| ProofRejected::Checkpoint {
+    let head = Checkpoint::open(&proof.checkpoint, &verifier).map_err(|source| {
+        ProofRejected::Checkpoint {
             what: "the proof's checkpoint".to_owned(),
             source,
-        })?;
+        }
+    })?;
     if head != given {
         return Err(ProofRejected::OtherCheckpoint {
             proof_size: head.size,
