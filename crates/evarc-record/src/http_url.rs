@@ -139,6 +139,10 @@ fn check(value: &str) -> Result<(), UrlProblem> {
     if value.is_empty() {
         return Err(UrlProblem::Empty);
     }
+    // The scheme first: text that is no URL at all (`not a url`) is told so.
+    let Some((scheme, rest)) = split_scheme(value) else {
+        return Err(UrlProblem::Scheme);
+    };
     for (i, c) in value.chars().enumerate() {
         let position = i + 1;
         if c.is_whitespace() {
@@ -155,9 +159,6 @@ fn check(value: &str) -> Result<(), UrlProblem> {
             });
         }
     }
-    let Some((scheme, rest)) = split_scheme(value) else {
-        return Err(UrlProblem::Scheme);
-    };
     let host = host_of(rest);
     if host.is_empty() || host == "[]" {
         return Err(UrlProblem::NoHost {
@@ -288,6 +289,9 @@ mod tests {
             ("", UrlProblem::Empty),
             ("   ", UrlProblem::Empty),
             ("example.org/privacy", scheme.clone()),
+            ("not a url", scheme.clone()),
+            ("\u{202e}https://x/", scheme.clone()),
+            ("http:// /x", UrlProblem::Whitespace { position: 8 }),
             ("ftp://mirror.example/t", scheme.clone()),
             ("file:///etc/passwd", scheme.clone()),
             ("http:example.org", scheme.clone()),
