@@ -14,6 +14,7 @@
 //! Architecture invariant: pure code. No storage engine, no clock, no network and no randomness:
 //! keys, nonces and tree nodes are handed in by the caller.
 
+pub mod check;
 pub mod checkpoint;
 mod error;
 pub mod hash;

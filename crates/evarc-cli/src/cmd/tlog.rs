@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use evarc_provenance::evarc_tlog::proof::{is_consistency_proof, ConsistencyProof, InclusionProof};
-use evarc_provenance::evarc_tlog::{self, timestamp, Checkpoint, ProofRejected, Verifier};
+use evarc_provenance::evarc_tlog::{check, timestamp, Checkpoint, ProofRejected, Verifier};
 use evarc_provenance::id::RecordId;
 use evarc_provenance::{Archive, CheckpointReport, LogSubject};
 use evarc_provenance::{OpenMode, Sha256};
-use sha2::Digest as _;
 
 use crate::cli::{CheckpointArgs, GlobalArgs, ProveArgs, VerifyProofArgs};
 use crate::context::open;
@@ -247,30 +246,15 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
     };
     let verifier = Verifier::parse(&key_text).context("invalid --key")?;
     let checkpoint_text = read_text(&args.checkpoint)?;
-    let given = Checkpoint::open(&checkpoint_text, &verifier).map_err(|source| {
-        ProofRejected::Checkpoint {
-            what: format!("checkpoint {}", args.checkpoint.display()),
-            source,
-        }
-    })?;
+    let given = check::open_checkpoint(
+        &checkpoint_text,
+        &verifier,
+        format!("checkpoint {}", args.checkpoint.display()),
+    )?;
     let proof_text = read_text(&args.proof)?;
     if is_consistency_proof(&proof_text) {
         let proof = ConsistencyProof::parse(&proof_text).context("invalid --proof")?;
-        let new = Checkpoint::open(&proof.checkpoint, &verifier).map_err(|source| {
-            ProofRejected::Checkpoint {
-                what: "the proof's checkpoint".to_owned(),
-                source,
-            }
-        })?;
-        if proof.old_size != given.size {
-            return Err(ProofRejected::ConsistencyStart {
-                proof_old_size: proof.old_size,
-                checkpoint_size: given.size,
-            }
-            .into());
-        }
-        evarc_tlog::verify_consistency(given.size, new.size, &given.root, &new.root, &proof.hashes)
-            .map_err(ProofRejected::Consistency)?;
+        let new = proof.check(&given, &verifier)?;
         out.line(format!(
             "verified: the log {} of {} leaves is a prefix of its tree of {} leaves ({})",
             given.origin,
@@ -285,46 +269,17 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
         return Ok(Outcome::Done);
     }
     let proof = InclusionProof::parse(&proof_text).context("invalid --proof")?;
-    let head = Checkpoint::open(&proof.checkpoint, &verifier).map_err(|source| {
-        ProofRejected::Checkpoint {
-            what: "the proof's checkpoint".to_owned(),
-            source,
-        }
-    })?;
-    if head != given {
-        return Err(ProofRejected::OtherCheckpoint {
-            proof_size: head.size,
-            proof_root: head.root_base64(),
-            given_size: given.size,
-            given_root: given.root_base64(),
-        }
-        .into());
-    }
-    let leaf = match (&args.record, &proof.extra) {
-        (Some(path), extra) => {
-            let leaf = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            if extra.as_ref().is_some_and(|e| *e != leaf) {
-                return Err(ProofRejected::OtherLeaf {
-                    record: path.display().to_string(),
-                }
-                .into());
-            }
-            leaf
-        }
-        (None, Some(extra)) => extra.clone(),
-        (None, None) => bail!("the proof carries no leaf: give the record with --record FILE"),
+    let head = proof.check_head(&given, &verifier)?;
+    let record = match &args.record {
+        Some(path) => Some(fs::read(path).with_context(|| format!("reading {}", path.display()))?),
+        None => None,
     };
-    evarc_tlog::verify_inclusion(
-        proof.index,
-        head.size,
-        &evarc_tlog::leaf_hash(&leaf),
-        &proof.hashes,
-        &head.root,
-    )
-    .map_err(|source| ProofRejected::Inclusion {
-        index: proof.index,
-        source,
-    })?;
+    let record_name = args.record.as_ref().map(|p| p.display().to_string());
+    let given_leaf = record_name.as_deref().zip(record.as_deref());
+    let Some(leaf) = proof.leaf(given_leaf)? else {
+        bail!("the proof carries no leaf: give the record with --record FILE");
+    };
+    proof.check_leaf(&head, leaf)?;
     let record: serde_json::Value = serde_json::from_slice(&leaf).unwrap_or_default();
     let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
     let sha = match field("kind") {
@@ -333,7 +288,7 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
     };
     if let Some(path) = &args.bytes {
         let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let actual = hex::encode(sha2::Sha256::digest(&bytes));
+        let actual = Sha256::of(&bytes).to_hex();
         if actual != sha {
             return Err(ProofRejected::BytesDiffer {
                 bytes: path.display().to_string(),
