@@ -280,7 +280,7 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
         bail!("the proof carries no leaf: give the record with --record FILE");
     };
     proof.check_leaf(&head, leaf)?;
-    let record: serde_json::Value = serde_json::from_slice(&leaf).unwrap_or_default();
+    let record: serde_json::Value = serde_json::from_slice(leaf).unwrap_or_default();
     let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
     let sha = match field("kind") {
         "provision" | "withdrawal" => field("capture_sha256"),
