@@ -434,7 +434,8 @@ fn bidi_and_invisible_characters_in_free_text_are_refused() {
         "--captured-at",
         "2026-03-01T00:00:00Z",
     ])
-    .one_line_error(2, &["the Wayback URL contains U+202E"]);
+    // --wayback and --url are typed (`HttpUrl`): clap refuses them, naming the flag.
+    .one_line_error(2, &["invalid --wayback", "U+202E RIGHT-TO-LEFT OVERRIDE"]);
     env.evarc(&[
         "archive",
         path_str(&one),
@@ -447,7 +448,7 @@ fn bidi_and_invisible_characters_in_free_text_are_refused() {
         "--captured-at",
         "2026-03-01T00:00:00Z",
     ])
-    .one_line_error(2, &["the source URL contains U+200B ZERO WIDTH SPACE"]);
+    .one_line_error(2, &["invalid --url", "U+200B ZERO WIDTH SPACE"]);
     assert_eq!(env.state(), before);
     // Joiners that scripts need are ordinary text.
     env.evarc(&[

@@ -491,7 +491,7 @@ fn refusals_are_one_line_and_write_nothing() {
         "--url",
         "example.org/privacy",
     ])
-    .one_line_error(2, &["invalid source URL"]);
+    .one_line_error(2, &["invalid --url \"example.org/privacy\"", "http(s)"]);
     env.evarc(&["archive", path_str(&first), "--document", "Privacy Policy"])
         .one_line_error(2, &["--entity"]);
 

@@ -241,6 +241,38 @@ fn serve_damaged_snapshot_is_never_served_as_good() {
     assert_eq!(prov.status, 500);
 }
 
+/// Issue 11, one evidence rule: the raw bytes (`Archive::verified_bytes`) and the audit's
+/// evidence check (`Archive::check_evidence`) classify damaged bytes alike, same status and
+/// same detail.
+#[test]
+fn serve_raw_bytes_and_the_audit_classify_damaged_bytes_alike() {
+    let fixture = aws_fixture::build();
+    fixture.damage_first_capture();
+    let server = Server::start(&fixture.env);
+    let audit: serde_json::Value =
+        serde_json::from_slice(&server.get(&format!("/api/v1/audit/{PROVISION}")).body)
+            .expect("audit JSON");
+    assert_eq!(audit["sha256"], FIRST_SHA256);
+    let evidence = &audit["evidence"];
+    let detail = match evidence["status"].as_str() {
+        Some("damaged") => evidence["reason"].as_str(),
+        Some("mismatch") => evidence["actual_sha256"].as_str(),
+        other => panic!("damaged bytes audited as {other:?}: {audit}"),
+    }
+    .expect("the detail of a failed check");
+    let raw = server.get(&format!("/raw/{FIRST_SHA256}"));
+    assert_eq!(raw.status, 500);
+    let page = unescape(&raw.text());
+    assert!(
+        page.contains("✓ Snapshot stored ✗ Hash not verified"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(": {detail}")),
+        "{detail} not in {page}"
+    );
+}
+
 #[test]
 fn serve_memento_timegate_timemap_and_redirects() {
     let fixture = aws_fixture::build();

@@ -43,3 +43,73 @@ fn a_bad_record_id_is_one_usage_line_naming_the_argument() {
     );
     assert!(!env.path().join("out.warc").exists());
 }
+
+/// Every URL flag takes the one `HttpUrl` rule: a bad value is a clap usage line naming the
+/// flag, the value and what is wrong with it; nothing is fetched, sent or written.
+#[test]
+fn a_bad_url_is_one_usage_line_naming_the_flag_the_value_and_the_rule() {
+    let env = Env::new();
+    env.write("page.html", b"<p>terms</p>");
+    let before = env.state();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["archive", "page.html", "--entity", "E", "--document", "T", "--url", "ftp://mirror.example/t"],
+            "error: invalid --url \"ftp://mirror.example/t\": expected an absolute http(s) URL (http:// or https://, then a host)",
+        ),
+        (
+            &["archive", "page.html", "--entity", "E", "--document", "T", "--url", "https://"],
+            "error: invalid --url \"https://\": expected a host after https://",
+        ),
+        (
+            &["archive", "page.html", "--entity", "E", "--document", "T", "--url", "https://example.org/a b"],
+            "error: invalid --url \"https://example.org/a b\": expected an absolute http(s) URL without whitespace (character 22; percent-encode it as %20)",
+        ),
+        (
+            &["archive", "page.html", "--entity", "E", "--document", "T", "--url", "https://e.org/", "--wayback", "web.archive.org/x"],
+            "error: invalid --wayback \"web.archive.org/x\": expected an absolute http(s) URL (http:// or https://, then a host)",
+        ),
+        (
+            &["archive", "page.html", "--remote", "localhost:8080", "--token", "t"],
+            "error: invalid --remote \"localhost:8080\": expected an absolute http(s) URL (http:// or https://, then a host)",
+        ),
+        (
+            &["checkpoint", "--tsa", "http:///tsa"],
+            "error: invalid --tsa \"http:///tsa\": expected a host after http://",
+        ),
+    ];
+    for (args, expected) in cases {
+        let message = env.evarc(args).one_line_error(2, &[]);
+        assert_eq!(message, expected, "{args:?}");
+    }
+    // Refused before the archive was opened: nothing changed.
+    assert_eq!(env.state(), before);
+}
+
+/// `--format` and `--markup` of `cite` are typed clap values: an unknown name is refused before
+/// the archive is opened, naming the flag, the value and the choices.
+#[test]
+fn an_unknown_citation_format_or_markup_is_one_usage_line_naming_the_choices() {
+    let env = Env::new();
+    let message = env
+        .evarc(&["cite", "CA-D-00001", "-f", "apa"])
+        .one_line_error(2, &[]);
+    assert_eq!(
+        message,
+        "error: invalid --format \"apa\": unknown citation format \"apa\": expected one of record, provenance, bluebook, csl-json, biblatex, ris, json, markdown"
+    );
+    // A change record is cited with the same formats.
+    let message = env
+        .evarc(&["cite", "CA-C-00001", "--format", "mla"])
+        .one_line_error(2, &[]);
+    assert_eq!(
+        message,
+        "error: invalid --format \"mla\": unknown citation format \"mla\": expected one of record, provenance, bluebook, csl-json, biblatex, ris, json, markdown"
+    );
+    let message = env
+        .evarc(&["cite", "CA-D-00001", "--markup", "rtf"])
+        .one_line_error(2, &[]);
+    assert_eq!(
+        message,
+        "error: invalid --markup \"rtf\": unknown markup \"rtf\": expected one of plain, markdown, html"
+    );
+}

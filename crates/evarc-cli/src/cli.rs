@@ -319,8 +319,8 @@ pub struct ChangesArgs {
 #[derive(Args, Debug)]
 pub struct CheckpointArgs {
     /// Also obtain an RFC 3161 time-stamp token over the checkpoint from this TSA URL.
-    #[arg(long, value_name = "URL")]
-    pub tsa: Option<String>,
+    #[arg(long, value_name = "URL", value_parser = crate::values::http_url)]
+    pub tsa: Option<evarc_provenance::HttpUrl>,
     /// Write the time-stamp response (DER, `.tsr`) to this file as well.
     #[arg(long, value_name = "FILE", requires = "tsa")]
     pub timestamp_out: Option<PathBuf>,
@@ -446,8 +446,8 @@ pub struct ArchiveArgs {
     #[arg(long)]
     pub document: Option<String>,
     /// The document's source URL (default for a URL input: the URL itself).
-    #[arg(long, value_name = "SOURCE")]
-    pub url: Option<String>,
+    #[arg(long, value_name = "SOURCE", value_parser = crate::values::http_url)]
+    pub url: Option<evarc_provenance::HttpUrl>,
     /// Register a new document under this ID (when free) instead of the next in sequence.
     #[arg(long, value_name = "CA-D-…", value_parser = crate::values::document_id)]
     pub id: Option<DocumentId>,
@@ -459,8 +459,8 @@ pub struct ArchiveArgs {
     #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
     pub last_updated: Option<NaiveDate>,
     /// The address of a Wayback Machine or Perma.cc capture of the same page.
-    #[arg(long, value_name = "URL")]
-    pub wayback: Option<String>,
+    #[arg(long, value_name = "URL", value_parser = crate::values::http_url)]
+    pub wayback: Option<evarc_provenance::HttpUrl>,
     /// The media type of the bytes (default: sniffed, or the Content-Type of a URL).
     #[arg(long, value_name = "TYPE")]
     pub media_type: Option<String>,
@@ -491,8 +491,8 @@ pub struct ArchiveArgs {
 pub struct RemoteArgs {
     /// Send the capture to the `evarc serve` at this URL (needs a token with the write scope)
     /// instead of archiving it locally.
-    #[arg(long, value_name = "URL", requires = "token")]
-    pub remote: Option<String>,
+    #[arg(long, value_name = "URL", requires = "token", value_parser = crate::values::http_url)]
+    pub remote: Option<evarc_provenance::HttpUrl>,
     /// The bearer token for --remote (`evarc token create --scope write` prints it)
     /// [default: $EVARC_TOKEN].
     #[arg(
@@ -600,14 +600,14 @@ pub struct CiteArgs {
     #[arg(value_parser = crate::values::cited_id)]
     pub id: crate::values::CitedId,
     /// record, provenance, bluebook, csl-json, biblatex, ris, json or markdown.
-    #[arg(long, short, default_value = "record")]
-    pub format: String,
+    #[arg(long, short, default_value = "record", value_parser = crate::values::citation_format)]
+    pub format: evarc_provenance::cite::Format,
     /// The reader's access date (YYYY-MM-DD) [default: today, UTC].
     #[arg(long, value_name = "DATE", value_parser = crate::values::date)]
     pub accessed: Option<NaiveDate>,
     /// plain, markdown or html (italics in Bluebook).
-    #[arg(long, default_value = "plain")]
-    pub markup: String,
+    #[arg(long, default_value = "plain", value_parser = crate::values::markup)]
+    pub markup: evarc_provenance::cite::Markup,
     /// Cite the capture with this SHA-256 (of a document; a provision's own capture only).
     #[arg(long, value_name = "SHA256", conflicts_with = "at", value_parser = crate::values::sha256)]
     pub capture: Option<Sha256>,

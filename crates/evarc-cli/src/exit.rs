@@ -54,26 +54,8 @@ pub fn code_of(outcome: Outcome) -> u8 {
 /// An import stopped by Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: u8 = 130;
 
-/// Marks an error as a verification failure whatever its source (e.g. a file that matches no
-/// snapshot, a hash that differs).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct VerificationFailed(pub String);
-
-/// Marks an error as the environment's fault (exit 3).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct EnvironmentFailure(pub String);
-
 /// The exit code for an error: the first classified cause in the chain decides.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    // A marker given as context is found by downcasting the error itself, not in its chain.
-    if err.downcast_ref::<VerificationFailed>().is_some() {
-        return VERIFICATION_FAILED;
-    }
-    if err.downcast_ref::<EnvironmentFailure>().is_some() {
-        return ENVIRONMENT;
-    }
     for cause in err.chain() {
         // An io::Error carrying a store error (a verifying reader's) hides it from `source()`.
         if let Some(store) = cause
@@ -82,12 +64,6 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             .and_then(|inner| inner.downcast_ref::<StoreError>())
         {
             return store_code(store);
-        }
-        if cause.is::<VerificationFailed>() {
-            return VERIFICATION_FAILED;
-        }
-        if cause.is::<EnvironmentFailure>() {
-            return ENVIRONMENT;
         }
         if let Some(store) = cause.downcast_ref::<StoreError>() {
             return store_code(store);
@@ -103,16 +79,63 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             }
         }
         if let Some(prov) = cause.downcast_ref::<evarc_provenance::ProvenanceError>() {
-            if let Some(store) = prov.store_error() {
-                return store_code(store);
-            }
-            if prov.is_integrity_failure() {
-                return VERIFICATION_FAILED;
-            }
-            return USAGE;
+            return provenance_code(prov);
+        }
+        if let Some(code) = front_end_code(cause) {
+            return code;
         }
     }
     USAGE
+}
+
+fn provenance_code(prov: &evarc_provenance::ProvenanceError) -> u8 {
+    if let Some(store) = prov.store_error() {
+        return store_code(store);
+    }
+    if prov.is_integrity_failure() {
+        return VERIFICATION_FAILED;
+    }
+    USAGE
+}
+
+/// The typed errors of the transparency log's checks and of the CLI's own clients (a remote
+/// `evarc serve`, a time-stamp authority, the OS's randomness, the server it runs).
+fn front_end_code(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    use crate::cmd::tlog::{NoRandomness, TsaError};
+    use crate::remote::RemoteError;
+    if cause.is::<evarc_provenance::evarc_tlog::ProofRejected>() {
+        return Some(VERIFICATION_FAILED);
+    }
+    if let Some(remote) = cause.downcast_ref::<RemoteError>() {
+        return Some(match remote {
+            RemoteError::HashMismatch { .. } => VERIFICATION_FAILED,
+            RemoteError::Encode(_)
+            | RemoteError::TokenRefused { .. }
+            | RemoteError::Refused { .. } => USAGE,
+            RemoteError::ServerFailed { .. }
+            | RemoteError::Unreachable { .. }
+            | RemoteError::Unreadable { .. }
+            | RemoteError::NotAReport { .. } => ENVIRONMENT,
+        });
+    }
+    if let Some(tsa) = cause.downcast_ref::<TsaError>() {
+        return Some(match tsa {
+            TsaError::Refused { .. } => USAGE,
+            TsaError::Unreachable { .. } | TsaError::Unreadable(_) => ENVIRONMENT,
+        });
+    }
+    if cause.is::<NoRandomness>() {
+        return Some(ENVIRONMENT);
+    }
+    if let Some(serve) = cause.downcast_ref::<evarc_serve::ServeError>() {
+        return Some(match serve {
+            evarc_serve::ServeError::Archive(prov) => provenance_code(prov),
+            evarc_serve::ServeError::Bind { .. } | evarc_serve::ServeError::Runtime(_) => {
+                ENVIRONMENT
+            }
+        });
+    }
+    None
 }
 
 fn store_code(err: &StoreError) -> u8 {
@@ -144,4 +167,71 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
                 matches!(e, StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
             })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::tlog::TsaError;
+    use crate::remote::RemoteError;
+    use evarc_provenance::evarc_tlog::ProofRejected;
+
+    fn code(err: impl std::error::Error + Send + Sync + 'static) -> u8 {
+        code_for(&anyhow::Error::new(err))
+    }
+
+    #[test]
+    fn typed_front_end_errors_map_to_their_codes() {
+        let reason = || "why".to_owned();
+        assert_eq!(
+            code(RemoteError::HashMismatch { reason: reason() }),
+            VERIFICATION_FAILED
+        );
+        assert_eq!(
+            code(RemoteError::Refused {
+                status: 400,
+                reason: reason()
+            }),
+            USAGE
+        );
+        assert_eq!(
+            code(RemoteError::ServerFailed {
+                base: "http://s".to_owned(),
+                status: 500,
+                reason: reason()
+            }),
+            ENVIRONMENT
+        );
+        assert_eq!(
+            code(TsaError::Refused {
+                url: "http://tsa".to_owned(),
+                status: 501,
+                text: "Not Implemented".to_owned()
+            }),
+            USAGE
+        );
+        assert_eq!(
+            code(TsaError::Unreadable(std::io::Error::other("cut"))),
+            ENVIRONMENT
+        );
+        assert_eq!(
+            code(ProofRejected::OtherLeaf {
+                record: "leaf.json".to_owned()
+            }),
+            VERIFICATION_FAILED
+        );
+    }
+
+    #[test]
+    fn a_typed_error_under_context_keeps_its_code() {
+        let err = anyhow::Error::new(RemoteError::HashMismatch {
+            reason: "sha256 differs".to_owned(),
+        })
+        .context("row.html");
+        assert_eq!(code_for(&err), VERIFICATION_FAILED);
+        assert_eq!(
+            crate::error_line::render(&err),
+            "row.html: the server refused the capture: sha256 differs"
+        );
+    }
 }

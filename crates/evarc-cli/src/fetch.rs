@@ -15,6 +15,7 @@
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
+use evarc_provenance::{HttpUrl, UrlProblem};
 use url::Url;
 
 /// Bytes read from the response body per `read` call; the most a fetch buffers past the limit.
@@ -152,12 +153,10 @@ pub enum FetchError {
 }
 
 /// Whether a command-line argument names a web page rather than a file.
+/// (`HttpUrl`'s scheme step: `http://` or `https://` in any letter case; the rest of the rule
+/// is checked when it is fetched.)
 pub fn looks_like_url(arg: &str) -> bool {
-    let has_prefix = |prefix: &str| {
-        arg.get(..prefix.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-    };
-    has_prefix("http://") || has_prefix("https://")
+    HttpUrl::has_http_scheme(arg)
 }
 
 /// Fetches `url` with `GET`, following redirects, and returns the final response in full.
@@ -340,32 +339,25 @@ fn follow(current: &Url, status: u16, location: &str) -> Result<Url, FetchError>
         reason,
     };
     let next = current.join(location).map_err(|e| bad(e.to_string()))?;
-    match next.scheme() {
-        "http" | "https" => Ok(next),
-        other => Err(bad(format!("scheme {other:?} is not http or https"))),
-    }
+    HttpUrl::parse(next.as_str()).map_err(|e| bad(e.problem.to_string()))?;
+    Ok(next)
 }
 
 fn parse_http_url(url: &str) -> Result<Url, FetchError> {
-    let parsed = Url::parse(url).map_err(|e| FetchError::InvalidUrl {
+    let invalid = |reason: String| FetchError::InvalidUrl {
         url: url.to_owned(),
-        reason: e.to_string(),
-    })?;
-    match parsed.scheme() {
-        "http" | "https" => {}
-        _ => {
-            return Err(FetchError::UnsupportedScheme {
+        reason,
+    };
+    match HttpUrl::parse(url) {
+        Ok(_) => Url::parse(url).map_err(|e| invalid(e.to_string())),
+        // A URL all the same (`ftp://…`, `file:…`, `http:host`), of a kind evarc does not fetch.
+        Err(e) if e.problem == UrlProblem::Scheme && Url::parse(url).is_ok() => {
+            Err(FetchError::UnsupportedScheme {
                 url: url.to_owned(),
             })
         }
+        Err(e) => Err(invalid(e.problem.to_string())),
     }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(FetchError::InvalidUrl {
-            url: url.to_owned(),
-            reason: "no host".to_owned(),
-        });
-    }
-    Ok(parsed)
 }
 
 /// Maps a failed request (before any response arrived) to a [`FetchError`].

@@ -60,5 +60,6 @@ fn value_error_line(err: &clap::Error) -> Option<String> {
     let why = std::error::Error::source(err).filter(|why| values::is_ours(*why))?;
     let name = arg.split_whitespace().next().unwrap_or(arg);
     let name = name.trim_end_matches("...");
+    let why = values::reason(why);
     Some(format!("error: invalid {name} {value:?}: {why}"))
 }

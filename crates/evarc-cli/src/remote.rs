@@ -11,7 +11,6 @@ use anyhow::{bail, Result};
 use evarc_provenance::{ArchiveReport, CaptureUpload};
 
 use crate::cli::RemoteArgs;
-use crate::exit::{EnvironmentFailure, VerificationFailed};
 
 /// A server to send captures to.
 #[derive(Clone, Debug)]
@@ -27,11 +26,7 @@ impl Remote {
         let Some(url) = &args.remote else {
             return Ok(None);
         };
-        let url = url.trim();
-        let lower = url.to_ascii_lowercase();
-        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
-            bail!("invalid --remote {url:?}: expected the http(s) address of an `evarc serve`");
-        }
+        let url = url.as_str();
         let Some(token) = args
             .token
             .as_deref()
@@ -53,19 +48,16 @@ impl Remote {
     }
 
     /// Archives one capture on the server; its answer is what `archive --json` prints.
-    pub fn send_capture(&self, upload: &CaptureUpload) -> Result<ArchiveReport> {
-        let body = serde_json::to_vec(upload)?;
+    pub fn send_capture(&self, upload: &CaptureUpload) -> Result<ArchiveReport, RemoteError> {
+        let body = serde_json::to_vec(upload).map_err(RemoteError::Encode)?;
         let answer = self.post("/api/v1/captures", &body)?;
-        serde_json::from_str(&answer).map_err(|e| {
-            EnvironmentFailure(format!(
-                "the server at {} answered something other than a capture report: {e}",
-                self.base
-            ))
-            .into()
+        serde_json::from_str(&answer).map_err(|source| RemoteError::NotAReport {
+            base: self.base.clone(),
+            source,
         })
     }
 
-    fn post(&self, path: &str, body: &[u8]) -> Result<String> {
+    fn post(&self, path: &str, body: &[u8]) -> Result<String, RemoteError> {
         let url = format!("{}{path}", self.base);
         let response = self
             .agent
@@ -74,37 +66,79 @@ impl Remote {
             .set("Content-Type", "application/json")
             .send_bytes(body);
         match response {
-            Ok(response) => Ok(response
+            Ok(response) => response
                 .into_string()
-                .map_err(|e| EnvironmentFailure(format!("reading the answer of {url}: {e}")))?),
+                .map_err(|source| RemoteError::Unreadable { url, source }),
             Err(ureq::Error::Status(status, response)) => {
                 let text = response.into_string().unwrap_or_default();
                 let reason = serde_json::from_str::<serde_json::Value>(&text)
                     .ok()
                     .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
                     .unwrap_or_else(|| text.trim().chars().take(200).collect());
-                match status {
-                    401 | 403 => bail!(
-                        "the server at {} refused the token (HTTP {status}): {reason}",
-                        self.base
-                    ),
-                    422 => Err(VerificationFailed(format!(
-                        "the server refused the capture: {reason}"
-                    ))
-                    .into()),
-                    400..=499 => bail!("the server refused the capture (HTTP {status}): {reason}"),
-                    _ => Err(EnvironmentFailure(format!(
-                        "the server at {} failed (HTTP {status}): {reason}",
-                        self.base
-                    ))
-                    .into()),
-                }
+                let base = self.base.clone();
+                Err(match status {
+                    401 | 403 => RemoteError::TokenRefused {
+                        base,
+                        status,
+                        reason,
+                    },
+                    422 => RemoteError::HashMismatch { reason },
+                    400..=499 => RemoteError::Refused { status, reason },
+                    _ => RemoteError::ServerFailed {
+                        base,
+                        status,
+                        reason,
+                    },
+                })
             }
-            Err(ureq::Error::Transport(err)) => Err(EnvironmentFailure(format!(
-                "cannot reach the server at {}: {err}",
-                self.base
-            ))
-            .into()),
+            Err(ureq::Error::Transport(source)) => Err(RemoteError::Unreachable {
+                base: self.base.clone(),
+                source: Box::new(source),
+            }),
         }
     }
+}
+
+/// Why a capture sent to a server was not archived there. `exit::code_for` maps each: the
+/// server's refusal of the input 2, bytes that do not hash as promised 1, a server that cannot
+/// be reached, fails or answers nonsense 3.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    #[error("cannot encode the capture: {0}")]
+    Encode(#[source] serde_json::Error),
+    #[error("the server at {base} refused the token (HTTP {status}): {reason}")]
+    TokenRefused {
+        base: String,
+        status: u16,
+        reason: String,
+    },
+    /// HTTP 422: the bytes do not hash to the SHA-256 the request promised.
+    #[error("the server refused the capture: {reason}")]
+    HashMismatch { reason: String },
+    #[error("the server refused the capture (HTTP {status}): {reason}")]
+    Refused { status: u16, reason: String },
+    #[error("the server at {base} failed (HTTP {status}): {reason}")]
+    ServerFailed {
+        base: String,
+        status: u16,
+        reason: String,
+    },
+    #[error("cannot reach the server at {base}: {source}")]
+    Unreachable {
+        base: String,
+        #[source]
+        source: Box<ureq::Transport>,
+    },
+    #[error("reading the answer of {url}: {source}")]
+    Unreadable {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server at {base} answered something other than a capture report: {source}")]
+    NotAReport {
+        base: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }

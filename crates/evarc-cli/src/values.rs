@@ -3,8 +3,10 @@
 //! before any command runs, and `cmd/` receives `RecordId`s, `DocumentId`s, digests and dates.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use evarc_provenance::cite::{CiteError, Format, Markup};
 use evarc_provenance::id::{DocumentId, IdError, RecordId};
 use evarc_provenance::{DigestError, Sha256};
+use evarc_provenance::{HttpUrl, HttpUrlError};
 
 /// A record ID, `CA-D-…` or `CA-P-…` (surrounding whitespace ignored).
 pub fn record_id(text: &str) -> Result<RecordId, IdError> {
@@ -19,6 +21,23 @@ pub fn document_id(text: &str) -> Result<DocumentId, IdError> {
 /// A SHA-256 as users type it: 64 hex digits, optionally `sha256:` before them.
 pub fn sha256(text: &str) -> Result<Sha256, DigestError> {
     Sha256::parse_user(text)
+}
+
+/// An absolute http(s) URL under the one rule of `evarc_provenance::http_url` (surrounding
+/// whitespace ignored).
+pub fn http_url(text: &str) -> Result<HttpUrl, HttpUrlError> {
+    HttpUrl::parse(text)
+}
+
+/// A citation format name (`record`, `csl-json`, …; any letter case): an unknown one is
+/// refused naming the choices.
+pub fn citation_format(text: &str) -> Result<Format, CiteError> {
+    text.trim().parse()
+}
+
+/// A markup name (`plain`, `markdown`, `html`; any letter case).
+pub fn markup(text: &str) -> Result<Markup, CiteError> {
+    text.trim().parse()
 }
 
 /// What a date or an instant should have looked like.
@@ -41,7 +60,20 @@ pub fn instant(text: &str) -> Result<DateTime<Utc>, ExpectedForm> {
 
 /// True when a clap value error comes from one of these parsers (rendered as one line).
 pub fn is_ours(err: &(dyn std::error::Error + 'static)) -> bool {
-    err.is::<IdError>() || err.is::<DigestError>() || err.is::<ExpectedForm>()
+    err.is::<IdError>()
+        || err.is::<DigestError>()
+        || err.is::<ExpectedForm>()
+        || err.is::<HttpUrlError>()
+        || err.is::<CiteError>()
+}
+
+/// What the error line says after `invalid --flag "value": `: a URL's problem alone (its
+/// value is already named), else the parser's whole message.
+pub fn reason(err: &(dyn std::error::Error + 'static)) -> String {
+    match err.downcast_ref::<HttpUrlError>() {
+        Some(url) => url.problem.to_string(),
+        None => err.to_string(),
+    }
 }
 
 /// An instant in a field of an input file (a manifest's `captured_at`, a commit date): the

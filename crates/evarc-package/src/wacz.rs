@@ -324,11 +324,8 @@ fn pages(records: &[WarcRecordSummary]) -> String {
 /// Anything that is not an http(s) URL is just lower-cased.
 pub fn surt_key(url: &str) -> String {
     let lower = url.trim().to_ascii_lowercase();
-    let rest = match lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-    {
-        Some(rest) => rest,
+    let rest = match evarc_record::http_url::split_scheme(&lower) {
+        Some((_, rest)) => rest,
         None => return lower,
     };
     let (authority, path) = match rest.find(['/', '?', '#']) {

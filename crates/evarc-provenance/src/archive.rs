@@ -173,14 +173,7 @@ impl Archive {
     /// Sets the public base URL that record IDs are joined to for permanent addresses.
     pub fn set_base_url(&self, url: &str) -> Result<()> {
         let url = url.trim();
-        crate::safe_text::check_free_text("base URL", url)?;
-        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-        if !scheme_ok || url.len() < 10 || url.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(ProvenanceError::InvalidInput(format!(
-                "invalid base URL {url:?}: expected an absolute http(s) URL such as https://evidence.example.org/"
-            )));
-        }
+        crate::capture::check_http_url("base URL", url)?;
         let _guard = self.write_lock();
         self.put_text(keys::CONFIG_BASE_URL, url)
     }

@@ -484,7 +484,7 @@ impl Archive {
             }
         }
         if let Some(wayback) = &request.wayback {
-            crate::safe_text::check_free_text("Wayback URL", wayback)?;
+            check_http_url("Wayback URL", wayback)?;
         }
         if let Some(url) = &request.source_url {
             check_url(url)?;
@@ -594,19 +594,18 @@ fn check_label(what: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A source URL: no hidden characters (named as the free-text rule names them), then the one
+/// http(s) URL rule ([`crate::HttpUrl`]).
 fn check_url(url: &str) -> Result<()> {
-    let url = url.trim();
-    crate::safe_text::check_free_text("source URL", url)?;
-    let lower = url.to_ascii_lowercase();
-    let has_scheme = lower.starts_with("http://") || lower.starts_with("https://");
-    if !has_scheme
-        || url.len() <= "https://".len()
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(ProvenanceError::InvalidInput(format!(
-            "invalid source URL {url:?}: expected an absolute http(s) URL"
-        )));
-    }
+    check_http_url("source URL", url)
+}
+
+/// `what` (as users know it) is an absolute http(s) URL under [`crate::HttpUrl`]'s rule.
+pub(crate) fn check_http_url(what: &str, url: &str) -> Result<()> {
+    crate::safe_text::check_free_text(what, url.trim())?;
+    crate::HttpUrl::parse(url).map_err(|e| {
+        ProvenanceError::InvalidInput(format!("invalid {what} {:?}: {}", e.value, e.problem))
+    })?;
     Ok(())
 }
 

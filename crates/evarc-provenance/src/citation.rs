@@ -99,18 +99,13 @@ impl Archive {
         self.check_bytes(capture.blake3, capture.sha256)
     }
 
+    /// The stored bytes re-read through the store's verifying reader (nothing kept) and
+    /// classified by the one evidence rule ([`Archive::check_stored`]).
     fn check_bytes(&self, key: Blake3, sha256: Sha256) -> Result<EvidenceCheck> {
-        if !self.store().contains(key)? {
-            return Ok(EvidenceCheck::Missing);
-        }
-        match self.store().verify(key) {
-            Ok(info) if info.sha256 == sha256 => Ok(EvidenceCheck::Verified),
-            Ok(info) => Ok(EvidenceCheck::Mismatch {
-                actual_sha256: info.sha256,
-            }),
-            Err(err) if err.is_integrity_failure() => Ok(failed_evidence(err)),
-            Err(err) => Err(err.into()),
-        }
+        let checked = self.check_stored(key, sha256, |store, key| {
+            store.verify(key).map(|info| (info.sha256, ()))
+        })?;
+        Ok(checked.err().unwrap_or(EvidenceCheck::Verified))
     }
 }
 
@@ -143,22 +138,5 @@ fn citation_record(
             withdrawn,
         },
         archive,
-    }
-}
-
-/// What a store integrity failure means for the evidence of the bytes it concerns.
-pub(crate) fn failed_evidence(err: evarc_store::StoreError) -> EvidenceCheck {
-    if let evarc_store::StoreError::HashMismatch {
-        algorithm: "SHA-256",
-        actual,
-        ..
-    } = &err
-    {
-        if let Ok(actual_sha256) = evarc_store::Sha256::from_hex(actual) {
-            return EvidenceCheck::Mismatch { actual_sha256 };
-        }
-    }
-    EvidenceCheck::Damaged {
-        reason: err.to_string(),
     }
 }

@@ -20,6 +20,7 @@ mod citing;
 pub mod compare;
 pub mod declaration;
 mod error;
+mod evidence;
 pub mod export;
 mod index;
 mod keys;
@@ -46,6 +47,8 @@ mod withdraw;
 pub use evarc_record::{
     anchor, change, cite, id, model, normalise_url, safe_text, text, text_diff,
 };
+// The one rule for an absolute http(s) URL (source URLs, Wayback addresses, the base URL).
+pub use evarc_record::{http_url, HttpUrl, HttpUrlError, UrlProblem};
 
 // The store's types that front ends name (digests, open mode, outcomes, errors): front ends
 // depend on provenance only, and name these through it.

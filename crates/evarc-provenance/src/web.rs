@@ -127,26 +127,13 @@ impl Archive {
 
     /// The bytes of a capture, read back and re-hashed now; damaged bytes are never returned.
     pub fn verified_bytes(&self, capture: &Capture) -> Result<VerifiedBytes> {
-        let key = capture.blake3;
-        if !self.store().contains(key)? {
-            return Ok(VerifiedBytes::NotVerified(EvidenceCheck::Missing));
-        }
-        match self.store().read(key) {
-            Ok(bytes) => {
-                let actual = Sha256::of(&bytes);
-                if actual == capture.sha256 {
-                    Ok(VerifiedBytes::Verified(bytes))
-                } else {
-                    Ok(VerifiedBytes::NotVerified(EvidenceCheck::Mismatch {
-                        actual_sha256: actual,
-                    }))
-                }
-            }
-            Err(err) if err.is_integrity_failure() => Ok(VerifiedBytes::NotVerified(
-                crate::citation::failed_evidence(err),
-            )),
-            Err(err) => Err(err.into()),
-        }
+        let checked = self.check_stored(capture.blake3, capture.sha256, |store, key| {
+            store.read(key).map(|bytes| (Sha256::of(&bytes), bytes))
+        })?;
+        Ok(match checked {
+            Ok(bytes) => VerifiedBytes::Verified(bytes),
+            Err(check) => VerifiedBytes::NotVerified(check),
+        })
     }
 
     /// The latest recorded capture with these bytes (of any document), if any.

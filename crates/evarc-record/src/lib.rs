@@ -10,6 +10,7 @@
 pub mod anchor;
 pub mod change;
 pub mod cite;
+pub mod http_url;
 pub mod id;
 pub mod model;
 pub mod safe_text;
@@ -19,4 +20,5 @@ mod url_norm;
 
 /// The digest types of the record model (`evarc-digest`, shared with the store).
 pub use evarc_digest::{Blake3, DigestError, DigestQuery, Sha256};
+pub use http_url::{HttpUrl, HttpUrlError, UrlProblem};
 pub use url_norm::normalise_url;

@@ -44,13 +44,12 @@ pub fn original_url(uri: &Uri, prefix: &str) -> Result<String, Failure> {
             url = format!("{scheme}//{}", url[scheme.len()..].trim_start_matches('/'));
         }
     }
-    let lower = url.to_ascii_lowercase();
-    if !(lower.starts_with("http://") || lower.starts_with("https://")) || url.len() < 10 {
-        return Err(Failure::not_found(
+    match evarc_provenance::HttpUrl::parse(&url) {
+        Ok(url) => Ok(url.into_string()),
+        Err(_) => Err(Failure::not_found(
             "expected an absolute http(s) URL after the Memento prefix, e.g. /timegate/https://example.org/",
-        ));
+        )),
     }
-    Ok(url)
 }
 
 /// `Tue, 12 May 2026 09:51:22 GMT` (RFC 7089 / RFC 1123).

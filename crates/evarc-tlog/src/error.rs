@@ -46,3 +46,49 @@ pub enum NoteError {
     #[error("malformed checkpoint: {0}")]
     MalformedCheckpoint(String),
 }
+
+/// Why the evidence a reader checks against the log does not verify (`evarc verify-proof`):
+/// a checkpoint whose signature fails, a proof of another tree, a leaf or bytes that are not
+/// the logged ones, a proof that does not lead to the signed root. Each says which.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofRejected {
+    /// `what` names the checkpoint: the one given (its file) or the proof's own.
+    #[error("{what}: {source}")]
+    Checkpoint {
+        what: String,
+        #[source]
+        source: NoteError,
+    },
+    #[error(
+        "the proof starts at tree size {proof_old_size}, the checkpoint has {checkpoint_size}"
+    )]
+    ConsistencyStart {
+        proof_old_size: u64,
+        checkpoint_size: u64,
+    },
+    #[error("consistency proof: {0}")]
+    Consistency(#[source] ProofError),
+    #[error("the proof is against the checkpoint of {proof_size} leaves ({proof_root}), not the one given ({given_size} leaves, {given_root})")]
+    OtherCheckpoint {
+        proof_size: u64,
+        proof_root: String,
+        given_size: u64,
+        given_root: String,
+    },
+    /// `record` names the record given (its file).
+    #[error("the record {record} is not the leaf the proof carries")]
+    OtherLeaf { record: String },
+    #[error("inclusion proof of leaf {index}: {source}")]
+    Inclusion {
+        index: u64,
+        #[source]
+        source: ProofError,
+    },
+    /// `bytes` names the bytes given (their file); the digests are hex.
+    #[error("{bytes} hashes to {actual}, but the record says {expected}")]
+    BytesDiffer {
+        bytes: String,
+        actual: String,
+        expected: String,
+    },
+}

@@ -14,6 +14,7 @@
 //! Architecture invariant: pure code. No storage engine, no clock, no network and no randomness:
 //! keys, nonces and tree nodes are handed in by the caller.
 
+pub mod check;
 pub mod checkpoint;
 mod error;
 pub mod hash;
@@ -24,7 +25,7 @@ pub mod tree;
 pub mod verify;
 
 pub use checkpoint::Checkpoint;
-pub use error::{NoteError, ProofError, TreeError};
+pub use error::{NoteError, ProofError, ProofRejected, TreeError};
 pub use hash::{empty_root, leaf_hash, node_hash, Hash};
 pub use note::{Signer, Verifier};
 pub use proof::{ConsistencyProof, InclusionProof};

@@ -103,7 +103,7 @@ impl Plan {
                 if let Some(entity) = &args.entity {
                     bail!("--entity {entity:?} names the publisher of a new document; {doc} is already registered");
                 }
-                source_url.clone_from(&args.url);
+                source_url = args.url.clone().map(String::from);
                 Some(DocumentRef::Id(
                     doc.trim().parse::<evarc_provenance::id::DocumentId>()?,
                 ))
@@ -111,7 +111,7 @@ impl Plan {
             (Some(entity), Some(title)) => Some(DocumentRef::Named {
                 entity: entity.clone(),
                 title: title.clone(),
-                source_url: args.url.clone().or_else(|| {
+                source_url: args.url.clone().map(String::from).or_else(|| {
                     args.input
                         .to_str()
                         .filter(|text| fetch::looks_like_url(text))
@@ -135,17 +135,11 @@ impl Plan {
                 None
             }
         };
-        if let Some(url) = &args.wayback {
-            let lower = url.to_ascii_lowercase();
-            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-                bail!("invalid --wayback {url:?}: expected the http(s) address of an archived capture");
-            }
-        }
         Ok(Self {
             document,
             source_url,
             last_updated,
-            wayback: args.wayback.clone(),
+            wayback: args.wayback.clone().map(String::from),
             media_type: args.media_type.clone(),
             private: args.private,
         })

@@ -2,7 +2,7 @@
 //! the evidence check and the checkpoint are decided by `Archive::cite` (evarc-provenance).
 
 use anyhow::Result;
-use evarc_provenance::cite::{self, Format, HashedSubject, Markup};
+use evarc_provenance::cite::{self, HashedSubject};
 use evarc_provenance::OpenMode;
 use evarc_provenance::{CaptureChoice, CiteOptions, Exhibit};
 use serde_json::json;
@@ -36,13 +36,11 @@ pub(crate) fn capture_choice(
 pub fn cite(global: &GlobalArgs, args: CiteArgs, out: &mut Output) -> Result<Outcome> {
     let id = match args.id {
         CitedId::Change(change) => {
-            let format: Format = args.format.parse()?;
-            return super::versions::cite_change(global, &change, format, out);
+            return super::versions::cite_change(global, &change, args.format, out);
         }
         CitedId::Record(id) => id,
     };
-    let format: Format = args.format.parse()?;
-    let markup: Markup = args.markup.parse()?;
+    let (format, markup) = (args.format, args.markup);
     let choice = capture_choice(args.capture, args.at.as_deref())?;
     let accessed = args.accessed.unwrap_or_else(|| now().date_naive());
     let archive = open(global, OpenMode::ReadOnly)?;

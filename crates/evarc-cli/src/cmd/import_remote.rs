@@ -11,10 +11,10 @@ use evarc_provenance::{CaptureRequest, CaptureUpload, DocumentRef};
 use serde_json::json;
 
 use super::import::{open_row_file, Fate, Row, Tally};
-use crate::exit::{EnvironmentFailure, Outcome, VerificationFailed};
+use crate::exit::{self, Outcome};
 use crate::output::Output;
 
-use crate::remote::Remote;
+use crate::remote::{Remote, RemoteError};
 
 pub fn manifest(
     remote: &Remote,
@@ -29,11 +29,14 @@ pub fn manifest(
             Ok(fate) => fate,
             // A server that cannot be reached or fails stops the import (exit 3): every line
             // printed before was archived.
-            Err(err) if err.downcast_ref::<EnvironmentFailure>().is_some() => return Err(err),
-            Err(err) if err.downcast_ref::<VerificationFailed>().is_some() => {
-                Fate::Mismatch(crate::error_line::render(&err))
-            }
-            Err(err) => Fate::Failed(crate::error_line::render(&err)),
+            Err(err) => match err
+                .downcast_ref::<RemoteError>()
+                .map(|_| exit::code_for(&err))
+            {
+                Some(exit::ENVIRONMENT) => return Err(err),
+                Some(exit::VERIFICATION_FAILED) => Fate::Mismatch(crate::error_line::render(&err)),
+                _ => Fate::Failed(crate::error_line::render(&err)),
+            },
         };
         tally.report(out, line, fate)?;
     }
@@ -85,9 +88,12 @@ fn send_row(remote: &Remote, base: &Path, row: &Row) -> Result<Fate> {
     };
     let report = remote
         .send_capture(&CaptureUpload::new(&request, &bytes))
-        .map_err(|e| match e.downcast::<VerificationFailed>() {
-            Ok(v) => VerificationFailed(format!("{}: {}", path.display(), v.0)).into(),
-            Err(e) => e,
+        .map_err(|e| match e {
+            // The row's file is named before the server's reason.
+            e @ RemoteError::HashMismatch { .. } => {
+                anyhow::Error::new(e).context(path.display().to_string())
+            }
+            e => e.into(),
         })?;
     Ok(Fate::Archived {
         document: report.document.id.to_string(),

@@ -521,7 +521,8 @@ fn exchange(url: &str, status: u16, headers: &[(String, String)]) -> HttpExchang
 
 /// The target URI as a source URL (whitespace, controls, bidirectional and invisible format
 /// characters and `<>"` percent-encoded) and its
-/// host, when it is an absolute http(s) URL.
+/// host, when it is an absolute http(s) URL ([`evarc_provenance::HttpUrl`]'s rule, and one the
+/// url crate parses).
 fn http_url(target: &str) -> Option<(String, String)> {
     let mut encoded = String::with_capacity(target.len());
     for c in target.trim().chars() {
@@ -538,10 +539,11 @@ fn http_url(target: &str) -> Option<(String, String)> {
             encoded.push(c);
         }
     }
+    // The one http(s) URL rule, then the url crate's parse for the host (lower-cased, IDNA).
+    let encoded = evarc_provenance::HttpUrl::parse(&encoded)
+        .ok()?
+        .into_string();
     let parsed = url::Url::parse(&encoded).ok()?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return None;
-    }
     let host = parsed.host_str()?.trim_matches(['[', ']']).to_owned();
     (!host.is_empty()).then_some((encoded, host))
 }

@@ -19,7 +19,7 @@ mod serve;
 mod show;
 mod text;
 mod text_diff;
-mod tlog;
+pub(crate) mod tlog;
 mod token;
 mod track;
 mod verify;

@@ -8,7 +8,7 @@ use evarc_provenance::OpenMode;
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::context::{archive_path, open};
-use crate::exit::{EnvironmentFailure, Outcome};
+use crate::exit::Outcome;
 use crate::output::Output;
 
 pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<Outcome> {
@@ -37,10 +37,8 @@ pub fn run(global: &GlobalArgs, args: ServeArgs, out: &mut Output) -> Result<Out
         let _ = writeln!(stdout, "{line}");
         let _ = stdout.flush();
     })
-    .map_err(|err| match err {
-        evarc_serve::ServeError::Archive(e) => anyhow::Error::new(e),
-        // Listening, the runtime and the socket are the environment: exit 3.
-        other => EnvironmentFailure(other.to_string()).into(),
-    })?;
+    // `exit::code_for` maps the server's error: the archive's as any command's, listening and
+    // the runtime as the environment (exit 3).
+    ?;
     Ok(Outcome::Done)
 }

@@ -9,29 +9,32 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use evarc_provenance::evarc_tlog::proof::{is_consistency_proof, ConsistencyProof, InclusionProof};
-use evarc_provenance::evarc_tlog::{self, timestamp, Checkpoint, Verifier};
+use evarc_provenance::evarc_tlog::{check, timestamp, Checkpoint, ProofRejected, Verifier};
 use evarc_provenance::id::RecordId;
 use evarc_provenance::{Archive, CheckpointReport, LogSubject};
 use evarc_provenance::{OpenMode, Sha256};
-use sha2::Digest as _;
 
 use crate::cli::{CheckpointArgs, GlobalArgs, ProveArgs, VerifyProofArgs};
 use crate::context::open;
-use crate::exit::{EnvironmentFailure, Outcome, VerificationFailed};
+use crate::exit::Outcome;
 use crate::output::Output;
 
 /// A signing-key seed from the operating system's CSPRNG.
 pub fn random_seed() -> Result<[u8; 32]> {
     let mut seed = [0u8; 32];
-    getrandom::getrandom(&mut seed)
-        .map_err(|e| EnvironmentFailure(format!("no randomness for the signing key: {e}")))?;
+    getrandom::getrandom(&mut seed).map_err(|cause| NoRandomness {
+        what: "the signing key",
+        cause,
+    })?;
     Ok(seed)
 }
 
 fn random_nonce() -> Result<u64> {
     let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| EnvironmentFailure(format!("no randomness for the nonce: {e}")))?;
+    getrandom::getrandom(&mut bytes).map_err(|cause| NoRandomness {
+        what: "the nonce",
+        cause,
+    })?;
     Ok(u64::from_be_bytes(bytes) >> 1)
 }
 
@@ -78,7 +81,7 @@ pub fn checkpoint(global: &GlobalArgs, args: CheckpointArgs, out: &mut Output) -
     }
     let mut stamped = false;
     if let Some(url) = &args.tsa {
-        let response = request_timestamp(url, note.as_bytes(), args.timeout)?;
+        let response = request_timestamp(url.as_str(), note.as_bytes(), args.timeout)?;
         archive.keep_timestamp(head.size, &response)?;
         if let Some(path) = &args.timestamp_out {
             fs::write(path, &response).with_context(|| format!("writing {}", path.display()))?;
@@ -103,21 +106,22 @@ fn request_timestamp(url: &str, data: &[u8], timeout: u64) -> Result<Vec<u8>> {
         .set("Accept", "application/timestamp-reply")
         .send_bytes(&request)
         .map_err(|e| match e {
-            // A remote refusal is a usage error (exit 2), as for URL capture.
-            ureq::Error::Status(status, response) => anyhow::anyhow!(
-                "the time-stamp authority {url} refused the request: HTTP {status} {}",
-                response.status_text()
-            ),
-            ureq::Error::Transport(t) => anyhow::Error::new(EnvironmentFailure(format!(
-                "time-stamp request to {url} failed: {t}"
-            ))),
+            ureq::Error::Status(status, response) => TsaError::Refused {
+                url: url.to_owned(),
+                status,
+                text: response.status_text().to_owned(),
+            },
+            ureq::Error::Transport(source) => TsaError::Unreachable {
+                url: url.to_owned(),
+                source: Box::new(source),
+            },
         })?;
     let mut body = Vec::new();
     response
         .into_reader()
         .take(1 << 20)
         .read_to_end(&mut body)
-        .map_err(|e| EnvironmentFailure(format!("reading the time-stamp response: {e}")))?;
+        .map_err(TsaError::Unreadable)?;
     timestamp::check_response(&body, data, nonce)
         .with_context(|| format!("the time-stamp response of {url}"))?;
     Ok(body)
@@ -205,8 +209,33 @@ fn read_text(path: &Path) -> Result<String> {
     fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-fn failed(what: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::Error::new(VerificationFailed(what.to_string()))
+/// The operating system gave no randomness (exit 3).
+#[derive(Debug, thiserror::Error)]
+#[error("no randomness for {what}: {cause}")]
+pub struct NoRandomness {
+    pub what: &'static str,
+    /// (getrandom 0.2's error is not a `std::error::Error` without its `std` feature.)
+    pub cause: getrandom::Error,
+}
+
+/// A time-stamp request that failed on the way (the response's own checks are `evarc-tlog`'s
+/// `TimestampError`). `exit::code_for`: a refusal 2, as for URL capture; the rest 3.
+#[derive(Debug, thiserror::Error)]
+pub enum TsaError {
+    #[error("the time-stamp authority {url} refused the request: HTTP {status} {text}")]
+    Refused {
+        url: String,
+        status: u16,
+        text: String,
+    },
+    #[error("time-stamp request to {url} failed: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: Box<ureq::Transport>,
+    },
+    #[error("reading the time-stamp response: {0}")]
+    Unreadable(#[source] std::io::Error),
 }
 
 pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> {
@@ -217,21 +246,15 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
     };
     let verifier = Verifier::parse(&key_text).context("invalid --key")?;
     let checkpoint_text = read_text(&args.checkpoint)?;
-    let given = Checkpoint::open(&checkpoint_text, &verifier)
-        .map_err(|e| failed(format!("checkpoint {}: {e}", args.checkpoint.display())))?;
+    let given = check::open_checkpoint(
+        &checkpoint_text,
+        &verifier,
+        format!("checkpoint {}", args.checkpoint.display()),
+    )?;
     let proof_text = read_text(&args.proof)?;
     if is_consistency_proof(&proof_text) {
         let proof = ConsistencyProof::parse(&proof_text).context("invalid --proof")?;
-        let new = Checkpoint::open(&proof.checkpoint, &verifier)
-            .map_err(|e| failed(format!("the proof's checkpoint: {e}")))?;
-        if proof.old_size != given.size {
-            return Err(failed(format!(
-                "the proof starts at tree size {}, the checkpoint has {}",
-                proof.old_size, given.size
-            )));
-        }
-        evarc_tlog::verify_consistency(given.size, new.size, &given.root, &new.root, &proof.hashes)
-            .map_err(|e| failed(format!("consistency proof: {e}")))?;
+        let new = proof.check(&given, &verifier)?;
         out.line(format!(
             "verified: the log {} of {} leaves is a prefix of its tree of {} leaves ({})",
             given.origin,
@@ -246,40 +269,18 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
         return Ok(Outcome::Done);
     }
     let proof = InclusionProof::parse(&proof_text).context("invalid --proof")?;
-    let head = Checkpoint::open(&proof.checkpoint, &verifier)
-        .map_err(|e| failed(format!("the proof's checkpoint: {e}")))?;
-    if head != given {
-        return Err(failed(format!(
-            "the proof is against the checkpoint of {} leaves ({}), not the one given ({} leaves, {})",
-            head.size,
-            head.root_base64(),
-            given.size,
-            given.root_base64()
-        )));
-    }
-    let leaf = match (&args.record, &proof.extra) {
-        (Some(path), extra) => {
-            let leaf = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            if extra.as_ref().is_some_and(|e| *e != leaf) {
-                return Err(failed(format!(
-                    "the record {} is not the leaf the proof carries",
-                    path.display()
-                )));
-            }
-            leaf
-        }
-        (None, Some(extra)) => extra.clone(),
-        (None, None) => bail!("the proof carries no leaf: give the record with --record FILE"),
+    let head = proof.check_head(&given, &verifier)?;
+    let record = match &args.record {
+        Some(path) => Some(fs::read(path).with_context(|| format!("reading {}", path.display()))?),
+        None => None,
     };
-    evarc_tlog::verify_inclusion(
-        proof.index,
-        head.size,
-        &evarc_tlog::leaf_hash(&leaf),
-        &proof.hashes,
-        &head.root,
-    )
-    .map_err(|e| failed(format!("inclusion proof of leaf {}: {e}", proof.index)))?;
-    let record: serde_json::Value = serde_json::from_slice(&leaf).unwrap_or_default();
+    let record_name = args.record.as_ref().map(|p| p.display().to_string());
+    let given_leaf = record_name.as_deref().zip(record.as_deref());
+    let Some(leaf) = proof.leaf(given_leaf)? else {
+        bail!("the proof carries no leaf: give the record with --record FILE");
+    };
+    proof.check_leaf(&head, leaf)?;
+    let record: serde_json::Value = serde_json::from_slice(leaf).unwrap_or_default();
     let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
     let sha = match field("kind") {
         "provision" | "withdrawal" => field("capture_sha256"),
@@ -287,12 +288,14 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
     };
     if let Some(path) = &args.bytes {
         let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let actual = hex::encode(sha2::Sha256::digest(&bytes));
+        let actual = Sha256::of(&bytes).to_hex();
         if actual != sha {
-            return Err(failed(format!(
-                "{} hashes to {actual}, but the record says {sha}",
-                path.display()
-            )));
+            return Err(ProofRejected::BytesDiffer {
+                bytes: path.display().to_string(),
+                actual,
+                expected: sha.to_owned(),
+            }
+            .into());
         }
     }
     let what = match field("kind") {
