@@ -19,4 +19,5 @@ mod util;
 mod citations;
 mod provenance_cli;
 mod s3_cli;
+mod s3_owner;
 mod store_cli;
