@@ -1,10 +1,10 @@
 //! Issue 14: two copies of one archive (the original and a copy restored from its bucket) both
 //! open for writing on one prefix. The copy that writes a record segment second finds the
-//! number taken (a conditional create, `If-None-Match: *`, which s3s-fs honours) and is
-//! refused, never overwriting the other's segment: the bucket holds one copy's records, never a
-//! mixture.
+//! number taken (asked first, then a conditional create, `If-None-Match: *`, which s3s-fs
+//! honours) and is refused, never overwriting the other's segment: the bucket holds one copy's
+//! records, never a mixture.
 
-use evarc_store::{BlobsConfig, Store, StoreError};
+use evarc_store::{BlobStore as _, BlobsConfig, S3Blobs, Store, StoreError};
 
 use crate::{fresh, noise};
 
@@ -68,7 +68,7 @@ fn a_segment_another_copy_wrote_meanwhile_is_never_overwritten() {
         } => {
             assert_eq!(named, &url);
             assert_eq!(named_id, &id.to_string());
-            // Refused by the conditional create itself, not by a listing at open.
+            // Refused at the segment's write, not by a listing at open.
             assert_eq!(reason, "it appeared while this copy was writing", "{err}");
         }
         other => panic!("expected PrefixDiverged, got {other}"),
@@ -83,4 +83,28 @@ fn a_segment_another_copy_wrote_meanwhile_is_never_overwritten() {
         .expect("the restored copy goes on");
     restored.sync().expect("sync");
     assert_eq!(segments(dir.path()).len(), before.len() + 1);
+}
+
+#[test]
+fn a_conditional_create_never_overwrites_an_object() {
+    if crate::server().is_none() {
+        eprintln!("SKIPPED a_conditional_create_never_overwrites_an_object: no S3 server");
+        return;
+    }
+    let url = format!(
+        "s3://{}/{}",
+        crate::s3_server::BUCKET,
+        crate::s3_server::unique_prefix("create")
+    );
+    let s3 = S3Blobs::connect(&BlobsConfig::parse(&url).expect("a valid URL")).expect("connect");
+    assert!(s3
+        .put_new("records/0000000000000000", b"one".to_vec())
+        .expect("create"));
+    assert!(!s3
+        .put_new("records/0000000000000000", b"two".to_vec())
+        .expect("a second create is answered, not an error"));
+    assert_eq!(
+        s3.get("records/0000000000000000").expect("get"),
+        Some(b"one".to_vec())
+    );
 }

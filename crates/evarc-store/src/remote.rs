@@ -380,8 +380,8 @@ impl Store {
         Ok(())
     }
 
-    /// Writes segment `number` only if no other writer did (a conditional create), then
-    /// records it as the head.
+    /// Writes segment `number` only if no other writer did (asked first, then a conditional
+    /// create), then records it as the head.
     fn put_segment(
         &self,
         backend: &dyn BlobStore,
@@ -390,7 +390,9 @@ impl Store {
         bytes: Vec<u8>,
     ) -> Result<()> {
         let name = format!("{SEGMENT_DIR}/{number:016}");
-        if !backend.put_new(&name, bytes)? {
+        // Asked first too: Garage (2.5.0) ignores `If-None-Match` and would overwrite; asking
+        // leaves it only the instant between the question and the write.
+        if backend.exists(&name)? || !backend.put_new(&name, bytes)? {
             return Err(StoreError::PrefixDiverged {
                 url: backend.url(),
                 id: self
