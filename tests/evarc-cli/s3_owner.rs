@@ -329,3 +329,34 @@ fn unpack_format_v2(env: &Env) -> PathBuf {
     assert!(archive.join("CURRENT").exists(), "{}", archive.display());
     archive
 }
+
+/// Reading the marker of a prefix in a bucket that does not exist names the bucket (exit 3), as
+/// before the marker named an archive: the GET's 404 alone read as "no archive there" (exit 2).
+#[test]
+fn restore_and_repair_from_a_missing_bucket_name_it_exit_3() {
+    let Some(server) = server("restore_and_repair_from_a_missing_bucket_name_it_exit_3") else {
+        return;
+    };
+    let env = Env::empty();
+    let restored = env.path().join("restored");
+    env.raw(&["restore", "s3://no-such-bucket/p", path_str(&restored)])
+        .one_line_error(
+            3,
+            &[
+                "s3://no-such-bucket/p",
+                &server.endpoint(),
+                "the bucket does not exist",
+            ],
+        );
+    assert!(!restored.exists());
+    env.raw(&["init", path_str(&env.archive())]).ok();
+    env.evarc(&["repair", "s3://no-such-bucket/p"])
+        .one_line_error(
+            3,
+            &[
+                "s3://no-such-bucket/p",
+                &server.endpoint(),
+                "the bucket does not exist",
+            ],
+        );
+}

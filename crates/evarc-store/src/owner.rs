@@ -102,8 +102,14 @@ fn parse_marker(bytes: &[u8]) -> Marker {
 /// Reads the marker of `backend`'s prefix.
 pub(crate) fn read_marker(backend: &dyn BlobStore) -> Result<Marker> {
     Ok(match backend.get(MARKER_OBJECT)? {
-        None => Marker::Absent,
         Some(bytes) => parse_marker(&bytes),
+        // A GET's 404 may not tell a missing object from a missing bucket: `exists` asks the
+        // bucket, whose error then names a missing bucket (exit 3, not "no archive").
+        None if backend.exists(MARKER_OBJECT)? => match backend.get(MARKER_OBJECT)? {
+            Some(bytes) => parse_marker(&bytes),
+            None => Marker::Absent,
+        },
+        None => Marker::Absent,
     })
 }
 
