@@ -253,6 +253,13 @@ fn a_restored_copy_goes_on_writing_and_the_original_is_then_refused() {
     );
     assert_eq!(bucket_state(server, &url), bucket_before);
     assert_eq!(env.state(), state_before);
+    // Nor may it collect garbage there: the restored copy's new objects are unreferenced in the
+    // original's records (before, `gc --delete` removed them).
+    env.evarc(&["gc", "--delete"]).one_line_error(
+        2,
+        &[&url, &format!("written by another copy of archive {id}")],
+    );
+    assert_eq!(bucket_state(server, &url), bucket_before);
     // The restored copy is unaffected and still writes there.
     capture(&env, &restored, 4).ok();
     at(&env, &restored, &["verify", "--all"]).ok();

@@ -569,6 +569,9 @@ impl Store {
                 reason: "this archive keeps its snapshot bytes locally (no bucket)".into(),
             });
         };
+        // Objects another copy of the archive wrote are unreferenced here: only the copy that
+        // writes to the prefix may judge (and delete) them.
+        self.claim_bucket()?;
         let referenced = self.referenced_blobs()?;
         let mut report = GcReport {
             url: remote.config.url(),
