@@ -19,4 +19,6 @@ mod util;
 mod citations;
 mod provenance_cli;
 mod s3_cli;
+mod s3_owner;
+mod s3_repair;
 mod store_cli;

@@ -8,6 +8,7 @@ mod s3_server;
 
 mod delta;
 mod put_get;
+mod s3_owner;
 mod s3_reads;
 mod s3_server_cleanup;
 

@@ -23,9 +23,9 @@ use crate::{Blake3, Result, StoreError};
 /// Default bytes of the local blob cache of an archive on a bucket.
 pub const DEFAULT_BLOB_CACHE: u64 = 256 << 20;
 
-/// Name of the object written at `init` (and checked by `restore`): what the bucket prefix holds.
+/// Name of the object written at `init` (and checked by `restore`): what the bucket prefix holds,
+/// and which archive it belongs to (owner.rs).
 pub(crate) const MARKER_OBJECT: &str = "evarc-archive";
-const MARKER_TEXT: &str = "evarc archive blobs, format 1 (docs/format.md)\n";
 
 /// Where the snapshot bytes of an archive live, when not in RocksDB: the bucket and prefix of
 /// an `s3://bucket/prefix` URL, and the non-secret settings of the endpoint. Credentials are
@@ -244,6 +244,14 @@ pub const UPLOAD_CONCURRENCY: usize = 8;
 pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// Writes `bytes` under `name`; returns once the server confirmed it.
     fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()>;
+    /// Writes `bytes` under `name` only if no object has that name (a conditional create,
+    /// `If-None-Match: *`): `Ok(false)`, nothing written, when one has.
+    fn put_new(&self, name: &str, bytes: Vec<u8>) -> Result<bool> {
+        if self.exists(name)? {
+            return Ok(false);
+        }
+        self.put(name, bytes).map(|()| true)
+    }
     /// Writes each `(name, bytes)`, possibly concurrently; returns once the server confirmed
     /// every one, or with the first failure.
     fn put_many(&self, objects: Vec<(String, Vec<u8>)>) -> Result<()> {
@@ -363,14 +371,15 @@ impl S3Blobs {
         remote_error(&self.config.url(), &self.endpoint, name, err)
     }
 
-    /// Checks that the bucket exists (a listing: some servers create a bucket on a first
-    /// write) and accepts writes (the marker object).
-    pub(crate) fn probe_write(&self) -> Result<()> {
+    /// Checks that the bucket exists and the credentials are accepted (a listing: some servers
+    /// create a bucket on a first write). Whether it accepts writes, the marker's write then
+    /// tells (owner.rs).
+    pub(crate) fn probe(&self) -> Result<()> {
         let store = Arc::clone(&self.store);
         let path = self.config.object("");
         self.run(async move { store.list_with_delimiter(Some(&path)).await })
-            .map_err(|e| self.error("", &e))?;
-        self.put(MARKER_OBJECT, MARKER_TEXT.as_bytes().to_vec())
+            .map(|_| ())
+            .map_err(|e| self.error("", &e))
     }
 }
 
@@ -381,6 +390,21 @@ impl BlobStore for S3Blobs {
         self.run(async move { store.put(&path, PutPayload::from(bytes)).await })
             .map(|_| ())
             .map_err(|e| self.error(name, &e))
+    }
+
+    fn put_new(&self, name: &str, bytes: Vec<u8>) -> Result<bool> {
+        let store = Arc::clone(&self.store);
+        let path = self.config.object(name);
+        let options = object_store::PutOptions::from(object_store::PutMode::Create);
+        match self.run(async move {
+            store
+                .put_opts(&path, PutPayload::from(bytes), options)
+                .await
+        }) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(err) => Err(self.error(name, &err)),
+        }
     }
 
     fn put_many(&self, objects: Vec<(String, Vec<u8>)>) -> Result<()> {
@@ -651,6 +675,8 @@ pub(crate) struct RemoteBlobs {
     pending: std::sync::Mutex<Vec<(u8, Vec<u8>)>>,
     /// This writer's view of the bucket's record log (remote.rs).
     pub(crate) push: std::sync::Mutex<crate::remote::PushState>,
+    /// Set once this writer checked that the prefix is this archive's (owner.rs).
+    pub(crate) claimed: std::sync::atomic::AtomicBool,
     /// Objects and bytes reads fetched from the bucket.
     fetches: FetchCounters,
 }
@@ -687,6 +713,7 @@ impl RemoteBlobs {
             commit: InFlight::default(),
             pending: std::sync::Mutex::new(Vec::new()),
             push: std::sync::Mutex::new(crate::remote::PushState::default()),
+            claimed: std::sync::atomic::AtomicBool::new(false),
             fetches: FetchCounters::default(),
         })
     }

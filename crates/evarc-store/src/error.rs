@@ -141,6 +141,37 @@ pub enum StoreError {
         name: String,
         reason: String,
     },
+    /// A bucket prefix whose marker names another archive (or, written before archive IDs,
+    /// none, and the prefix holds records this archive did not write): refused before anything
+    /// is written (issue 14; docs/format.md, "One archive per prefix").
+    #[error("{url} belongs to another archive ({}); this archive's ID is {this}: each archive needs a prefix of its own", holder_note(holder.as_deref()))]
+    PrefixHeld {
+        url: String,
+        /// The ID the prefix's marker names; `None` for a marker written before archive IDs.
+        holder: Option<String>,
+        this: String,
+    },
+    /// A bucket prefix holding record segments another copy of this archive wrote (the
+    /// original and a restored copy, or two copies of its directory, both writing): this copy
+    /// is refused, never mixing its records with the other's (issue 14).
+    #[error("{url} holds record segment {segment}, written by another copy of archive {id} (this copy knows segments up to {head}; {reason}): two copies must not write to one prefix, so this copy is refused; restore from the bucket into a new directory to go on there")]
+    PrefixDiverged {
+        url: String,
+        id: String,
+        /// The first segment this copy did not write.
+        segment: String,
+        /// The number of the last segment this copy knew of.
+        head: String,
+        reason: String,
+    },
+}
+
+/// "archive ID X", or what an old marker says.
+fn holder_note(holder: Option<&str>) -> String {
+    match holder {
+        Some(id) => format!("archive ID {id}"),
+        None => "its marker, written by an evarc before archive IDs, names none".into(),
+    }
 }
 
 /// " after waiting N s" when a writer waited for the lock.

@@ -194,7 +194,8 @@ impl Store {
             // The bucket confirms every value before the manifest that needs it is written: a
             // crash in between leaves at most unreferenced objects (`gc` lists them). The
             // values of one snapshot upload concurrently; other writer threads upload theirs
-            // meanwhile.
+            // meanwhile. Nothing goes to a prefix that is not this archive's (owner.rs).
+            self.claim_bucket()?;
             remote.put_all(uploads)?;
         }
         self.commit(batch, records, durability, Some(&info))?;
@@ -347,6 +348,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
+        self.claim_bucket()?;
         if let (true, Some(info)) = (remote, snapshot) {
             written.push((
                 crate::remote::CODE_SNAPSHOTS,
@@ -463,6 +465,7 @@ impl Store {
                     Some(remote) => {
                         uploads.push((crate::BlobKind::Chunk, key, value));
                         if uploads.len() >= crate::blobs::UPLOAD_CONCURRENCY {
+                            self.claim_bucket()?;
                             remote.put_all(std::mem::take(&mut uploads))?;
                         }
                     }
@@ -476,6 +479,7 @@ impl Store {
             progress(len);
         }
         if let Some(remote) = &self.blobs {
+            self.claim_bucket()?;
             remote.put_all(uploads)?;
         }
         Ok((chunks, stored, len))

@@ -56,6 +56,8 @@ impl Store {
     ) -> Result<()> {
         let mut wb = WriteBatch::default();
         let cf = self.cf(CF_RECORDS)?;
+        // Nothing is written for a prefix that is not this archive's (owner.rs).
+        self.claim_bucket()?;
         let remote = self.blobs.is_some();
         let mut written = Vec::new();
         for (key, value) in batch.puts {

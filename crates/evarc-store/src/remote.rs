@@ -3,7 +3,8 @@
 //!
 //! A bucket holding an archive has, under its prefix (docs/format.md, "Snapshot bytes in a
 //! bucket"):
-//! - `evarc-archive`: a marker written first;
+//! - `evarc-archive`: a marker written first, naming the archive the prefix belongs to
+//!   (owner.rs);
 //! - `chunks/<hex[0..2]>/<hex>` and `deltas/<hex[0..2]>/<hex>`: chunk and delta values, exactly
 //!   as the `chunks` and `deltas` column families hold them;
 //! - `records/<16-digit sequence number>`: immutable segments of the record log. Each holds the
@@ -16,13 +17,15 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read as _, Write as _};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use rocksdb::{IteratorMode, WriteBatch, WriteOptions};
 
-use crate::blobs::{BlobKind, BlobStore, S3Blobs, MARKER_OBJECT};
+use crate::blobs::{BlobKind, BlobStore, S3Blobs};
 use crate::format::{
     Layout, Manifest, CF_CHUNKS, CF_DELTAS, CF_META, CF_RECORDS, CF_SHA256, CF_SNAPSHOTS,
 };
+use crate::owner::Marker;
 use crate::{Blake3, BlobsConfig, OpenMode, Result, Store, StoreError};
 
 /// Key in `meta` of an archive on a bucket: its [`BlobsConfig`] in text form.
@@ -45,13 +48,19 @@ const SEGMENT_CFS: [(u8, &str); 4] = [
     (CODE_RECORDS, CF_RECORDS),
 ];
 const SEGMENT_MAGIC: &[u8] = b"evarc-records 1\n";
-const SEGMENT_DIR: &str = "records";
+pub(crate) const SEGMENT_DIR: &str = "records";
 /// Segments `restore` fetches at once before replaying them (bounded memory).
 const RESTORE_FETCH_GROUP: usize = 64;
 /// The cursor of the archive's own bucket (an archive on a bucket).
 const BUCKET_CURSOR: &str = "bucket-cursor";
 /// The cursor of the replica `evarc replicate` keeps.
 const REPLICA_CURSOR: &str = "replica-cursor";
+/// The last segment the archive's own bucket is known to hold (owner.rs).
+const BUCKET_HEAD: &str = "bucket-head";
+/// The last segment the replica is known to hold.
+const REPLICA_HEAD: &str = "replica-head";
+/// Values `repair` fetches from the replica per group, 8 at a time ([`BlobStore::get_many`]).
+const REPAIR_FETCH_GROUP: usize = 256;
 
 /// A chunk or delta value: pinned in RocksDB or fetched from a bucket.
 pub(crate) enum BlobBytes<'a> {
@@ -175,11 +184,13 @@ impl Store {
             .push
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.claim_locked(remote, &mut state)?;
         // The scan below sees every entry these name.
         let touched = std::mem::take(&mut *remote.pending_entries());
         let PushState {
             cursor,
             next_segment,
+            ..
         } = &mut *state;
         let cursor_path = self.path.join(BUCKET_CURSOR);
         let mut loaded = match cursor.take() {
@@ -189,6 +200,7 @@ impl Store {
         let result = self.push_to(
             remote.backend.as_ref(),
             &cursor_path,
+            &self.path.join(BUCKET_HEAD),
             &mut loaded,
             next_segment,
             false,
@@ -226,6 +238,7 @@ impl Store {
             .push
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.claim_locked(remote, &mut state)?;
         let touched = std::mem::take(&mut *remote.pending_entries());
         let result = self.push_touched(remote, &mut state, &touched);
         if result.is_err() {
@@ -243,13 +256,22 @@ impl Store {
     ) -> Result<()> {
         let backend = remote.backend.as_ref();
         let cursor_path = self.path.join(BUCKET_CURSOR);
+        let head_path = self.path.join(BUCKET_HEAD);
         let PushState {
             cursor,
             next_segment,
+            ..
         } = state;
         let Some(cursor) = cursor else {
             let mut loaded = Cursor::load(&cursor_path, &backend.url())?;
-            let result = self.push_to(backend, &cursor_path, &mut loaded, next_segment, false);
+            let result = self.push_to(
+                backend,
+                &cursor_path,
+                &head_path,
+                &mut loaded,
+                next_segment,
+                false,
+            );
             *cursor = Some(loaded);
             return result.map(|_| ());
         };
@@ -283,12 +305,9 @@ impl Store {
         }
         let number = match next_segment {
             Some(n) => *n,
-            None => next_segment_number(backend)?,
+            None => self.check_head(backend, &head_path)?,
         };
-        backend.put(
-            &format!("{SEGMENT_DIR}/{number:016}"),
-            encode_segment(&segment)?,
-        )?;
+        self.put_segment(backend, &head_path, number, encode_segment(&segment)?)?;
         *next_segment = Some(number + 1);
         cursor.append(&cursor_path, &digests)?;
         Ok(())
@@ -316,10 +335,77 @@ impl Store {
             });
         }
         let s3 = S3Blobs::connect(config)?;
-        s3.probe_write()?;
+        s3.probe()?;
         let cursor_path = self.path.join(REPLICA_CURSOR);
+        let head_path = self.path.join(REPLICA_HEAD);
+        // The archive that already replicates there adopts a marker written before archive IDs.
+        let writes_there = Cursor::names(&cursor_path, &s3.url());
+        let id = self.ensure_archive_id()?;
+        crate::owner::check_and_claim(&s3, id, writes_there)?;
+        let mut next = Some(self.check_head(&s3, &head_path)?);
         let mut cursor = Cursor::load(&cursor_path, &s3.url())?;
-        self.push_to(&s3, &cursor_path, &mut cursor, &mut None, true)
+        self.push_to(&s3, &cursor_path, &head_path, &mut cursor, &mut next, true)
+    }
+
+    /// Before the first write of a writer of an archive on a bucket: checks that the prefix
+    /// belongs to this archive (adopting a marker written before archive IDs) and that no other
+    /// copy of it wrote segments this copy does not know (owner.rs). Once per writer.
+    pub(crate) fn claim_bucket(&self) -> Result<()> {
+        let Some(remote) = &self.blobs else {
+            return Ok(());
+        };
+        if self.mode() != crate::OpenMode::ReadWrite || remote.claimed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut state = remote
+            .push
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.claim_locked(remote, &mut state)
+    }
+
+    fn claim_locked(
+        &self,
+        remote: &crate::blobs::RemoteBlobs,
+        state: &mut PushState,
+    ) -> Result<()> {
+        if remote.claimed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let backend = remote.backend.as_ref();
+        let id = self.ensure_archive_id()?;
+        crate::owner::check_and_claim(backend, id, true)?;
+        state.next_segment = Some(self.check_head(backend, &self.path.join(BUCKET_HEAD))?);
+        remote.claimed.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Writes segment `number` only if no other writer did (asked first, then a conditional
+    /// create), then records it as the head.
+    fn put_segment(
+        &self,
+        backend: &dyn BlobStore,
+        head_path: &Path,
+        number: u64,
+        bytes: Vec<u8>,
+    ) -> Result<()> {
+        let name = format!("{SEGMENT_DIR}/{number:016}");
+        // Asked first too: Garage (2.5.0) ignores `If-None-Match` and would overwrite; asking
+        // leaves it only the instant between the question and the write.
+        if backend.exists(&name)? || !backend.put_new(&name, bytes)? {
+            return Err(StoreError::PrefixDiverged {
+                url: backend.url(),
+                id: self
+                    .archive_id()
+                    .ok()
+                    .flatten()
+                    .map_or_else(|| "(none)".to_owned(), |id| id.to_string()),
+                segment: name,
+                head: number.saturating_sub(1).to_string(),
+                reason: "it appeared while this copy was writing".into(),
+            });
+        }
+        crate::owner::write_head(head_path, &backend.url(), number)
     }
 
     /// Sends what `cursor` says the bucket lacks (blobs too with `with_blobs`), the records as
@@ -328,6 +414,7 @@ impl Store {
         &self,
         backend: &dyn BlobStore,
         cursor_path: &Path,
+        head_path: &Path,
         cursor: &mut Cursor,
         next_segment: &mut Option<u64>,
         with_blobs: bool,
@@ -370,10 +457,10 @@ impl Store {
         if !new_digests.is_empty() {
             let next = match next_segment {
                 Some(n) => *n,
-                None => next_segment_number(backend)?,
+                None => self.check_head(backend, head_path)?,
             };
             let name = format!("{SEGMENT_DIR}/{next:016}");
-            backend.put(&name, encode_segment(&segment)?)?;
+            self.put_segment(backend, head_path, next, encode_segment(&segment)?)?;
             *next_segment = Some(next + 1);
             report.entries = new_digests.len() as u64;
             report.segment = Some(name);
@@ -402,10 +489,11 @@ impl Store {
     /// archive is an archive on that bucket).
     pub fn restore(config: &BlobsConfig, path: &Path) -> Result<(Self, RestoreReport)> {
         let s3 = S3Blobs::connect(config)?;
-        if !s3.exists(MARKER_OBJECT)? {
+        let marker = crate::owner::read_marker(&s3)?;
+        if marker == Marker::Absent {
             return Err(StoreError::NotARemoteArchive {
                 url: config.url(),
-                reason: format!("it has no {MARKER_OBJECT} object"),
+                reason: format!("it has no {} object", crate::blobs::MARKER_OBJECT),
             });
         }
         let segments = s3.list(SEGMENT_DIR)?;
@@ -444,6 +532,18 @@ impl Store {
             }
         }
         store.sync()?;
+        // The restored archive is the archive of the prefix: it keeps the marker's ID (and one
+        // restored from a marker written before IDs keeps the one it was made with, adopting
+        // the marker at its first write). It knows every segment it replayed: its head.
+        if let Marker::Held(id) = marker {
+            store.set_archive_id(id)?;
+        }
+        if let Some(last) = names
+            .last()
+            .and_then(|name| name.rsplit('/').next()?.parse::<u64>().ok())
+        {
+            crate::owner::write_head(&path.join(BUCKET_HEAD), &config.url(), last)?;
+        }
         store.write_meta(META_BLOBS_KEY, config.encode().as_bytes())?;
         // The bucket holds every entry now: the cursor says so.
         let mut cursor = Cursor::empty(&config.url());
@@ -469,6 +569,9 @@ impl Store {
                 reason: "this archive keeps its snapshot bytes locally (no bucket)".into(),
             });
         };
+        // Objects another copy of the archive wrote are unreferenced here: only the copy that
+        // writes to the prefix may judge (and delete) them.
+        self.claim_bucket()?;
         let referenced = self.referenced_blobs()?;
         let mut report = GcReport {
             url: remote.config.url(),
@@ -531,13 +634,26 @@ impl Store {
         wait: std::time::Duration,
     ) -> Result<RepairReport> {
         let s3 = S3Blobs::connect(config)?;
-        if !s3.exists(MARKER_OBJECT)? {
+        let marker = crate::owner::read_marker(&s3)?;
+        if marker == Marker::Absent {
             return Err(StoreError::NotARemoteArchive {
                 url: config.url(),
-                reason: format!("it has no {MARKER_OBJECT} object"),
+                reason: format!("it has no {} object", crate::blobs::MARKER_OBJECT),
             });
         }
         let mut store = Self::open_waiting(path, OpenMode::ReadWrite, wait)?;
+        // A replica of another archive would bring its records: refused (an archive whose ID
+        // cannot be read, or a marker written before IDs, cannot tell; values are
+        // content-addressed and verified either way).
+        if let (Marker::Held(holder), Ok(Some(this))) = (marker, store.archive_id()) {
+            if holder != this {
+                return Err(StoreError::PrefixHeld {
+                    url: config.url(),
+                    holder: Some(holder.to_string()),
+                    this: this.to_string(),
+                });
+            }
+        }
         let live = store.live_table_files().ok();
         let files = crate::check_files_live(path, live.as_ref())?;
         let before = store.scrub(|_, _| {})?;
@@ -665,8 +781,32 @@ impl Store {
             }
             write(batch)?;
         }
-        // Every manifest's index entry, and (bytes kept locally) every value it needs.
+        // Every manifest's index entry, and (bytes kept locally) every value it needs: those
+        // the rebuilt database lacks are fetched from the replica a group at a time, up to
+        // `UPLOAD_CONCURRENCY` requests in flight.
         let mut batch = WriteBatch::default();
+        let mut wanted: Vec<(BlobKind, Blake3)> = Vec::new();
+        let mut asked: HashSet<(BlobKind, Blake3)> = HashSet::new();
+        let cf_of = |kind: BlobKind| {
+            new_cf(match kind {
+                BlobKind::Chunk => CF_CHUNKS,
+                BlobKind::Delta => CF_DELTAS,
+            })
+        };
+        let fetch = |wanted: &mut Vec<(BlobKind, Blake3)>, batch: &mut WriteBatch| -> Result<u64> {
+            let names: Vec<String> = wanted
+                .iter()
+                .map(|(kind, blob)| kind.object_name(*blob))
+                .collect();
+            let mut got = 0;
+            for ((kind, blob), value) in wanted.drain(..).zip(replica.get_many(&names)?) {
+                if let Some(value) = value {
+                    batch.put_cf(cf_of(kind)?, blob.as_bytes(), value);
+                    got += 1;
+                }
+            }
+            Ok(got)
+        };
         for item in new.iterator_cf(new_cf(CF_SNAPSHOTS)?, IteratorMode::Start) {
             let (key, value) = item.map_err(|e| StoreError::db(dir, e))?;
             let (Some(snapshot), Ok(manifest)) =
@@ -689,31 +829,54 @@ impl Store {
                 }
             };
             for (kind, blob) in needed {
-                let cf = new_cf(match kind {
-                    BlobKind::Chunk => CF_CHUNKS,
-                    BlobKind::Delta => CF_DELTAS,
-                })?;
+                if asked.contains(&(kind, blob)) {
+                    continue;
+                }
                 let present = new
-                    .get_pinned_cf(cf, blob.as_bytes())
+                    .get_pinned_cf(cf_of(kind)?, blob.as_bytes())
                     .map_err(|e| StoreError::db(dir, e))?
                     .is_some();
-                if !present {
-                    if let Some(value) = replica.get(&kind.object_name(blob))? {
-                        batch.put_cf(cf, blob.as_bytes(), value);
-                        fetched += 1;
-                    }
+                if present {
+                    continue;
                 }
+                asked.insert((kind, blob));
+                // The copy above stops at a family's first and last damaged block: what lies
+                // between is read again by key, a read that fails only in a damaged block
+                // itself; only what that cannot read is fetched from the replica.
+                match self.read_old_value(kind, blob) {
+                    Some(value) => batch.put_cf(cf_of(kind)?, blob.as_bytes(), value),
+                    None => wanted.push((kind, blob)),
+                }
+            }
+            if wanted.len() >= REPAIR_FETCH_GROUP {
+                fetched += fetch(&mut wanted, &mut batch)?;
             }
             if batch.len() >= 256 {
                 write(std::mem::take(&mut batch))?;
             }
         }
+        fetched += fetch(&mut wanted, &mut batch)?;
         write(batch)?;
         for name in crate::format::ALL_CFS {
             new.flush_cf(new_cf(name)?)
                 .map_err(|e| StoreError::db(dir, e))?;
         }
         Ok(fetched)
+    }
+}
+
+impl Store {
+    /// The chunk or delta value `key` of this (damaged) database, when its block reads.
+    fn read_old_value(&self, kind: BlobKind, key: Blake3) -> Option<Vec<u8>> {
+        let cf = self.db.cf_handle(match kind {
+            BlobKind::Chunk => CF_CHUNKS,
+            BlobKind::Delta => CF_DELTAS,
+        })?;
+        self.db
+            .get_pinned_cf(cf, key.as_bytes())
+            .ok()
+            .flatten()
+            .map(|value| value.to_vec())
     }
 }
 
@@ -775,33 +938,31 @@ type RecordLog = BTreeMap<(u8, Vec<u8>), Vec<u8>>;
 
 fn read_record_log(backend: &dyn BlobStore) -> Result<RecordLog> {
     let mut out = BTreeMap::new();
-    for segment in backend.list(SEGMENT_DIR)? {
-        let Some(bytes) = backend.get(&segment.name)? else {
-            continue;
-        };
-        let entries = decode_segment(&bytes).map_err(|reason| StoreError::SegmentCorrupt {
-            url: backend.url(),
-            name: segment.name.clone(),
-            reason,
-        })?;
-        for (code, key, value) in entries {
-            out.insert((code, key), value);
+    let names: Vec<String> = backend
+        .list(SEGMENT_DIR)?
+        .into_iter()
+        .map(|segment| segment.name)
+        .collect();
+    // Fetched a group at a time, concurrently, and replayed in number order.
+    for group in names.chunks(RESTORE_FETCH_GROUP) {
+        for (name, bytes) in group.iter().zip(backend.get_many(group)?) {
+            let Some(bytes) = bytes else {
+                continue;
+            };
+            let entries = decode_segment(&bytes).map_err(|reason| StoreError::SegmentCorrupt {
+                url: backend.url(),
+                name: name.clone(),
+                reason,
+            })?;
+            for (code, key, value) in entries {
+                out.insert((code, key), value);
+            }
         }
     }
     Ok(out)
 }
 
-/// The number the next segment gets: one more than the highest in the bucket.
-fn next_segment_number(backend: &dyn BlobStore) -> Result<u64> {
-    Ok(backend
-        .list(SEGMENT_DIR)?
-        .iter()
-        .filter_map(|e| e.name.rsplit('/').next()?.parse::<u64>().ok())
-        .max()
-        .map_or(0, |n| n + 1))
-}
-
-fn segment_cf(code: u8) -> Option<&'static str> {
+pub(crate) fn segment_cf(code: u8) -> Option<&'static str> {
     SEGMENT_CFS
         .iter()
         .find(|(c, _)| *c == code)
@@ -828,7 +989,7 @@ fn encode_segment(entries: &[u8]) -> Result<Vec<u8>> {
 
 type Entry = (u8, Vec<u8>, Vec<u8>);
 
-fn decode_segment(bytes: &[u8]) -> std::result::Result<Vec<Entry>, String> {
+pub(crate) fn decode_segment(bytes: &[u8]) -> std::result::Result<Vec<Entry>, String> {
     let mut raw = Vec::new();
     zstd::Decoder::new(bytes)
         .and_then(|mut d| d.read_to_end(&mut raw))
@@ -923,6 +1084,16 @@ impl Cursor {
             url: url.to_owned(),
             seen: HashSet::new(),
         }
+    }
+
+    /// Whether the cursor at `path` names `url` (this archive has written there before).
+    fn names(path: &Path, url: &str) -> bool {
+        std::fs::read(path).is_ok_and(|bytes| {
+            bytes
+                .split(|b| *b == b'\n')
+                .next()
+                .is_some_and(|first| first == url.as_bytes())
+        })
     }
 
     /// The cursor at `path` when it names `url`; an empty one otherwise (a new replica).

@@ -148,25 +148,36 @@ impl Store {
     }
 
     /// Creates a new, empty archive at `path` whose snapshot bytes live in the bucket of
-    /// `blobs` (checked first with a write of its marker object), or in RocksDB when `None`.
+    /// `blobs`, or in RocksDB when `None`. Every archive gets a random ID (owner.rs). The bucket
+    /// is checked first (a listing, and its marker: a prefix that belongs to another archive is
+    /// refused before anything is made); its marker then names the new archive.
     pub fn init_with(path: &Path, blobs: Option<crate::BlobsConfig>) -> Result<Self> {
-        let remote = match blobs {
-            Some(config) => {
-                let s3 = crate::S3Blobs::connect(&config)?;
-                s3.probe_write()?;
-                Some(config)
-            }
-            None => None,
+        let id = crate::ArchiveId::random()?;
+        let Some(config) = blobs else {
+            return Self::init_local(path, id);
         };
-        let mut store = Self::init_local(path)?;
-        if let Some(config) = remote {
-            store.write_meta(crate::remote::META_BLOBS_KEY, config.encode().as_bytes())?;
-            store.blobs = Some(crate::blobs::RemoteBlobs::open(path, config)?);
+        let s3 = crate::S3Blobs::connect(&config)?;
+        s3.probe()?;
+        let found = crate::owner::check(&s3, id, false)?;
+        let existed = path.exists();
+        let mut store = Self::init_local(path, id)?;
+        let claimed = crate::owner::claim(&s3, id, found).and_then(|()| {
+            store.write_meta(crate::remote::META_BLOBS_KEY, config.encode().as_bytes())
+        });
+        if let Err(err) = claimed {
+            // Nothing is left of a refused init (the directory was empty or absent).
+            drop(store);
+            let _ = std::fs::remove_dir_all(path);
+            if existed {
+                let _ = std::fs::create_dir(path);
+            }
+            return Err(err);
         }
+        store.blobs = Some(crate::blobs::RemoteBlobs::open(path, config)?);
         Ok(store)
     }
 
-    fn init_local(path: &Path) -> Result<Self> {
+    fn init_local(path: &Path, id: crate::ArchiveId) -> Result<Self> {
         match std::fs::read_dir(path) {
             Ok(mut entries) => {
                 if entries.next().is_some() {
@@ -214,6 +225,7 @@ impl Store {
             _rebuilt: None,
         };
         store.write_format_version()?;
+        store.write_meta(crate::owner::META_ARCHIVE_ID_KEY, id.to_string().as_bytes())?;
         Ok(store)
     }
 
