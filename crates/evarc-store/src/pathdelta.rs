@@ -26,6 +26,12 @@ pub(crate) const PATH_PREFIX_MAX: usize = 64 << 20;
 /// page, 75.6 kB with the base alone, zstd 19), at a quarter of the prefix to assemble per read.
 pub(crate) const PATH_ANCESTORS: usize = 4;
 
+/// The largest prefix a repack gives a path delta: a read decodes every level of a chain with
+/// its prefix, and prefixes beyond the processor's cache made reads of the two largest pages of
+/// the corpus (1.5 and 2.2 MB, four ancestors: 6 to 9 MB) twice as slow as before the repack
+/// (docs/benchmarks.md, "Repack: read p99"). Reads accept up to [`PATH_PREFIX_MAX`].
+pub(crate) const PATH_PREFIX_WRITTEN_MAX: usize = 4 << 20;
+
 /// Window log of path deltas: prefix and snapshot together.
 const PATH_WINDOW_LOG_MAX: u32 = 27;
 
@@ -159,13 +165,13 @@ impl Store {
     }
 
     /// How many ancestors a path delta of a snapshot with this manifest would use: the nearest
-    /// [`PATH_ANCESTORS`] on its read path, while their bytes stay within [`PATH_PREFIX_MAX`].
+    /// [`PATH_ANCESTORS`] on its read path, while their bytes stay within [`PATH_PREFIX_WRITTEN_MAX`].
     pub(crate) fn path_length(&self, manifest: &Manifest) -> Result<usize> {
         let mut total = 0usize;
         let mut k = 0;
         for (_, m) in self.path_keys(manifest, PATH_ANCESTORS)? {
             total = total.saturating_add(usize::try_from(m.len).unwrap_or(usize::MAX));
-            if total > PATH_PREFIX_MAX {
+            if total > PATH_PREFIX_WRITTEN_MAX {
                 break;
             }
             k += 1;

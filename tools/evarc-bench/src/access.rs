@@ -95,6 +95,9 @@ pub struct ReadsArgs {
     pub also: Option<std::path::PathBuf>,
     #[arg(long, default_value_t = 2000)]
     pub samples: usize,
+    /// Also print the N slowest reads of each archive (document, capture, bytes, ms).
+    #[arg(long, default_value_t = 0)]
+    pub slowest: usize,
 }
 
 pub fn reads(args: ReadsArgs) -> Result<()> {
@@ -109,20 +112,35 @@ pub fn reads(args: ReadsArgs) -> Result<()> {
     anyhow::ensure!(!captures.is_empty(), "the archive holds no captures");
     let mut rng = Rng::new(0x5eed);
     let mut reads = vec![Vec::with_capacity(args.samples); archives.len()];
+    let mut timed: Vec<Vec<(std::time::Duration, usize)>> = vec![Vec::new(); archives.len()];
     for _ in 0..args.samples {
-        let capture = &captures[rng.below(captures.len())];
+        let at = rng.below(captures.len());
+        let capture = &captures[at];
         let key = capture.blake3;
-        for (archive, samples) in archives.iter().zip(reads.iter_mut()) {
+        for (i, (archive, samples)) in archives.iter().zip(reads.iter_mut()).enumerate() {
             archive.store().clear_cache();
             let start = Instant::now();
             let bytes = archive.store().read(key)?;
-            samples.push(start.elapsed());
+            let took = start.elapsed();
+            samples.push(took);
+            timed[i].push((took, at));
             anyhow::ensure!(bytes.len() as u64 == capture.byte_len);
         }
     }
     let names = [Some(&args.archive), args.also.as_ref()];
-    for (name, samples) in names.iter().flatten().zip(reads) {
+    for ((name, samples), mut timed) in names.iter().flatten().zip(reads).zip(timed) {
         println!("{}: {}", name.display(), summary(samples));
+        timed.sort_by(|a, b| b.0.cmp(&a.0));
+        for (took, at) in timed.into_iter().take(args.slowest) {
+            let c = &captures[at];
+            println!(
+                "  {:>8.3} ms  {}  {}  {} bytes",
+                took.as_secs_f64() * 1e3,
+                c.document,
+                c.sha256,
+                c.byte_len
+            );
+        }
     }
     Ok(())
 }
