@@ -130,7 +130,7 @@ pub fn reads(args: ReadsArgs) -> Result<()> {
     let names = [Some(&args.archive), args.also.as_ref()];
     for ((name, samples), mut timed) in names.iter().flatten().zip(reads).zip(timed) {
         println!("{}: {}", name.display(), summary(samples));
-        timed.sort_by(|a, b| b.0.cmp(&a.0));
+        timed.sort_by_key(|t| std::cmp::Reverse(t.0));
         for (took, at) in timed.into_iter().take(args.slowest) {
             let c = &captures[at];
             println!(
