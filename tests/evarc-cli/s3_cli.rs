@@ -125,6 +125,57 @@ fn restore_from_the_bucket_alone_reproduces_verify_cite_and_proofs() {
         .one_line_error(2, &["cannot create an archive at [TMP]/restored"]);
 }
 
+#[test]
+fn a_restore_without_the_signing_key_verifies_and_says_checkpoints_need_it() {
+    let Some(_server) =
+        server("a_restore_without_the_signing_key_verifies_and_says_checkpoints_need_it")
+    else {
+        return;
+    };
+    let fixture = aws_fixture::build();
+    let env = &fixture.env;
+    let url = env.blobs().expect("an archive on the bucket").to_owned();
+    env.evarc(&["checkpoint"]).ok();
+    let restored = env.path().join("restored");
+    let run = env.raw(&["restore", &url, path_str(&restored)]).ok();
+    let said = env.normalize(&run.stdout_text());
+    assert!(
+        said.contains(
+            "! no signing key handed in (--signing-key FILE): the archive verifies and cites, but new checkpoints cannot be signed until the original archive's tlog-signing-key is copied to [TMP]/restored/tlog-signing-key (mode 600)"
+        ),
+        "{said}"
+    );
+    // Everything archived verifies: a missing private key is not damage (it used to be
+    // "1 records unreadable", exit 1, saying "writing the signing key").
+    let verify = at(env, &restored, &["verify", "--all"]).ok();
+    let said = env.normalize(&verify.stdout_text());
+    assert!(said.contains(" 0 failed"), "{said}");
+    assert!(
+        said.contains("! the signing key file [TMP]/restored/tlog-signing-key is missing: new checkpoints cannot be signed"),
+        "{said}"
+    );
+    // A checkpoint says what is missing, and works once the key is put back.
+    at(env, &restored, &["checkpoint"]).one_line_error(
+        2,
+        &[
+            "the signing key file [TMP]/restored/tlog-signing-key is missing",
+            "whose private key is kept only in that file",
+        ],
+    );
+    std::fs::copy(
+        env.archive().join("tlog-signing-key"),
+        restored.join("tlog-signing-key"),
+    )
+    .expect("put the key back");
+    at(env, &restored, &["checkpoint"]).ok();
+    let verify = at(env, &restored, &["verify", "--all"]).ok();
+    assert!(
+        !verify.stdout_text().contains("signing key"),
+        "{}",
+        verify.stdout_text()
+    );
+}
+
 /// `s3://evarc-test/PREFIX` for a test of its own.
 fn fresh_url(name: &str) -> String {
     format!("s3://{BUCKET}/{}", s3_server::unique_prefix(name))

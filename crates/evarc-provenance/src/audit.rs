@@ -128,6 +128,24 @@ pub struct AuditReport {
     /// Version texts checked (snapshots and whole texts of older archives), not counted in
     /// `snapshots_checked` unless a capture shares the snapshot.
     pub version_texts_checked: u64,
+    /// The signing key file, when it is missing (not damage: new checkpoints cannot be signed
+    /// until it is put back).
+    pub signing_key_missing: Option<String>,
+}
+
+/// An error's message followed by its sources' ("reading the signing key …: Permission denied").
+fn with_sources(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl AuditReport {
@@ -318,16 +336,20 @@ impl Archive {
         }
         // The signing key file must hold the private half of the public key in the records.
         match self.verifier() {
-            Ok(Some(_)) => {
-                if let Err(err) = self.signer() {
-                    report.damaged(
-                        RecordKind::SigningKey,
-                        crate::SIGNING_KEY_FILE,
-                        None,
-                        err.to_string(),
-                    );
+            Ok(Some(_)) => match self.signer() {
+                Ok(_) => {}
+                // Not damage: the records and their log verify with the public key (a restored
+                // archive whose key was not handed in); checkpoints cannot be signed meanwhile.
+                Err(crate::ProvenanceError::SigningKeyMissing { path, .. }) => {
+                    report.signing_key_missing = Some(path);
                 }
-            }
+                Err(err) => report.damaged(
+                    RecordKind::SigningKey,
+                    crate::SIGNING_KEY_FILE,
+                    None,
+                    with_sources(&err),
+                ),
+            },
             Ok(None) => {}
             Err(err) => report.damaged(
                 RecordKind::SigningKey,
@@ -574,6 +596,7 @@ impl AuditReport {
             provisions_checked: 0,
             log_leaves_checked: 0,
             version_texts_checked: 0,
+            signing_key_missing: None,
         }
     }
 

@@ -62,6 +62,10 @@ pub enum ProvenanceError {
     NoSigningKey,
     #[error("the signing key file {path} does not match the archive's public key {expected}")]
     SigningKeyMismatch { path: String, expected: String },
+    /// The private key file is absent (e.g. an archive restored from a bucket without it): the
+    /// records and their log verify with the public key; only new checkpoints cannot be signed.
+    #[error("the signing key file {path} is missing: this archive's checkpoints are signed by {expected}, whose private key is kept only in that file (never in the records or a bucket)")]
+    SigningKeyMissing { path: String, expected: String },
     #[error("{record} has no leaf in the transparency log: the record was altered, or recorded before the log existed and no checkpoint has been made since")]
     NotLogged { record: String },
     #[error("{record} is leaf {index} of the log, but the checkpoint covers only {size} leaves: make a newer checkpoint (`evarc checkpoint`)")]
@@ -134,8 +138,10 @@ pub enum ProvenanceError {
         count: usize,
         list: String,
     },
-    #[error("writing the signing key {path}")]
+    #[error("{action} the signing key {path}")]
     KeyFile {
+        /// "reading" or "writing".
+        action: &'static str,
         path: String,
         #[source]
         source: std::io::Error,

@@ -234,6 +234,7 @@ impl Archive {
         let signer = Signer::from_seed(&name, seed)?;
         let path = self.key_path();
         let key_err = |source| ProvenanceError::KeyFile {
+            action: "writing",
             path: path.display().to_string(),
             source,
         };
@@ -265,6 +266,7 @@ impl Archive {
             });
         }
         let key_err = |source| ProvenanceError::KeyFile {
+            action: "writing",
             path: path.display().to_string(),
             source,
         };
@@ -283,9 +285,19 @@ impl Archive {
     pub(crate) fn signer(&self) -> Result<Signer> {
         let verifier = self.verifier()?.ok_or(ProvenanceError::NoSigningKey)?;
         let path = self.key_path();
-        let text = std::fs::read_to_string(&path).map_err(|source| ProvenanceError::KeyFile {
-            path: path.display().to_string(),
-            source,
+        let text = std::fs::read_to_string(&path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ProvenanceError::SigningKeyMissing {
+                    path: path.display().to_string(),
+                    expected: verifier.to_string(),
+                }
+            } else {
+                ProvenanceError::KeyFile {
+                    action: "reading",
+                    path: path.display().to_string(),
+                    source,
+                }
+            }
         })?;
         let signer = Signer::parse(&text)?;
         if signer.verifier() != verifier {

@@ -30,6 +30,7 @@ pub fn restore(_global: &GlobalArgs, args: RestoreArgs, out: &mut Output) -> Res
         None => None,
     };
     let (archive, report) = Archive::restore(&config, &args.path)?;
+    let key_installed = key_text.is_some();
     if let Some(text) = key_text {
         archive.install_signing_key(&text)?;
     }
@@ -45,6 +46,12 @@ pub fn restore(_global: &GlobalArgs, args: RestoreArgs, out: &mut Output) -> Res
         report.snapshots,
         plural(report.snapshots),
     ))?;
+    if !key_installed {
+        out.line(format!(
+            "! no signing key handed in (--signing-key FILE): the archive verifies and cites, but new checkpoints cannot be signed until the original archive's tlog-signing-key is copied to {} (mode 600)",
+            args.path.join("tlog-signing-key").display()
+        ))?;
+    }
     out.value(&serde_json::json!({
         "archive": args.path,
         "bucket": report.url,

@@ -379,6 +379,13 @@ fn all(archive: &Archive, out: &mut Output) -> Result<Outcome> {
     if report.version_texts_checked > 0 {
         value["version_texts_checked"] = json!(report.version_texts_checked);
     }
+    if let Some(path) = &report.signing_key_missing {
+        // Not damage: what is archived verifies; only new checkpoints need the key.
+        out.line(format!(
+            "! the signing key file {path} is missing: new checkpoints cannot be signed until the archive's key is put back there (a copy of the original archive's tlog-signing-key, mode 600; `evarc restore --signing-key FILE` installs it when restoring)"
+        ))?;
+        value["signing_key_missing"] = json!(path);
+    }
     out.value(&value)?;
     Ok(Outcome::verified_unless(!clean))
 }
