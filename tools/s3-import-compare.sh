@@ -9,13 +9,8 @@
 set -uo pipefail
 base=$1; new=$2; runs=${3:-3}; manifest=${4:-/tmp/ota/m300.tsv}
 work=$(mktemp -d /tmp/evarc-s3-compare.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p $work/s3/bench
-~/.cache/evarc/s3s-fs/bin/s3s-fs --host 127.0.0.1 --port $port --access-key bench --secret-key bench-secret-0123456789 $work/s3 >/dev/null 2>&1 &
-server=$!
-trap 'kill $server; rm -rf $work' EXIT
-sleep 1
-export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret-0123456789 AWS_REGION=us-east-1 AWS_ALLOW_HTTP=true
+source "$(dirname "${BASH_SOURCE[0]}")/s3s-lib.sh"
+start_s3s "$work"
 for i in $(seq $runs); do
   for which in base new; do
     bin=$base; [ $which = new ] && bin=$new
