@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::archive::Archive;
 use crate::cite::{CitationRecord, EvidenceCheck};
-use crate::error::{ProvenanceError, Result};
+use crate::error::Result;
 use crate::id::RecordId;
 use crate::model::Capture;
 use crate::web::{context_in_text, QuoteContext, TextCache, VerifiedBytes};
@@ -149,13 +149,7 @@ impl Archive {
         now: DateTime<Utc>,
         max_age: Duration,
     ) -> Result<CheckedView> {
-        let sha = record.capture.sha256;
-        let capture = self
-            .capture_at(&record.document_id, record.capture.captured_at, sha)?
-            .ok_or_else(|| ProvenanceError::RecordCorrupt {
-                key: id.to_string(),
-                reason: "its cited capture is not recorded".into(),
-            })?;
+        let capture = self.cited_capture(id, record)?;
         let key = CheckKey::of(&capture);
         // A kept check is reused only when the text it vouches for is at hand as well.
         let reuse = || {

@@ -198,6 +198,19 @@ impl Archive {
         Ok(quote_in_context(provision, &bytes, &capture.media_type))
     }
 
+    /// The capture record `id`'s citation pins (its record is damaged when there is none).
+    pub(crate) fn cited_capture(&self, id: &RecordId, record: &CitationRecord) -> Result<Capture> {
+        self.capture_at(
+            &record.document_id,
+            record.capture.captured_at,
+            record.capture.sha256,
+        )?
+        .ok_or_else(|| ProvenanceError::RecordCorrupt {
+            key: id.to_string(),
+            reason: "its cited capture is not recorded".into(),
+        })
+    }
+
     /// Everything a record page shows of the cited capture, with the bytes read back and
     /// re-hashed once: the capture, the evidence check and (for a provision, from verified bytes
     /// only) the quote in context.
@@ -207,13 +220,7 @@ impl Archive {
         record: &CitationRecord,
         texts: &TextCache,
     ) -> Result<EvidenceView> {
-        let sha = record.capture.sha256;
-        let capture = self
-            .capture_at(&record.document_id, record.capture.captured_at, sha)?
-            .ok_or_else(|| ProvenanceError::RecordCorrupt {
-                key: id.to_string(),
-                reason: "its cited capture is not recorded".into(),
-            })?;
+        let capture = self.cited_capture(id, record)?;
         let (check, context) = match self.verified_bytes(&capture)? {
             VerifiedBytes::Verified(bytes) => {
                 let context = match id {
