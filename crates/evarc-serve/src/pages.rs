@@ -71,7 +71,11 @@ pub fn layout(archive_name: &str, title: &str, body: Markup) -> Markup {
 
 /// An HTML response with the page security headers.
 pub fn html_response(status: StatusCode, page: Markup) -> Response {
-    let mut response = (status, page.into_string()).into_response();
+    with_page_headers((status, page.into_string()).into_response())
+}
+
+/// `response` with the headers of an HTML page: its type, the security headers, no caching.
+fn with_page_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -437,15 +441,7 @@ fn fresh_page(
 
 /// A 200 record page with the page headers.
 fn page_response(body: Bytes) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    safety_headers(headers, PAGE_CSP);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+    with_page_headers(body.into_response())
 }
 
 fn record_page(view: &RecordView) -> Markup {
