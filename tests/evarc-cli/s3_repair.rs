@@ -5,9 +5,7 @@
 //! them. Runs in the `cli_s3` binary against s3s-fs.
 
 use crate::s3_server::{self, BUCKET};
-use std::path::Path;
-
-use crate::util::{find, noise, path_str, s3, Env};
+use crate::util::{flip_chunk_value, noise, path_str, s3, Env};
 
 #[test]
 fn repair_fetches_only_the_damaged_values_not_those_between_them() {
@@ -63,8 +61,8 @@ fn repair_fetches_only_the_damaged_values_not_those_between_them() {
     let (first, last) = (&chunks[0], &chunks[7]);
     env.evarc(&["config", "set", "name", "Example Evidence Archive"])
         .ok();
-    flip_value(&env.archive(), first);
-    flip_value(&env.archive(), last);
+    flip_chunk_value(&env.archive(), first);
+    flip_chunk_value(&env.archive(), last);
     env.evarc(&["verify", "--all"]).code(1);
 
     let text = env.evarc(&["repair", &url]).ok().stdout_text();
@@ -75,39 +73,4 @@ fn repair_fetches_only_the_damaged_values_not_those_between_them() {
         ),
     );
     assert_eq!(env.evarc(&["verify", "--all"]).ok().stdout_text(), before);
-}
-
-/// Flips a byte inside the stored value of chunk `key_hex` in the archive's table files: the
-/// entry whose key is followed by RocksDB's 8-byte trailer, a codec byte and a zstd frame (a
-/// chunk is coded whole, or against a similar earlier chunk: any codec).
-fn flip_value(archive: &Path, key_hex: &str) {
-    let key = (0..key_hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&key_hex[i..i + 2], 16).expect("a hex key"))
-        .collect::<Vec<u8>>();
-    let mut files: Vec<_> = std::fs::read_dir(archive)
-        .expect("list the archive")
-        .map(|e| e.expect("an entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sst"))
-        .collect();
-    files.sort();
-    for file in files {
-        let mut bytes = std::fs::read(&file).expect("read a table file");
-        let mut from = 0;
-        while let Some(found) = find(&bytes[from..], &key) {
-            let value = from + found + key.len() + 8;
-            if bytes.get(value + 1..value + 5) == Some(&[0x28, 0xB5, 0x2F, 0xFD][..])
-                && bytes.len() > value + 20
-            {
-                bytes[value + 16] ^= 0x5a;
-                std::fs::write(&file, &bytes).expect("write the damaged table file");
-                return;
-            }
-            from += found + 1;
-        }
-    }
-    panic!(
-        "no table file of {} holds chunk {key_hex}",
-        archive.display()
-    );
 }

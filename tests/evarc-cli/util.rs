@@ -474,7 +474,8 @@ pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Damages the stored value of chunk `key` (its BLAKE3, 64 hex digits) in the archive's table
 /// files: finds the entry whose key is followed by RocksDB's 8-byte sequence/type trailer and a
-/// zstd-coded chunk value (codec byte 1, then the zstd magic), and flips a byte of the value.
+/// zstd-coded value (a codec byte, then the zstd magic: a chunk coded whole or against a similar
+/// chunk, or a delta), and flips a byte of the value.
 /// The archive must not be open. Returns the file damaged.
 #[track_caller]
 pub fn flip_chunk_value(archive: &Path, key_hex: &str) -> PathBuf {
@@ -494,8 +495,8 @@ pub fn flip_chunk_value(archive: &Path, key_hex: &str) -> PathBuf {
         let mut from = 0;
         while let Some(found) = find(&bytes[from..], &key) {
             let value = from + found + key.len() + 8;
-            let is_chunk = bytes.get(value..value + 5) == Some(&[1, 0x28, 0xB5, 0x2F, 0xFD][..]);
-            if is_chunk && bytes.len() > value + 20 {
+            let is_zstd = bytes.get(value + 1..value + 5) == Some(&[0x28, 0xB5, 0x2F, 0xFD][..]);
+            if is_zstd && bytes.len() > value + 20 {
                 bytes[value + 16] ^= 0x5a;
                 std::fs::write(&file, &bytes).expect("write the damaged table file");
                 return file;
