@@ -133,21 +133,6 @@ pub struct AuditReport {
     pub signing_key_missing: Option<String>,
 }
 
-/// An error's message followed by its sources' ("reading the signing key …: Permission denied").
-fn with_sources(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 impl AuditReport {
     pub fn is_clean(&self) -> bool {
         self.snapshot_failures.is_empty()
@@ -347,7 +332,7 @@ impl Archive {
                     RecordKind::SigningKey,
                     crate::SIGNING_KEY_FILE,
                     None,
-                    with_sources(&err),
+                    evarc_store::error_chain(&err),
                 ),
             },
             Ok(None) => {}

@@ -52,11 +52,11 @@ pub use evarc_record::{http_url, HttpUrl, HttpUrlError, UrlProblem};
 
 // The store's types that front ends name (digests, open mode, outcomes, errors): front ends
 // depend on provenance only, and name these through it.
+pub use evarc_store::{error_chain, DigestError, SnapshotReader};
 pub use evarc_store::{
     Blake3, DigestQuery, Durability, OpenMode, PutOutcome, Sha256, SnapshotInfo, StoreError,
     FORMAT_VERSION,
 };
-pub use evarc_store::{DigestError, SnapshotReader};
 // Repack (issue 14): front ends run it through the archive's store and render its report.
 pub use evarc_store::{RepackOptions, RepackProgress, RepackReport, SpaceReport, REPACK_LEVEL};
 

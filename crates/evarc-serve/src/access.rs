@@ -163,22 +163,7 @@ fn write_failure(err: ProvenanceError) -> Failure {
         }
         _ => StatusCode::BAD_REQUEST,
     };
-    Failure::new(status, one_line(&err))
-}
-
-/// The error and each of its causes once, on one line (as the CLI prints them).
-fn one_line(err: &dyn std::error::Error) -> String {
-    let mut line = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !line.contains(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        source = cause.source();
-    }
-    line
+    Failure::new(status, evarc_provenance::error_chain(&err))
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {

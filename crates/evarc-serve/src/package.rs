@@ -365,13 +365,7 @@ fn package_failure(err: PackageError) -> Failure {
         &err,
         PackageError::CaptureMismatch { .. } | PackageError::CaptureRead { .. }
     );
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let mut message = evarc_provenance::error_chain(&err);
     if damaged {
         message = format!("✗ Hash not verified: no package is made of these bytes: {message}");
     }

@@ -603,7 +603,7 @@ impl std::fmt::Display for RemoteProblem {
 }
 
 fn remote_error(url: &str, endpoint: &str, name: &str, err: &object_store::Error) -> StoreError {
-    let detail = error_chain(err);
+    let detail = crate::error_chain(err);
     let lower = detail.to_ascii_lowercase();
     let problem = if lower.contains("nosuchbucket") || lower.contains("bucket does not exist") {
         RemoteProblem::NoBucket
@@ -636,20 +636,6 @@ fn remote_error(url: &str, endpoint: &str, name: &str, err: &object_store::Error
         problem,
         detail: first_line(&detail),
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        let text = inner.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = inner.source();
-    }
-    out
 }
 
 fn first_line(text: &str) -> String {

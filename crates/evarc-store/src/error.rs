@@ -235,3 +235,20 @@ impl StoreError {
         }
     }
 }
+
+/// An error and each of its causes once, on one line (`reading …: Permission denied`): for
+/// reports that keep errors as text (an audit's findings, an HTTP answer). A cause whose text
+/// the line already holds is not repeated.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = inner.source();
+    }
+    out
+}

@@ -39,7 +39,7 @@ pub use blobs::{
 };
 pub use delta::BaseHint;
 pub use digest::{Blake3, DigestError, DigestQuery, Sha256};
-pub use error::StoreError;
+pub use error::{error_chain, StoreError};
 pub use files::{check_files, check_files_live, FileCheck, FileDamage, FileKind, FilesReport};
 pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};
 pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
