@@ -180,36 +180,52 @@ impl Store {
         let Some(remote) = &self.blobs else {
             return Ok(None);
         };
+        // The scan below sees every entry the noted ones name.
+        self.claimed_push(remote, |state, _noted| {
+            let PushState {
+                cursor,
+                next_segment,
+                ..
+            } = state;
+            let cursor_path = self.path.join(BUCKET_CURSOR);
+            let mut loaded = match cursor.take() {
+                Some(cursor) => cursor,
+                None => Cursor::load(&cursor_path, &remote.backend.url())?,
+            };
+            let result = self.push_to(
+                remote.backend.as_ref(),
+                &cursor_path,
+                &self.path.join(BUCKET_HEAD),
+                &mut loaded,
+                next_segment,
+                false,
+            );
+            *cursor = Some(loaded);
+            result
+        })
+        .map(Some)
+    }
+
+    /// Runs one push to the archive's own bucket: the push state locked, the prefix claimed
+    /// for this archive (a prefix held by another is refused), the entries noted since the last
+    /// push handed to `push` and noted again when it fails (sent with the next push, or the
+    /// scan at close).
+    fn claimed_push<T>(
+        &self,
+        remote: &crate::blobs::RemoteBlobs,
+        push: impl FnOnce(&mut PushState, &[(u8, Vec<u8>)]) -> Result<T>,
+    ) -> Result<T> {
         let mut state = remote
             .push
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.claim_locked(remote, &mut state)?;
-        // The scan below sees every entry these name.
-        let touched = std::mem::take(&mut *remote.pending_entries());
-        let PushState {
-            cursor,
-            next_segment,
-            ..
-        } = &mut *state;
-        let cursor_path = self.path.join(BUCKET_CURSOR);
-        let mut loaded = match cursor.take() {
-            Some(cursor) => cursor,
-            None => Cursor::load(&cursor_path, &remote.backend.url())?,
-        };
-        let result = self.push_to(
-            remote.backend.as_ref(),
-            &cursor_path,
-            &self.path.join(BUCKET_HEAD),
-            &mut loaded,
-            next_segment,
-            false,
-        );
-        *cursor = Some(loaded);
+        let noted = std::mem::take(&mut *remote.pending_entries());
+        let result = push(&mut state, &noted);
         if result.is_err() {
-            remote.pending_entries().extend(touched);
+            remote.pending_entries().extend(noted);
         }
-        result.map(Some)
+        result
     }
 
     /// Notes entries of the segment families (family code, key) just written, for the next
@@ -234,18 +250,9 @@ impl Store {
         if self.mode() != crate::OpenMode::ReadWrite {
             return Ok(());
         }
-        let mut state = remote
-            .push
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.claim_locked(remote, &mut state)?;
-        let touched = std::mem::take(&mut *remote.pending_entries());
-        let result = self.push_touched(remote, &mut state, &touched);
-        if result.is_err() {
-            // Sent with the next push (or the scan at close).
-            remote.pending_entries().extend(touched);
-        }
-        result
+        self.claimed_push(remote, |state, noted| {
+            self.push_touched(remote, state, noted)
+        })
     }
 
     fn push_touched(
