@@ -182,3 +182,89 @@ fn logged_leaves_keep_their_exact_bytes_and_hashes() {
         );
     }
 }
+
+/// A proof reader (`verify-proof`) reads each committed leaf back: its kind, document, capture
+/// time and the SHA-256 of the bytes it logged, which the bytes given must match.
+#[test]
+fn logged_leaves_read_back_to_their_records() {
+    use evarc_provenance::{LeafKind, LoggedLeaf};
+    let text = std::fs::read_to_string(vectors_path()).expect("read leaves.json");
+    let file: Value = serde_json::from_str(&text).expect("leaves.json parses");
+    for v in file["vectors"].as_array().expect("a vectors array") {
+        let name = v["name"].as_str().expect("a name");
+        let leaf = hex::decode(v["leaf_hex"].as_str().expect("leaf_hex")).expect("hex");
+        let logged = LoggedLeaf::parse(&leaf).expect("a leaf this evarc writes reads back");
+        let records = &v["records"];
+        let (kind, sha, at, document) = match records.get("provision") {
+            Some(p) => (
+                LeafKind::Provision,
+                &p["capture"]["sha256"],
+                &p["capture"]["captured_at"],
+                &p["document"],
+            ),
+            None => (
+                LeafKind::Capture,
+                &records["capture"]["sha256"],
+                &records["capture"]["captured_at"],
+                &records["document"]["id"],
+            ),
+        };
+        assert_eq!(logged.kind, kind, "{name}");
+        assert_eq!(logged.sha256.to_hex(), sha.as_str().expect("sha"), "{name}");
+        assert_eq!(logged.captured_at, at.as_str().expect("time"), "{name}");
+        assert_eq!(logged.document, document.as_str().expect("id"), "{name}");
+        if let Some(p) = records.get("provision") {
+            assert_eq!(
+                logged.describe(),
+                format!(
+                    "provision {} of {}",
+                    p["id"].as_str().expect("id"),
+                    logged.document
+                )
+            );
+        }
+    }
+}
+
+#[test]
+fn leaves_of_another_version_or_kind_are_named_not_guessed() {
+    use evarc_provenance::LoggedLeaf;
+    let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let v2 = format!(
+        r#"{{"captured_at":"2026-01-01T00:00:00Z","document":"CA-D-00001","kind":"capture","sha256":"{sha}","v":2}}"#
+    );
+    assert_eq!(
+        LoggedLeaf::parse(v2.as_bytes()).unwrap_err(),
+        "a leaf of version 2 (this evarc reads version 1)"
+    );
+    let odd = format!(
+        r#"{{"captured_at":"2026-01-01T00:00:00Z","document":"CA-D-00001","kind":"note","sha256":"{sha}","v":1}}"#
+    );
+    assert_eq!(
+        LoggedLeaf::parse(odd.as_bytes()).unwrap_err(),
+        "a leaf of unknown kind \"note\""
+    );
+    let bare = r#"{"captured_at":"2026-01-01T00:00:00Z","document":"CA-D-00001","kind":"provision","v":1}"#;
+    assert_eq!(
+        LoggedLeaf::parse(bare.as_bytes()).unwrap_err(),
+        "a provision leaf without its SHA-256"
+    );
+    assert!(LoggedLeaf::parse(b"not json")
+        .unwrap_err()
+        .starts_with("not an evarc log record ("));
+    // A withdrawal's bytes are the capture it withdraws.
+    let w = format!(
+        r#"{{"capture_sha256":"{sha}","captured_at":"2026-01-01T00:00:00Z","document":"CA-D-00001","kind":"withdrawal","reason":"r","v":1,"withdrawn_at":"2026-02-01T00:00:00Z"}}"#
+    );
+    let logged = LoggedLeaf::parse(w.as_bytes()).expect("a withdrawal leaf");
+    assert_eq!(logged.describe(), "withdrawal of a capture of CA-D-00001");
+    logged
+        .check_bytes(b"", "empty")
+        .expect("the empty bytes hash to it");
+    let err = logged.check_bytes(b"x", "x.html").unwrap_err().to_string();
+    assert!(err.starts_with("x.html hashes to 2d711642"), "{err}");
+    assert!(
+        err.ends_with(&format!("but the record says {sha}")),
+        "{err}"
+    );
+}

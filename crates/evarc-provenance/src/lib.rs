@@ -76,8 +76,8 @@ pub use provision::ProvisionRequest;
 pub use query::{At, CaptureOf, SearchHit, SearchQuery, SearchRangeError};
 pub use snapshots::{SnapshotCheck, StoredOriginal};
 pub use tlog::{
-    capture_leaf, provision_leaf, CheckpointReport, LogEntry, LogSubject, LEAF_VERSION,
-    SIGNING_KEY_FILE,
+    capture_leaf, provision_leaf, CheckpointReport, LeafKind, LogEntry, LogSubject, LoggedLeaf,
+    LEAF_VERSION, SIGNING_KEY_FILE,
 };
 pub use tokens::{Scope, Token, TokenRefusal};
 pub use upload::{ArchiveReport, CaptureUpload, DocumentReport, ProvisionUpload, SnapshotReport};

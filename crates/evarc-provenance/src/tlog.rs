@@ -95,6 +95,103 @@ pub fn provision_leaf(provision: &Provision) -> Vec<u8> {
     serde_json::to_vec(&leaf).expect("a leaf serialises: strings and integers")
 }
 
+/// What a leaf of the log says, read back from its bytes by a reader checking a proof (`evarc
+/// verify-proof`): the kinds and fields written by [`capture_leaf`], [`provision_leaf`] and
+/// [`crate::withdrawal_leaf`], so that the rule "which field holds the bytes' SHA-256" lives
+/// beside the encoders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedLeaf {
+    pub kind: LeafKind,
+    /// The document's ID, as logged.
+    pub document: String,
+    /// The capture time, as logged (RFC 3339 UTC).
+    pub captured_at: String,
+    /// The SHA-256 of the captured bytes (a capture's own, or the capture a provision quotes or
+    /// a withdrawal withdraws).
+    pub sha256: Sha256Digest,
+    /// The provision's ID (provision leaves only).
+    pub provision: Option<String>,
+}
+
+/// The kinds of leaf the log holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeafKind {
+    Capture,
+    Provision,
+    Withdrawal,
+}
+
+/// The fields every leaf kind may carry (the rest are ignored).
+#[derive(serde::Deserialize)]
+struct LeafFields {
+    kind: String,
+    v: u32,
+    document: String,
+    captured_at: String,
+    sha256: Option<Sha256Digest>,
+    capture_sha256: Option<Sha256Digest>,
+    id: Option<String>,
+}
+
+impl LoggedLeaf {
+    /// Reads leaf bytes; the error says why they are not a leaf of a version this code writes.
+    pub fn parse(leaf: &[u8]) -> std::result::Result<Self, String> {
+        let fields: LeafFields =
+            serde_json::from_slice(leaf).map_err(|e| format!("not an evarc log record ({e})"))?;
+        if fields.v != LEAF_VERSION {
+            return Err(format!(
+                "a leaf of version {} (this evarc reads version {LEAF_VERSION})",
+                fields.v
+            ));
+        }
+        let (kind, sha256) = match fields.kind.as_str() {
+            "capture" => (LeafKind::Capture, fields.sha256),
+            "provision" => (LeafKind::Provision, fields.capture_sha256),
+            "withdrawal" => (LeafKind::Withdrawal, fields.capture_sha256),
+            other => return Err(format!("a leaf of unknown kind {other:?}")),
+        };
+        let sha256 = sha256.ok_or_else(|| format!("a {} leaf without its SHA-256", fields.kind))?;
+        Ok(Self {
+            kind,
+            document: fields.document,
+            captured_at: fields.captured_at,
+            sha256,
+            provision: fields.id.filter(|_| kind == LeafKind::Provision),
+        })
+    }
+
+    /// What the leaf records, in words: `capture of CA-D-00001`, `provision CA-P-000001 of
+    /// CA-D-00001`, `withdrawal of a capture of CA-D-00001`.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            LeafKind::Capture => format!("capture of {}", self.document),
+            LeafKind::Provision => format!(
+                "provision {} of {}",
+                self.provision.as_deref().unwrap_or("?"),
+                self.document
+            ),
+            LeafKind::Withdrawal => format!("withdrawal of a capture of {}", self.document),
+        }
+    }
+
+    /// Checks that `bytes` (named `name`, e.g. their file) are the bytes the leaf logged.
+    pub fn check_bytes(
+        &self,
+        bytes: &[u8],
+        name: &str,
+    ) -> std::result::Result<(), evarc_tlog::ProofRejected> {
+        let actual = Sha256Digest::of(bytes);
+        if actual != self.sha256 {
+            return Err(evarc_tlog::ProofRejected::BytesDiffer {
+                bytes: name.to_owned(),
+                actual: actual.to_hex(),
+                expected: self.sha256.to_hex(),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// A record with a leaf in the log.
 // Built once per command and passed by reference: boxing would buy nothing.
 #[allow(clippy::large_enum_variant)]

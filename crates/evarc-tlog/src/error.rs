@@ -84,6 +84,12 @@ pub enum ProofRejected {
         #[source]
         source: ProofError,
     },
+    /// The leaf is proven in the tree, but it is not a record the reader can interpret
+    /// (`reason` says why: another leaf version, kind or encoding).
+    #[error(
+        "leaf {index} is in the signed tree, but it is {reason}: what it records cannot be checked"
+    )]
+    UnreadableLeaf { index: u64, reason: String },
     /// `bytes` names the bytes given (their file); the digests are hex.
     #[error("{bytes} hashes to {actual}, but the record says {expected}")]
     BytesDiffer {

@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _, Result};
 use evarc_provenance::evarc_tlog::proof::{is_consistency_proof, ConsistencyProof, InclusionProof};
 use evarc_provenance::evarc_tlog::{check, timestamp, Checkpoint, ProofRejected, Verifier};
 use evarc_provenance::id::RecordId;
-use evarc_provenance::{Archive, CheckpointReport, LogSubject};
+use evarc_provenance::{Archive, CheckpointReport, LogSubject, LoggedLeaf};
 use evarc_provenance::{OpenMode, Sha256};
 
 use crate::cli::{CheckpointArgs, GlobalArgs, ProveArgs, VerifyProofArgs};
@@ -280,35 +280,19 @@ pub fn verify_proof(args: VerifyProofArgs, out: &mut Output) -> Result<Outcome> 
         bail!("the proof carries no leaf: give the record with --record FILE");
     };
     proof.check_leaf(&head, leaf)?;
-    let record: serde_json::Value = serde_json::from_slice(leaf).unwrap_or_default();
-    let field = |name: &str| record.get(name).and_then(|v| v.as_str()).unwrap_or("");
-    let sha = match field("kind") {
-        "provision" | "withdrawal" => field("capture_sha256"),
-        _ => field("sha256"),
-    };
+    let logged = LoggedLeaf::parse(leaf).map_err(|reason| ProofRejected::UnreadableLeaf {
+        index: proof.index,
+        reason,
+    })?;
     if let Some(path) = &args.bytes {
         let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let actual = Sha256::of(&bytes).to_hex();
-        if actual != sha {
-            return Err(ProofRejected::BytesDiffer {
-                bytes: path.display().to_string(),
-                actual,
-                expected: sha.to_owned(),
-            }
-            .into());
-        }
+        logged.check_bytes(&bytes, &path.display().to_string())?;
     }
-    let what = match field("kind") {
-        "provision" => format!("provision {} of {}", field("id"), field("document")),
-        "withdrawal" => format!("withdrawal of a capture of {}", field("document")),
-        _ => format!("capture of {}", field("document")),
-    };
+    let record: serde_json::Value = serde_json::from_slice(leaf).unwrap_or_default();
+    let (what, sha) = (logged.describe(), logged.sha256);
     out.line(format!(
         "verified: {what} (sha256:{sha}, captured {}) is leaf {} of {} in its tree of {} leaves",
-        field("captured_at"),
-        proof.index,
-        head.origin,
-        head.size
+        logged.captured_at, proof.index, head.origin, head.size
     ))?;
     if args.bytes.is_some() {
         out.line("verified: the bytes given hash to the logged SHA-256")?;
