@@ -89,3 +89,31 @@ fn damage_to_a_base_fails_every_snapshot_built_on_it_and_no_other() {
     assert!(failed.contains(&first.blake3) && failed.contains(&second.blake3));
     assert_eq!(report.verified, 1);
 }
+
+/// A keyframe whose chunk was swapped for other bytes that decode cleanly: a read of a delta on
+/// it (which hashes only its result) still fails, and names the keyframe, never the delta alone.
+#[test]
+fn a_keyframe_chunk_that_decodes_to_other_bytes_is_named_by_reads_of_its_deltas() {
+    let (dir, store) = fresh();
+    let first = put_after(&store, &version(0), None).info;
+    let second = put_after(&store, &version(1), Some(first.blake3)).info;
+    drop(store);
+    let mut other = version(0);
+    other[10] ^= 0x20;
+    crate::swap_chunk(&dir.path().join("archive"), Blake3::of(&version(0)), &other);
+    let store = Store::open(&dir.path().join("archive"), OpenMode::ReadOnly).expect("open");
+    for _ in 0..2 {
+        let err = store
+            .read(second.blake3)
+            .expect_err("delta on a swapped keyframe");
+        assert!(
+            matches!(&err, StoreError::BaseDamaged { base, .. } if *base == first.blake3),
+            "{err}"
+        );
+        assert!(err.is_integrity_failure());
+    }
+    assert!(
+        store.read(first.blake3).is_err(),
+        "the keyframe itself fails"
+    );
+}

@@ -24,6 +24,17 @@ pub fn delete_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3) {
         .expect("delete the chunk");
 }
 
+/// Replaces chunk `chunk`'s value in the (closed) archive at `archive` with a valid chunk value
+/// (codec 1, a zstd frame) of other bytes of the same length: damage that decodes cleanly.
+pub fn swap_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3, other: &[u8]) {
+    let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
+    let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), archive, cfs).expect("open raw");
+    let mut value = vec![1u8];
+    value.extend(zstd::bulk::compress(other, 3).expect("compress"));
+    db.put_cf(db.cf_handle("chunks").expect("cf"), chunk.as_bytes(), value)
+        .expect("swap the chunk");
+}
+
 /// Deterministic pseudo-random bytes (xorshift), incompressible like real binary data.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;

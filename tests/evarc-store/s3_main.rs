@@ -73,6 +73,32 @@ pub fn delete_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3) {
     let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
 }
 
+/// Replaces chunk `chunk`'s value with a valid chunk value of other bytes (as main.rs does), in
+/// the bucket of the archive at `archive` (made by `fresh`), and drops the local cache.
+pub fn swap_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3, other: &[u8]) {
+    let mut value = vec![1u8];
+    value.extend(zstd::bulk::compress(other, 3).expect("compress"));
+    let Some(server) = server() else {
+        let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
+        let db =
+            rocksdb::DB::open_cf(&rocksdb::Options::default(), archive, cfs).expect("open raw");
+        db.put_cf(db.cf_handle("chunks").expect("cf"), chunk.as_bytes(), value)
+            .expect("swap the chunk");
+        return;
+    };
+    let parent = archive.parent().expect("the archive's parent");
+    let url = std::fs::read_to_string(parent.join(".blobs-url")).expect("the archive's URL");
+    let hex = chunk.to_hex();
+    let object = server
+        .root()
+        .join(url.trim_start_matches("s3://"))
+        .join("chunks")
+        .join(&hex[..2])
+        .join(&hex);
+    std::fs::write(&object, value).expect("swap the chunk's object");
+    let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
+}
+
 /// Deterministic pseudo-random bytes (xorshift), as in main.rs.
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;
