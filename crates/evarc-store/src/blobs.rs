@@ -5,7 +5,8 @@
 //! An archive on a bucket keeps its manifests, index, records and log in the local RocksDB, plus
 //! a bounded cache of blobs on disk (`blob-cache/` in the archive directory). Object names are
 //! derived from the value's key (docs/format.md, "Snapshot bytes in a bucket"):
-//! `PREFIX/chunks/<hex[0..2]>/<hex>` and `PREFIX/deltas/<hex[0..2]>/<hex>`.
+//! `PREFIX/chunks/<hex[0..2]>/<hex>` and `PREFIX/deltas/<hex[0..2]>/<hex>`, and for a value a
+//! repack re-encoded `…/<hex>.<tag>`, the tag naming its bytes (value_names.rs).
 //!
 //! `object_store` is async: the backend keeps a small tokio runtime of its own and the store API
 //! stays synchronous (every call waits for its request, from any thread, also inside a caller's
@@ -1077,6 +1078,39 @@ mod tests {
             None
         );
         assert_eq!(BlobKind::parse_object_name("chunks/ab/not-hex"), None);
+    }
+
+    #[test]
+    fn a_re_encoded_value_is_named_by_its_key_and_its_bytes_and_parses_back() {
+        let key = Blake3::of(b"delta");
+        let tag = value_tag(b"re-encoded bytes");
+        assert_eq!(
+            hex::encode(tag),
+            Blake3::of(b"re-encoded bytes").to_hex()[..32]
+        );
+        let name = BlobKind::Delta.tagged_name(key, Some(&tag));
+        let hex = key.to_hex();
+        assert_eq!(
+            name,
+            format!("deltas/{}/{hex}.{}", &hex[..2], hex::encode(tag))
+        );
+        assert_eq!(
+            BlobKind::Delta.tagged_name(key, None),
+            BlobKind::Delta.object_name(key)
+        );
+        assert_eq!(
+            BlobKind::parse_object_name(&name),
+            Some((BlobKind::Delta, key))
+        );
+        // Other bytes, other name; a malformed tag is no value object.
+        assert_ne!(
+            BlobKind::Delta.tagged_name(key, Some(&value_tag(b"other bytes"))),
+            name
+        );
+        assert_eq!(
+            BlobKind::parse_object_name(&format!("deltas/{}/{hex}.abc", &hex[..2])),
+            None
+        );
     }
 
     #[test]

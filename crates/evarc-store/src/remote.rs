@@ -6,7 +6,8 @@
 //! - `evarc-archive`: a marker written first, naming the archive the prefix belongs to
 //!   (owner.rs);
 //! - `chunks/<hex[0..2]>/<hex>` and `deltas/<hex[0..2]>/<hex>`: chunk and delta values, exactly
-//!   as the `chunks` and `deltas` column families hold them;
+//!   as the `chunks` and `deltas` column families hold them; `…/<hex>.<tag>`, values a repack
+//!   re-encoded (value_names.rs);
 //! - `records/<16-digit sequence number>`: immutable segments of the record log. Each holds the
 //!   entries of `meta`, `snapshots`, `sha256` and `records` that were new or changed since the
 //!   previous segment; replaying them in order rebuilds those column families.
