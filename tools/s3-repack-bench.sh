@@ -6,7 +6,8 @@
 # repack (a reader whose view names the old objects), repacks, and measures in the same run:
 # - bytes of the value objects in the bucket (chunks/, deltas/) before, after the repack (old and
 #   new objects) and after `gc --delete` (only the referenced ones);
-# - the repack's wall time;
+# - the repack's wall time, beside the repack of a local archive of the same manifest (the
+#   reference, same run, one after the other);
 # - read + verify of random captures in-process (`evarc-bench reads`, RAM cache emptied before
 #   each read, no blob cache), the repacked view and the view from before interleaved, medians
 #   and p99 of the samples;
@@ -42,6 +43,14 @@ echo "manifest: $manifest ($rows rows); bucket: s3s-fs on loopback; blob cache: 
 echo "bucket values before repack: $(objects)"
 echo "local directory: $(du -sb "$archive" | cut -f1) bytes"
 cp -a "$archive" "$before"
+local_archive="$work/local"
+"$evarc" init "$local_archive" >/dev/null
+"$evarc" --archive "$local_archive" import manifest "$manifest" >/dev/null 2>&1
+t0=$(date +%s.%N)
+"$evarc" --archive "$local_archive" repack | head -2
+t1=$(date +%s.%N)
+echo "local repack wall time (reference): $(echo "$t1 - $t0" | bc) s"
+rm -rf "$local_archive"
 t0=$(date +%s.%N)
 "$evarc" --archive "$archive" repack
 t1=$(date +%s.%N)
