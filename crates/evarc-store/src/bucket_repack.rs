@@ -68,6 +68,10 @@ impl Store {
         // Before the first path delta is named: an evarc that cannot read them refuses the
         // archive (and a restored one: `meta` travels in the record segments).
         self.set_format_version(crate::format::FORMAT_VERSION_REPACKED)?;
+        self.note_written([(
+            crate::remote::CODE_META,
+            crate::format::META_FORMAT_KEY.to_vec(),
+        )]);
         let mut listed = std::collections::BTreeMap::new();
         for item in self
             .db
