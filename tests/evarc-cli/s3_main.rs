@@ -20,5 +20,6 @@ mod citations;
 mod provenance_cli;
 mod s3_cli;
 mod s3_owner;
+mod s3_repack;
 mod s3_repair;
 mod store_cli;

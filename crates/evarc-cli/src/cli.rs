@@ -151,6 +151,8 @@ pub enum Command {
     ///
     /// Safe to interrupt at any point: each group of values is replaced atomically by values
     /// checked to decode to the same verified bytes; readers keep working meanwhile.
+    /// On an archive on a bucket the new values go to new objects; `evarc gc --delete` then
+    /// removes the objects they replace.
     /// Exit codes: 0 repacked; 1 some snapshots fail verification (left as they were: see `evarc verify --all`); 2 usage error, or the archive in use by another writer; 3 I/O or storage failure.
     Repack(RepackArgs),
     /// Fetch every tracked document's page (documents with rules, or those named) as

@@ -5,7 +5,8 @@
 //! An archive on a bucket keeps its manifests, index, records and log in the local RocksDB, plus
 //! a bounded cache of blobs on disk (`blob-cache/` in the archive directory). Object names are
 //! derived from the value's key (docs/format.md, "Snapshot bytes in a bucket"):
-//! `PREFIX/chunks/<hex[0..2]>/<hex>` and `PREFIX/deltas/<hex[0..2]>/<hex>`.
+//! `PREFIX/chunks/<hex[0..2]>/<hex>` and `PREFIX/deltas/<hex[0..2]>/<hex>`, and for a value a
+//! repack re-encoded `…/<hex>.<tag>`, the tag naming its bytes (value_names.rs).
 //!
 //! `object_store` is async: the backend keeps a small tokio runtime of its own and the store API
 //! stays synchronous (every call waits for its request, from any thread, also inside a caller's
@@ -205,13 +206,24 @@ impl BlobKind {
         }
     }
 
-    /// The object name of the blob `key` of this kind, relative to the prefix.
+    /// The object name of the blob `key` of this kind, relative to the prefix, as ingest
+    /// writes it.
     pub fn object_name(self, key: Blake3) -> String {
         let hex = key.to_hex();
         format!("{}/{}/{hex}", self.dir(), &hex[..2])
     }
 
-    /// The kind and key of an object name made by [`BlobKind::object_name`].
+    /// The object name of the value of `key` whose bytes carry `tag` (a re-encoded value,
+    /// crate::value_names), or the plain name of [`BlobKind::object_name`] without one.
+    pub(crate) fn tagged_name(self, key: Blake3, tag: Option<&ValueTag>) -> String {
+        match tag {
+            Some(tag) => format!("{}.{}", self.object_name(key), hex::encode(tag)),
+            None => self.object_name(key),
+        }
+    }
+
+    /// The kind and key of an object name made by [`BlobKind::tagged_name`] (with or without
+    /// a tag).
     pub(crate) fn parse_object_name(name: &str) -> Option<(Self, Blake3)> {
         let mut parts = name.split('/');
         let kind = match parts.next()? {
@@ -220,13 +232,29 @@ impl BlobKind {
             _ => return None,
         };
         let _fanout = parts.next()?;
-        let hex = parts.next()?;
+        let last = parts.next()?;
         if parts.next().is_some() {
             return None;
         }
+        let hex = match last.split_once('.') {
+            Some((hex, tag)) if tag.len() == 32 && hex::decode(tag).is_ok() => hex,
+            Some(_) => return None,
+            None => last,
+        };
         let bytes = hex::decode(hex).ok()?;
         Some((kind, Blake3::from_slice(&bytes)?))
     }
+}
+
+/// What names the bytes of a re-encoded value in its object's name: the first 16 bytes of
+/// their BLAKE3 (docs/format.md, "Repack of an archive on a bucket").
+pub(crate) type ValueTag = [u8; 16];
+
+/// The tag of a value's bytes.
+pub(crate) fn value_tag(value: &[u8]) -> ValueTag {
+    let mut tag = [0u8; 16];
+    tag.copy_from_slice(&Blake3::of(value).as_bytes()[..16]);
+    tag
 }
 
 /// One object listed in a bucket.
@@ -711,22 +739,72 @@ impl RemoteBlobs {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The blob, from the cache or the bucket (then cached); `None` when the bucket has none.
-    pub(crate) fn get(&self, kind: BlobKind, key: Blake3) -> Result<Option<Vec<u8>>> {
-        let name = kind.object_name(key);
-        if let Some(bytes) = self.cache.get(&name) {
+    /// The value of blob `key` whose object carries `tag` (none: the plain name), from the
+    /// cache or the bucket (then cached); `None` when the bucket has none. When that object is
+    /// gone (a reader whose view predates a repack, the old object deleted by `gc` since), the
+    /// other objects of the same key are tried: every encoding of a value decodes to the same
+    /// verified bytes, and the read verifies whichever it gets.
+    pub(crate) fn get(
+        &self,
+        kind: BlobKind,
+        key: Blake3,
+        tag: Option<&ValueTag>,
+    ) -> Result<Option<Vec<u8>>> {
+        let name = kind.tagged_name(key, tag);
+        if let Some(found) = self.get_named(&name)? {
+            return Ok(Some(found));
+        }
+        for other in self.other_objects(kind, key, &name)? {
+            if let Some(found) = self.get_named(&other)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The object `name`, from the cache or the bucket (then cached).
+    fn get_named(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(bytes) = self.cache.get(name) {
             self.fetches.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(bytes));
         }
-        let found = self.backend.get(&name)?;
+        let found = self.backend.get(name)?;
         if let Some(bytes) = &found {
             self.fetches.objects.fetch_add(1, Ordering::Relaxed);
             self.fetches
                 .bytes
                 .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            self.cache.put(&name, bytes);
+            self.cache.put(name, bytes);
         }
         Ok(found)
+    }
+
+    /// The names of the objects of blob `key` other than `tried`, in name order (a listing of
+    /// its fan-out directory).
+    fn other_objects(&self, kind: BlobKind, key: Blake3, tried: &str) -> Result<Vec<String>> {
+        let plain = kind.object_name(key);
+        let dir = plain.rsplit_once('/').map_or("", |(dir, _)| dir);
+        Ok(self
+            .backend
+            .list(dir)?
+            .into_iter()
+            .map(|entry| entry.name)
+            .filter(|name| name != tried && BlobKind::parse_object_name(name) == Some((kind, key)))
+            .collect())
+    }
+
+    /// Writes the named objects to the bucket (up to [`UPLOAD_CONCURRENCY`] at a time) and to
+    /// the cache; returns once the bucket confirmed every one (or with the first failure).
+    pub(crate) fn put_named(&self, objects: Vec<(String, Vec<u8>)>) -> Result<()> {
+        for (name, bytes) in &objects {
+            self.cache.put(name, bytes);
+        }
+        self.backend.put_many(objects)
+    }
+
+    /// Drops object `name` from the local cache (it left the bucket).
+    pub(crate) fn forget_cached(&self, name: &str) {
+        self.cache.remove(name);
     }
 
     /// What reads fetched since the archive was opened.
@@ -752,9 +830,14 @@ impl RemoteBlobs {
         self.backend.put_many(objects)
     }
 
-    /// Whether the bucket holds the blob (the cache answers first).
-    pub(crate) fn contains(&self, kind: BlobKind, key: Blake3) -> Result<bool> {
-        let name = kind.object_name(key);
+    /// Whether the bucket holds the blob's object carrying `tag` (the cache answers first).
+    pub(crate) fn contains(
+        &self,
+        kind: BlobKind,
+        key: Blake3,
+        tag: Option<&ValueTag>,
+    ) -> Result<bool> {
+        let name = kind.tagged_name(key, tag);
         if self.cache.contains(&name) {
             return Ok(true);
         }
@@ -850,6 +933,20 @@ impl DiskCache {
             let _ = file.set_modified(std::time::SystemTime::now());
         }
         Some(bytes)
+    }
+
+    /// Best effort: a file left behind is only evicted later.
+    fn remove(&self, name: &str) {
+        let path = self.path(name);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if std::fs::remove_file(&path).is_ok() {
+                let _ = self
+                    .used
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                        Some(used.saturating_sub(meta.len()))
+                    });
+            }
+        }
     }
 
     /// Best effort: a cache that cannot be written only costs refetches.
@@ -981,6 +1078,39 @@ mod tests {
             None
         );
         assert_eq!(BlobKind::parse_object_name("chunks/ab/not-hex"), None);
+    }
+
+    #[test]
+    fn a_re_encoded_value_is_named_by_its_key_and_its_bytes_and_parses_back() {
+        let key = Blake3::of(b"delta");
+        let tag = value_tag(b"re-encoded bytes");
+        assert_eq!(
+            hex::encode(tag),
+            Blake3::of(b"re-encoded bytes").to_hex()[..32]
+        );
+        let name = BlobKind::Delta.tagged_name(key, Some(&tag));
+        let hex = key.to_hex();
+        assert_eq!(
+            name,
+            format!("deltas/{}/{hex}.{}", &hex[..2], hex::encode(tag))
+        );
+        assert_eq!(
+            BlobKind::Delta.tagged_name(key, None),
+            BlobKind::Delta.object_name(key)
+        );
+        assert_eq!(
+            BlobKind::parse_object_name(&name),
+            Some((BlobKind::Delta, key))
+        );
+        // Other bytes, other name; a malformed tag is no value object.
+        assert_ne!(
+            BlobKind::Delta.tagged_name(key, Some(&value_tag(b"other bytes"))),
+            name
+        );
+        assert_eq!(
+            BlobKind::parse_object_name(&format!("deltas/{}/{hex}.abc", &hex[..2])),
+            None
+        );
     }
 
     #[test]

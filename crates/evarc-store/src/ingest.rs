@@ -489,7 +489,8 @@ impl Store {
     /// that a put of the same bytes writes it afresh.
     fn chunk_present(&self, key: Blake3) -> Result<bool> {
         if let Some(remote) = &self.blobs {
-            return remote.contains(crate::BlobKind::Chunk, key);
+            let tag = self.value_tag(crate::BlobKind::Chunk, key)?;
+            return remote.contains(crate::BlobKind::Chunk, key, tag.as_ref());
         }
         Ok(matches!(
             self.db.get_pinned_cf(self.cf(CF_CHUNKS)?, key.as_bytes()),

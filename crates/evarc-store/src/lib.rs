@@ -14,6 +14,7 @@
 //! digests at the end. A mismatch is an error naming the snapshot and both digests.
 
 mod blobs;
+mod bucket_repack;
 mod cache;
 mod delta;
 mod digest;
@@ -32,6 +33,7 @@ mod scrub;
 mod space;
 mod spares;
 mod store;
+mod value_names;
 
 pub use blobs::{
     BlobFetches, BlobKind, BlobStore, BlobsConfig, ObjectEntry, RemoteProblem, S3Blobs,

@@ -325,7 +325,11 @@ impl Store {
                 } else {
                     crate::BlobKind::Delta
                 };
-                return Ok(remote.get(kind, key)?.map(crate::remote::BlobBytes::Owned));
+                // The object a repack switched the value to, if any (value_names.rs).
+                let tag = self.value_tag(kind, key)?;
+                return Ok(remote
+                    .get(kind, key, tag.as_ref())?
+                    .map(crate::remote::BlobBytes::Owned));
             }
         }
         match self.db.get_pinned_cf(self.cf(cf)?, key.as_bytes()) {

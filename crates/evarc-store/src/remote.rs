@@ -6,7 +6,8 @@
 //! - `evarc-archive`: a marker written first, naming the archive the prefix belongs to
 //!   (owner.rs);
 //! - `chunks/<hex[0..2]>/<hex>` and `deltas/<hex[0..2]>/<hex>`: chunk and delta values, exactly
-//!   as the `chunks` and `deltas` column families hold them;
+//!   as the `chunks` and `deltas` column families hold them; `…/<hex>.<tag>`, values a repack
+//!   re-encoded (value_names.rs);
 //! - `records/<16-digit sequence number>`: immutable segments of the record log. Each holds the
 //!   entries of `meta`, `snapshots`, `sha256` and `records` that were new or changed since the
 //!   previous segment; replaying them in order rebuilds those column families.
@@ -432,6 +433,9 @@ impl Store {
             ..ReplicateReport::default()
         };
         if with_blobs {
+            // A value a repack re-encoded since the replica got it goes up under a new name
+            // (its tag, value_names.rs); the record segment below carries the switch-over.
+            let tags = self.value_tags()?;
             for (cf, kind) in [(CF_CHUNKS, BlobKind::Chunk), (CF_DELTAS, BlobKind::Delta)] {
                 for item in self.db.iterator_cf(self.cf(cf)?, IteratorMode::Start) {
                     let (key, value) = item.map_err(|e| self.db_err(e))?;
@@ -439,11 +443,15 @@ impl Store {
                     let Some(key) = Blake3::from_slice(&key) else {
                         continue;
                     };
-                    let digest = blob_digest(kind, key);
+                    let tag = tags.get(&(kind, key));
+                    let digest = match tag {
+                        Some(tag) => tagged_blob_digest(kind, key, tag),
+                        None => blob_digest(kind, key),
+                    };
                     if cursor.seen.contains(&digest) {
                         continue;
                     }
-                    backend.put(&kind.object_name(key), value.to_vec())?;
+                    backend.put(&kind.tagged_name(key, tag), value.to_vec())?;
                     report.blobs += 1;
                     report.blob_bytes += value.len() as u64;
                     cursor.seen.insert(digest);
@@ -568,7 +576,8 @@ impl Store {
     }
 
     /// The blob objects of the archive's bucket that no manifest references (what a crash
-    /// between an upload and its commit leaves); with `delete`, removes them.
+    /// between an upload and its commit leaves, and the objects a repack switched values away
+    /// from); with `delete`, removes them.
     pub fn gc(&self, delete: bool) -> Result<GcReport> {
         let Some(remote) = &self.blobs else {
             return Err(StoreError::NotARemoteArchive {
@@ -579,7 +588,13 @@ impl Store {
         // Objects another copy of the archive wrote are unreferenced here: only the copy that
         // writes to the prefix may judge (and delete) them.
         self.claim_bucket()?;
-        let referenced = self.referenced_blobs()?;
+        if delete {
+            // The objects a repack switched values away from are the ones the bucket's record
+            // log names until it holds the switch-over: it goes up before any is deleted, so a
+            // restore from the bucket never names a deleted object.
+            self.push_records()?;
+        }
+        let referenced = self.referenced_objects()?;
         let mut report = GcReport {
             url: remote.config.url(),
             deleted: delete,
@@ -588,18 +603,29 @@ impl Store {
         for dir in [BlobKind::Chunk.dir(), BlobKind::Delta.dir()] {
             for entry in remote.backend.list(dir)? {
                 report.objects += 1;
-                match BlobKind::parse_object_name(&entry.name) {
-                    Some(blob) if referenced.contains(&blob) => {}
-                    _ => report.unreferenced.push((entry.name, entry.size)),
+                if !referenced.contains(&entry.name) {
+                    report.unreferenced.push((entry.name, entry.size));
                 }
             }
         }
         if delete {
             for (name, _) in &report.unreferenced {
                 remote.backend.delete(name)?;
+                remote.forget_cached(name);
             }
         }
         Ok(report)
+    }
+
+    /// The name of the object holding every chunk and delta value some manifest needs (the
+    /// one a repack switched it to, else its plain name).
+    fn referenced_objects(&self) -> Result<HashSet<String>> {
+        let tags = self.value_tags()?;
+        Ok(self
+            .referenced_blobs()?
+            .into_iter()
+            .map(|(kind, key)| kind.tagged_name(key, tags.get(&(kind, key))))
+            .collect())
     }
 
     /// Every chunk and delta value some manifest needs.
@@ -800,15 +826,40 @@ impl Store {
                 BlobKind::Delta => CF_DELTAS,
             })
         };
+        // A value a repack re-encoded is fetched under its tagged name (value_names.rs); a
+        // replica not sent to since has the earlier encoding under the plain name, which then
+        // becomes the value again (recorded, so that the next `replicate` names it right).
+        let tags = crate::value_names::tags_in(&new, new_cf(CF_META)?)
+            .map_err(|e| StoreError::db(dir, e))?;
         let fetch = |wanted: &mut Vec<(BlobKind, Blake3)>, batch: &mut WriteBatch| -> Result<u64> {
             let names: Vec<String> = wanted
                 .iter()
-                .map(|(kind, blob)| kind.object_name(*blob))
+                .map(|(kind, blob)| kind.tagged_name(*blob, tags.get(&(*kind, *blob))))
                 .collect();
             let mut got = 0;
+            let mut untagged = Vec::new();
             for ((kind, blob), value) in wanted.drain(..).zip(replica.get_many(&names)?) {
+                match value {
+                    Some(value) => {
+                        batch.put_cf(cf_of(kind)?, blob.as_bytes(), value);
+                        got += 1;
+                    }
+                    None if tags.contains_key(&(kind, blob)) => untagged.push((kind, blob)),
+                    None => {}
+                }
+            }
+            let plain: Vec<String> = untagged
+                .iter()
+                .map(|(kind, blob)| kind.object_name(*blob))
+                .collect();
+            for ((kind, blob), value) in untagged.into_iter().zip(replica.get_many(&plain)?) {
                 if let Some(value) = value {
                     batch.put_cf(cf_of(kind)?, blob.as_bytes(), value);
+                    batch.put_cf(
+                        new_cf(CF_META)?,
+                        crate::value_names::value_object_key(kind, blob),
+                        [],
+                    );
                     got += 1;
                 }
             }
@@ -1053,6 +1104,21 @@ fn blob_digest(kind: BlobKind, key: Blake3) -> Digest16 {
     hasher.update(kind.dir().as_bytes());
     hasher.update(key.as_bytes());
     truncate(hasher.finalize().as_bytes())
+}
+
+/// The cursor's digest of a re-encoded value's object (the tag names its bytes).
+fn tagged_blob_digest(kind: BlobKind, key: Blake3, tag: &crate::blobs::ValueTag) -> Digest16 {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(kind.dir().as_bytes());
+    hasher.update(key.as_bytes());
+    hasher.update(b".");
+    hasher.update(tag);
+    truncate(hasher.finalize().as_bytes())
+}
+
+/// Whether the local archive at `path` keeps a replica (`replicate` wrote its cursor).
+pub(crate) fn has_replica(path: &Path) -> bool {
+    path.join(REPLICA_CURSOR).is_file()
 }
 
 fn truncate(bytes: &[u8; 32]) -> Digest16 {

@@ -62,6 +62,10 @@ pub struct RepackReport {
     /// Bytes of the values looked at (deltas, chunks, their spares), before and after.
     pub value_bytes_before: u64,
     pub value_bytes_after: u64,
+    /// An archive on a bucket: its URL, and the new objects the re-encoded values went to
+    /// (the objects they replace are unreferenced from then on: `gc` lists them).
+    pub bucket: Option<String>,
+    pub objects_uploaded: u64,
     /// Snapshots that could not be re-encoded because their stored bytes fail verification:
     /// left exactly as they were (`verify --all` names them).
     pub damaged: Vec<(Blake3, StoreError)>,
@@ -103,19 +107,9 @@ impl Store {
                 ),
             ));
         }
-        if let Some(blobs) = &self.blobs {
-            // Values of an archive on a bucket are immutable objects named by their hash; a
-            // re-encoding would need new objects and a switch-over not built yet.
-            return Err(StoreError::io(
-                "repacking",
-                std::io::Error::new(
-                    std::io::ErrorKind::Unsupported,
-                    format!(
-                        "the snapshot bytes of this archive live in {}: repack works on archives that keep their bytes locally",
-                        blobs.config.url()
-                    ),
-                ),
-            ));
+        if let Some(remote) = &self.blobs {
+            // New values go to new objects, then a switch-over (bucket_repack.rs).
+            return self.repack_bucket(remote, options, progress);
         }
         // Before the first path delta is written: an evarc that cannot read them refuses the
         // archive (format version 3) rather than reporting them as damage.
@@ -182,6 +176,7 @@ impl Store {
         for (cf, key, value) in &edits.puts {
             batch.put_cf(self.cf(cf)?, key, value);
         }
+        self.tag_local_values(&mut batch, &edits.puts)?;
         let mut sync = WriteOptions::default();
         sync.set_sync(true);
         self.db.write_opt(batch, &sync).map_err(|e| self.db_err(e))
@@ -370,14 +365,14 @@ impl Store {
     /// Makes the final compaction of a repack write the settled records at zstd level 19 with a
     /// trained dictionary. Only sizes depend on it: when RocksDB refuses the options, the
     /// records are compacted as usual.
-    fn settle_records(&self) {
+    pub(crate) fn settle_records(&self) {
         if let Ok(cf) = self.cf(crate::format::CF_RECORDS) {
             let _ = self.db.set_options_cf(cf, &SETTLED_RECORDS);
         }
     }
 
     /// Back to the usual options for what is written after the repack.
-    fn unsettle_records(&self) {
+    pub(crate) fn unsettle_records(&self) {
         if let Ok(cf) = self.cf(crate::format::CF_RECORDS) {
             let _ = self.db.set_options_cf(
                 cf,

@@ -59,6 +59,12 @@ pub fn run(global: &GlobalArgs, args: RepackArgs, out: &mut Output) -> Result<Ou
             thousands(*bytes)
         ))?;
     }
+    if let Some(url) = &report.bucket {
+        out.line(format!(
+            "  {} new objects in {url}; the objects they replace are unreferenced: `evarc gc` lists them, `evarc gc --delete` removes them",
+            thousands(report.objects_uploaded)
+        ))?;
+    }
     for (key, err) in &report.damaged {
         out.line(format!("✗ blake3:{key} left as it was: {err}"))?;
     }
@@ -71,6 +77,8 @@ pub fn run(global: &GlobalArgs, args: RepackArgs, out: &mut Output) -> Result<Ou
         "spares_rewritten": report.spares_rewritten,
         "value_bytes_before": report.value_bytes_before,
         "value_bytes_after": report.value_bytes_after,
+        "bucket": report.bucket,
+        "objects_uploaded": report.objects_uploaded,
         "before": space_json(&before),
         "after": space_json(&after),
         "damaged": report.damaged.iter().map(|(key, err)| json!({"blake3": key.to_hex(), "error": err.to_string()})).collect::<Vec<_>>(),

@@ -1,0 +1,268 @@
+//! Repack of an archive whose snapshot bytes live in a bucket (issue 14).
+//!
+//! The values are re-encoded as by the local repack (repack.rs): a delta keeps its base and
+//! chain position, at a higher level with its base (codec 2) or, with two ancestors or more on
+//! its read path, as a path delta (codec 3); a chunk stays the same chunk. Each new value is
+//! decoded again and found equal to the verified bytes it replaces before anything is written.
+//!
+//! Objects are immutable and a re-encoded value has the same key as the old one, so the new
+//! encoding goes to a new object whose name also names its bytes,
+//! `deltas/<hex[0..2]>/<hex>.<tag>` (value_names.rs). Per group of snapshots (a few of one
+//! chain): every new object is uploaded and confirmed by the bucket, then the switch-over
+//! (which object now holds the value of key K) is committed to the local RocksDB in one atomic,
+//! synced batch, and goes to the bucket in the record segments with the other `meta` entries.
+//! A crash at any point leaves each value's old object named (still there, valid) or its new
+//! one (confirmed before it was named). The old objects are then unreferenced: `evarc gc` lists
+//! them and `--delete` removes them (docs/format.md). A bucket archive has no spare copies.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use rocksdb::{IteratorMode, WriteBatch, WriteOptions};
+
+use crate::blobs::{value_tag, BlobKind, RemoteBlobs};
+use crate::format::{decode_chunk, encode_chunk, Layout, Manifest};
+use crate::{Blake3, RepackOptions, RepackProgress, RepackReport, Result, Store, StoreError};
+
+/// Snapshots whose new values are uploaded, then switched to in one atomic, synced batch.
+const GROUP: usize = 32;
+
+/// New values for one group, with the byte counts before and after.
+#[derive(Default)]
+struct BucketEdits {
+    values: Vec<(BlobKind, Blake3, Vec<u8>)>,
+    deltas: u64,
+    chunks: u64,
+    before: u64,
+    after: u64,
+}
+
+impl BucketEdits {
+    /// Takes `new` for the value `key` of `kind` when it is smaller than `old`.
+    fn offer(&mut self, kind: BlobKind, key: Blake3, old_len: usize, new: Vec<u8>) {
+        self.before += old_len as u64;
+        if new.len() < old_len {
+            self.after += new.len() as u64;
+            match kind {
+                BlobKind::Chunk => self.chunks += 1,
+                BlobKind::Delta => self.deltas += 1,
+            }
+            self.values.push((kind, key, new));
+        } else {
+            self.after += old_len as u64;
+        }
+    }
+}
+
+impl Store {
+    /// [`Store::repack`] of an archive on a bucket (the level already checked).
+    pub(crate) fn repack_bucket(
+        &self,
+        remote: &RemoteBlobs,
+        options: RepackOptions,
+        progress: impl Fn(RepackProgress) + Sync,
+    ) -> Result<RepackReport> {
+        // Nothing goes to a prefix that is not this archive's (owner.rs).
+        self.claim_bucket()?;
+        // Before the first path delta is named: an evarc that cannot read them refuses the
+        // archive (and a restored one: `meta` travels in the record segments).
+        self.set_format_version(crate::format::FORMAT_VERSION_REPACKED)?;
+        self.note_written([(
+            crate::remote::CODE_META,
+            crate::format::META_FORMAT_KEY.to_vec(),
+        )]);
+        let mut listed = std::collections::BTreeMap::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(crate::format::CF_SNAPSHOTS)?, IteratorMode::Start)
+        {
+            let (key, _) = item.map_err(|e| self.db_err(e))?;
+            if let Some(key) = Blake3::from_slice(&key) {
+                listed.insert(key, None);
+            }
+        }
+        let total = listed.len() as u64;
+        let groups = self.chain_groups(listed);
+        let done = AtomicU64::new(0);
+        let report = Mutex::new(RepackReport {
+            snapshots: total,
+            bucket: Some(remote.config.url()),
+            ..RepackReport::default()
+        });
+        self.cache.clear();
+        groups.into_par_iter().try_for_each(|chain| -> Result<()> {
+            for group in chain.chunks(GROUP) {
+                let mut edits = BucketEdits::default();
+                let mut damaged = Vec::new();
+                for (key, _) in group {
+                    match self.reencode_bucket_snapshot(remote, *key, options.level, &mut edits) {
+                        Ok(()) => {}
+                        Err(err) if err.is_integrity_failure() => damaged.push((*key, err)),
+                        Err(err) => return Err(err),
+                    }
+                }
+                self.switch_over(remote, &edits)?;
+                let n = done.fetch_add(group.len() as u64, Ordering::Relaxed) + group.len() as u64;
+                progress(RepackProgress { done: n, total });
+                let mut report = report
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                report.deltas_rewritten += edits.deltas;
+                report.chunks_rewritten += edits.chunks;
+                report.value_bytes_before += edits.before;
+                report.value_bytes_after += edits.after;
+                report.objects_uploaded += edits.values.len() as u64;
+                report.damaged.extend(damaged);
+            }
+            Ok(())
+        })?;
+        // The switch-over goes to the bucket's record log now (a failure here leaves it to the
+        // next writer's first upload: the old objects stay named there until then).
+        self.push_pending()?;
+        self.settle_records();
+        let compacted = self.compact_all();
+        self.unsettle_records();
+        compacted?;
+        Ok(report
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Uploads one group's new values as new objects (each confirmed by the bucket), then
+    /// commits, in one atomic and synced batch, that they hold those values now.
+    fn switch_over(&self, remote: &RemoteBlobs, edits: &BucketEdits) -> Result<()> {
+        if edits.values.is_empty() {
+            return Ok(());
+        }
+        let mut objects = Vec::with_capacity(edits.values.len());
+        let mut batch = WriteBatch::default();
+        let mut noted = Vec::with_capacity(edits.values.len());
+        for (kind, key, value) in &edits.values {
+            let tag = value_tag(value);
+            objects.push((kind.tagged_name(*key, Some(&tag)), value.clone()));
+            let meta_key = self.put_value_tag(&mut batch, *kind, *key, Some(&tag))?;
+            noted.push((crate::remote::CODE_META, meta_key));
+        }
+        remote.put_named(objects)?;
+        let mut sync = WriteOptions::default();
+        sync.set_sync(true);
+        self.db
+            .write_opt(batch, &sync)
+            .map_err(|e| self.db_err(e))?;
+        self.note_written(noted);
+        Ok(())
+    }
+
+    /// Adds to `edits` the smaller re-encodings of one snapshot's values.
+    fn reencode_bucket_snapshot(
+        &self,
+        remote: &RemoteBlobs,
+        key: Blake3,
+        level: i32,
+        edits: &mut BucketEdits,
+    ) -> Result<()> {
+        let (manifest, _) = self.manifest_required(key)?;
+        match &manifest.layout {
+            Layout::Delta { base, .. } => {
+                let base_manifest = self.manifest(*base)?.ok_or(StoreError::ManifestCorrupt {
+                    snapshot: *base,
+                    reason: format!("is missing (snapshot blake3:{key} is a delta on it)"),
+                })?;
+                // Both verified against their keys (materialize checks every level); the old
+                // value was fetched for it (the blob cache answers below).
+                let base_bytes = self.materialize(*base, base_manifest)?;
+                let own = self.materialize(key, manifest.clone())?;
+                let tag = self.value_tag(BlobKind::Delta, key)?;
+                let old = remote
+                    .get(BlobKind::Delta, key, tag.as_ref())?
+                    .ok_or(StoreError::DeltaMissing { snapshot: key })?;
+                let new = self.reencode_delta(key, &manifest, &base_bytes, &own, level)?;
+                edits.offer(BlobKind::Delta, key, old.len(), new);
+            }
+            Layout::Chunked { .. } => {
+                self.reencode_bucket_chunks(remote, key, &manifest, level, edits)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A delta value of `own` at `level`: a path delta when its read path has two ancestors or
+    /// more, else a delta on its base; decoded again and checked equal to `own`.
+    fn reencode_delta(
+        &self,
+        key: Blake3,
+        manifest: &Manifest,
+        base: &[u8],
+        own: &[u8],
+        level: i32,
+    ) -> Result<Vec<u8>> {
+        let len = own.len();
+        let k = self.path_length(manifest)?;
+        let (new, back) = if k >= 2 {
+            let ancestors = self.path_ancestors(manifest, k, &[])?;
+            let new = crate::pathdelta::compress(&ancestors, own, level)?;
+            let back = crate::pathdelta::decompress(&ancestors, &new, len);
+            (new, back)
+        } else {
+            let new = crate::delta::compress_at(base, own, level)?;
+            let back = crate::delta::decompress(base, &new, len);
+            (new, back)
+        };
+        let problem = match back {
+            Ok(back) if back == own => return Ok(new),
+            Ok(_) => "decodes to other bytes".to_owned(),
+            Err(reason) => reason,
+        };
+        Err(StoreError::io(
+            "repacking",
+            std::io::Error::other(format!("a level-{level} delta of blake3:{key} {problem}")),
+        ))
+    }
+
+    /// Re-encodes the chunks of a chunked snapshot, each checked against its key first.
+    fn reencode_bucket_chunks(
+        &self,
+        remote: &RemoteBlobs,
+        key: Blake3,
+        manifest: &Manifest,
+        level: i32,
+        edits: &mut BucketEdits,
+    ) -> Result<()> {
+        for (index, chunk) in manifest.chunks().iter().enumerate() {
+            // A chunk shared with a snapshot of the same group is re-encoded once.
+            if edits
+                .values
+                .iter()
+                .any(|(kind, k, _)| *kind == BlobKind::Chunk && k == chunk)
+            {
+                continue;
+            }
+            let raw_len = manifest.chunk_len(index);
+            let corrupt = |reason: String| StoreError::ChunkCorrupt {
+                snapshot: key,
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                chunk: *chunk,
+                reason,
+            };
+            let tag = self.value_tag(BlobKind::Chunk, *chunk)?;
+            let old = remote
+                .get(BlobKind::Chunk, *chunk, tag.as_ref())?
+                .ok_or_else(|| corrupt("is missing from the bucket".into()))?;
+            let raw = decode_chunk(&old, raw_len).map_err(corrupt)?;
+            let actual = Blake3::of(&raw);
+            if actual != *chunk {
+                return Err(corrupt(format!("hashes to blake3:{actual}")));
+            }
+            let new =
+                encode_chunk(&raw, level).map_err(|e| StoreError::io("compressing a chunk", e))?;
+            if decode_chunk(&new, raw_len).map_err(corrupt)? != raw {
+                return Err(corrupt(format!(
+                    "a level-{level} re-encoding decodes to other bytes"
+                )));
+            }
+            edits.offer(BlobKind::Chunk, *chunk, old.len(), new);
+        }
+        Ok(())
+    }
+}
