@@ -241,10 +241,9 @@ fn group_number(key: &[u8]) -> Option<u64> {
         .flatten()
 }
 
-/// Bytes of parity groups before and after [`Store::relay_parity`].
+/// Bytes of the parity groups [`Store::relay_parity`] wrote.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RelayReport {
-    pub before: u64,
     pub after: u64,
 }
 
@@ -490,6 +489,30 @@ impl Store {
         Ok(())
     }
 
+    /// Bytes of the parity groups as stored (those that can be listed).
+    pub(crate) fn parity_bytes(&self) -> u64 {
+        let mut bytes = 0u64;
+        for tag in [TAG_DELTA, TAG_CHUNK] {
+            let Some(handle) = self.db.cf_handle(parity_cf(tag)) else {
+                continue;
+            };
+            let from = group_key(0);
+            for item in self
+                .db
+                .iterator_cf(handle, IteratorMode::From(&from, Direction::Forward))
+            {
+                let Ok((key, value)) = item else { break };
+                if key.first().is_some_and(|b| *b > TAG_PARITY) {
+                    break;
+                }
+                if group_number(&key).is_some() {
+                    bytes += value.len() as u64;
+                }
+            }
+        }
+        bytes
+    }
+
     /// Lays every parity group out again, members sorted by size so that each group's row
     /// width is close to its members' (what `evarc repack` does at its end, after values got
     /// smaller): one synced batch per kind replaces the groups read and their index entries.
@@ -521,7 +544,6 @@ impl Store {
                 else {
                     continue;
                 };
-                report.before += value.len() as u64;
                 for (member, value) in group.members.iter().zip(self.member_values(&group)) {
                     match value {
                         Some(value) => members.push((member.tag, member.key, value)),

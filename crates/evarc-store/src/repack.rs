@@ -145,6 +145,7 @@ impl Store {
         let done = AtomicU64::new(0);
         let report = Mutex::new(RepackReport {
             snapshots: total,
+            value_bytes_before: self.parity_bytes(),
             ..RepackReport::default()
         });
         self.cache.clear();
@@ -181,7 +182,6 @@ impl Store {
             let mut report = report
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            report.value_bytes_before += relaid.before;
             report.value_bytes_after += relaid.after;
         }
         self.settle_records();
