@@ -241,6 +241,9 @@ fn group_number(key: &[u8]) -> Option<u64> {
         .flatten()
 }
 
+/// New values of a group's members replaced in one batch.
+type Replaced = Vec<(Blake3, Vec<u8>)>;
+
 /// Bytes of the parity groups [`Store::relay_parity`] wrote.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RelayReport {
@@ -379,7 +382,7 @@ impl Store {
         for tag in [TAG_DELTA, TAG_CHUNK] {
             let cf = parity_cf(tag);
             // Groups touched, by number: the group, and the new values of members replaced.
-            let mut touched: BTreeMap<u64, (Group, Vec<(Blake3, Vec<u8>)>)> = BTreeMap::new();
+            let mut touched: BTreeMap<u64, (Group, Replaced)> = BTreeMap::new();
             let mut adds: Vec<(Blake3, Vec<u8>)> = Vec::new();
             let mut seen = HashSet::new();
             for op in &ops {
@@ -553,8 +556,7 @@ impl Store {
                 batch.delete_cf(handle, group_key(number));
             }
             members.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.1.cmp(&b.1)));
-            let mut next = last + 1;
-            for group in members.chunks(PARITY_MEMBERS) {
+            for (next, group) in (last + 1..).zip(members.chunks(PARITY_MEMBERS)) {
                 for (_, key, _) in group {
                     batch.put_cf(
                         handle,
@@ -563,7 +565,6 @@ impl Store {
                     );
                 }
                 report.after += put_group(&mut batch, handle, next, group);
-                next += 1;
             }
             let mut sync = WriteOptions::default();
             sync.set_sync(true);

@@ -297,7 +297,7 @@ impl Store {
             snapshot: key,
             reason,
         };
-        if let Some(k) = crate::pathdelta::ancestors_used(&value) {
+        if let Some(k) = crate::pathdelta::ancestors_used(value) {
             if let Some(prefix) = joined.and_then(|j| j.prefix(lower, k)) {
                 return crate::pathdelta::decompress_with_prefix(prefix, value, len)
                     .map_err(corrupt);
