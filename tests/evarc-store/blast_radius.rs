@@ -218,8 +218,9 @@ fn issue_16_a_flipped_byte_in_a_table_index_block_loses_no_snapshot() {
 }
 
 /// Issue 11: spares were re-compressed at zstd level 19 as they were written (against the
-/// rebuilt base for deltas), the largest CPU item of a corpus import. They are now copies of the
-/// primary values as stored, and still rebuild what they stand in for.
+/// rebuilt base for deltas), the largest CPU item of a corpus import. Since issue 14 the values
+/// are insured by parity groups over the primary values as stored (no copy at all), which still
+/// rebuild what they stand in for.
 #[test]
 fn issue_11_spares_are_copies_of_the_stored_values() {
     let (dir, store) = fresh();
@@ -228,7 +229,7 @@ fn issue_11_spares_are_copies_of_the_stored_values() {
     for n in 1..40 {
         hint = put(&store, &version(n), Some(BaseHint::After(hint)));
     }
-    // A branch with more than SPARE_DEPENDENTS versions: its head gets a spare delta.
+    // A branch with more than SPARE_DEPENDENTS versions: its head's delta gets insured.
     let head = put(&store, &version(1000), Some(BaseHint::BranchFrom(hint)));
     let mut hint = head;
     for n in 1001..1040 {
@@ -240,31 +241,46 @@ fn issue_11_spares_are_copies_of_the_stored_values() {
         db.cf_handle("chunks").expect("cf"),
         db.cf_handle("deltas").expect("cf"),
     );
-    let mut copies = Vec::new();
-    for (cf, primary_cf, tag) in [(deltas, chunks, b'c'), (chunks, deltas, b'd')] {
+    // Members indexed (`q`‖key) beside their groups (`p`‖number), in the other family; no
+    // full copies (`c`, `d`).
+    let mut tags = Vec::new();
+    for (cf, primary_cf) in [(deltas, chunks), (chunks, deltas)] {
         for item in db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
-            let (key, value) = item.expect("read");
-            if key.len() == 33 && key[0] == tag {
-                let primary = db
-                    .get_cf(primary_cf, &key[1..])
-                    .expect("read")
-                    .expect("primary");
-                assert_eq!(&*value, &primary[..], "spare {} differs", tag as char);
-                copies.push(tag);
+            let (key, _) = item.expect("read");
+            if key.len() == 33 {
+                tags.push(key[0]);
+                if key[0] == b'q' {
+                    assert!(
+                        db.get_cf(primary_cf, &key[1..]).expect("read").is_some(),
+                        "a member's primary"
+                    );
+                }
             }
         }
     }
-    assert!(copies.contains(&b'c'), "the keyframe's chunk has a spare");
+    assert!(!tags.contains(&b'c') && !tags.contains(&b'd'), "{tags:?}");
+    assert!(tags.contains(&b'p') && tags.contains(&b'q'), "{tags:?}");
     assert!(
-        copies.contains(&b'd'),
-        "the branch head's delta has a spare"
+        db.get_cf(chunks, [&[b'q'][..], head.as_bytes()].concat())
+            .expect("read")
+            .is_some(),
+        "the branch head's delta is insured"
     );
-    // The spare delta rebuilds the branch head when its primary is gone.
+    assert!(
+        db.get_cf(
+            deltas,
+            [&[b'q'][..], Blake3::of(&version(0)).as_bytes()].concat()
+        )
+        .expect("read")
+        .is_some(),
+        "the keyframe's chunk is insured"
+    );
+    // The parity group rebuilds the branch head when its primary is gone.
     db.delete_cf(deltas, head.as_bytes()).expect("delete");
     drop(db);
     let store = Store::open(&dir.path().join("archive"), OpenMode::ReadOnly).expect("open");
     assert_eq!(
-        store.read(head).expect("read through the spare"),
+        store.read(head).expect("read through the parity group"),
         version(1000)
     );
 }

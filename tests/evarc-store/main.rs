@@ -4,6 +4,7 @@ mod blast_radius;
 mod damage;
 mod delta;
 mod old_format;
+mod parity;
 mod put_get;
 mod repack;
 

@@ -69,6 +69,8 @@ pub struct PreparedSnapshot {
     /// Chunk or delta values bound for the bucket of an archive on one (issue 14): uploaded,
     /// and confirmed, before the batch that references them is committed.
     uploads: Vec<(crate::BlobKind, Blake3, Vec<u8>)>,
+    /// Values the snapshot makes worth insuring: they join parity groups in the commit's write.
+    parity: Vec<crate::parity::ParityOp>,
 }
 
 impl std::fmt::Debug for PreparedSnapshot {
@@ -171,6 +173,7 @@ impl Store {
             stored_bytes,
             bytes,
             uploads,
+            parity,
         } = prepared;
         // On a bucket, a delta object's name is the snapshot's key but its bytes depend on the
         // base: the check, the upload and the commit of one snapshot must not interleave with
@@ -182,7 +185,7 @@ impl Store {
         let batch = match batch {
             Some(batch) if !self.contains(info.blake3)? => batch,
             _ => {
-                self.commit(WriteBatch::default(), records, durability, None)?;
+                self.commit(WriteBatch::default(), records, durability, None, Vec::new())?;
                 return Ok(PutOutcome {
                     info,
                     new: false,
@@ -198,7 +201,7 @@ impl Store {
             self.claim_bucket()?;
             remote.put_all(uploads)?;
         }
-        self.commit(batch, records, durability, Some(&info))?;
+        self.commit(batch, records, durability, Some(&info), parity)?;
         if let Some(bytes) = bytes {
             self.cache.put(info.blake3, bytes);
         }
@@ -234,10 +237,12 @@ impl Store {
                 stored_bytes: 0,
                 bytes: None,
                 uploads: Vec::new(),
+                parity: Vec::new(),
             });
         }
         let mut batch = WriteBatch::default();
         let mut uploads = Vec::new();
+        let mut parity = Vec::new();
         let mut stored = 0u64;
         let slot = match options.base_hint {
             Some(hint) => self.chain_slot(hint)?,
@@ -257,7 +262,7 @@ impl Store {
                     uploads.push((crate::BlobKind::Delta, blake3, value));
                 } else {
                     batch.put_cf(self.cf(CF_DELTAS)?, blake3.as_bytes(), value);
-                    stored += self.add_spares(&mut batch, slot.base, slot.index)?;
+                    stored += self.add_spares(&mut batch, &mut parity, slot.base, slot.index)?;
                 }
                 crate::delta::manifest(&info, &slot)
             }
@@ -295,6 +300,7 @@ impl Store {
             stored_bytes: stored,
             bytes: Some(Arc::new(bytes)),
             uploads,
+            parity,
         })
     }
 
@@ -326,13 +332,15 @@ impl Store {
     }
 
     /// Writes `batch` plus the caller's records in one write; `snapshot` names the manifest
-    /// and index entry the batch holds, if any.
+    /// and index entry the batch holds, if any; the parity groups `parity` changes are in the
+    /// same write.
     fn commit(
         &self,
         mut batch: WriteBatch,
         records: Option<RecordBatch>,
         durability: Durability,
         snapshot: Option<&SnapshotInfo>,
+        parity: Vec<crate::parity::ParityOp>,
     ) -> Result<()> {
         let remote = self.blobs.is_some();
         let mut written = Vec::new();
@@ -358,9 +366,7 @@ impl Store {
         }
         let mut options = WriteOptions::default();
         options.set_sync(durability == Durability::Synced);
-        self.db
-            .write_opt(batch, &options)
-            .map_err(|e| self.db_err(e))?;
+        self.write_with_parity(batch, parity, &options)?;
         self.note_written(written);
         if durability == Durability::Synced {
             self.push_pending()?;
@@ -410,6 +416,7 @@ impl Store {
                 stored_bytes,
                 bytes: None,
                 uploads: Vec::new(),
+                parity: Vec::new(),
             });
         }
         let manifest = Manifest {
@@ -429,6 +436,7 @@ impl Store {
             stored_bytes,
             bytes: None,
             uploads: Vec::new(),
+            parity: Vec::new(),
         })
     }
 

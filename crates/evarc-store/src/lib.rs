@@ -23,6 +23,7 @@ mod files;
 mod format;
 mod ingest;
 mod owner;
+mod parity;
 mod pathdelta;
 mod reader;
 mod records;
@@ -46,6 +47,7 @@ pub use files::{check_files, check_files_live, FileCheck, FileDamage, FileKind, 
 pub use format::{CHUNK_SIZE, DELTA_MAX, FORMAT_VERSION};
 pub use ingest::{Durability, PreparedSnapshot, PutOptions, PutOutcome};
 pub use owner::ArchiveId;
+pub use parity::PARITY_MEMBERS;
 pub use reader::SnapshotReader;
 pub use records::RecordBatch;
 pub use remote::{GcReport, RepairReport, ReplicateReport, RestoreReport};

@@ -248,11 +248,20 @@ impl Store {
             }
             Err(err) => err,
         };
-        // A heavily shared snapshot keeps a spare delta in another column family.
+        // A heavily shared snapshot's delta is insured in another column family: by a full
+        // copy (codec 2, against its base alone) in archives written before issue 14's parity
+        // groups, else by its parity group, which rebuilds the value as stored.
         if err.is_integrity_failure() {
             if let Some(value) = self.spare(crate::spares::TAG_DELTA, key) {
                 let len = usize::try_from(manifest.len).unwrap_or(usize::MAX);
                 if let Ok(bytes) = crate::delta::decompress(base, &value, len) {
+                    if Blake3::of(&bytes) == key {
+                        return Ok(bytes);
+                    }
+                }
+            }
+            if let Some(value) = self.parity_rebuild(crate::spares::TAG_DELTA, key) {
+                if let Ok(bytes) = self.decode_delta_value(key, manifest, lower, &value, None) {
                     if Blake3::of(&bytes) == key {
                         return Ok(bytes);
                     }
@@ -282,30 +291,57 @@ impl Store {
         lower: &[Arc<Vec<u8>>],
         joined: Option<&mut JoinedLevels>,
     ) -> Result<Vec<u8>> {
-        let base = lower
-            .last()
-            .expect("a delta has its base below it")
-            .as_slice();
         let value = self
             .stored_value(CF_DELTAS, key, |reason| StoreError::DeltaCorrupt {
                 snapshot: key,
                 reason,
             })?
             .ok_or(StoreError::DeltaMissing { snapshot: key })?;
+        self.decode_delta_value(key, manifest, lower, &value, joined)
+    }
+
+    /// True when `value`, a delta value of snapshot `key`, rebuilds it from the levels below.
+    pub(crate) fn decode_delta_value_checked(
+        &self,
+        key: Blake3,
+        manifest: &Manifest,
+        lower: &[Arc<Vec<u8>>],
+        value: &[u8],
+    ) -> bool {
+        matches!(
+            self.decode_delta_value(key, manifest, lower, value, None),
+            Ok(bytes) if Blake3::of(&bytes) == key
+        )
+    }
+
+    /// Decodes `value`, a delta value of snapshot `key` (its primary, or one rebuilt from
+    /// parity), against the levels below it, unchecked.
+    fn decode_delta_value(
+        &self,
+        key: Blake3,
+        manifest: &Manifest,
+        lower: &[Arc<Vec<u8>>],
+        value: &[u8],
+        joined: Option<&mut JoinedLevels>,
+    ) -> Result<Vec<u8>> {
+        let base = lower
+            .last()
+            .expect("a delta has its base below it")
+            .as_slice();
         let len = usize::try_from(manifest.len).unwrap_or(usize::MAX);
         let corrupt = |reason| StoreError::DeltaCorrupt {
             snapshot: key,
             reason,
         };
-        if let Some(k) = crate::pathdelta::ancestors_used(&value) {
+        if let Some(k) = crate::pathdelta::ancestors_used(value) {
             if let Some(prefix) = joined.and_then(|j| j.prefix(lower, k)) {
-                return crate::pathdelta::decompress_with_prefix(prefix, &value, len)
+                return crate::pathdelta::decompress_with_prefix(prefix, value, len)
                     .map_err(corrupt);
             }
             let ancestors = self.path_ancestors(manifest, k, lower)?;
-            return crate::pathdelta::decompress(&ancestors, &value, len).map_err(corrupt);
+            return crate::pathdelta::decompress(&ancestors, value, len).map_err(corrupt);
         }
-        crate::delta::decompress(base, &value, len).map_err(corrupt)
+        crate::delta::decompress(base, value, len).map_err(corrupt)
     }
 }
 
@@ -489,17 +525,32 @@ impl<'a> ChunkStream<'a> {
         let raw = match self.load_primary_chunk() {
             Ok(raw) => raw,
             Err(err) => {
-                // A chunk of a heavily shared keyframe keeps a spare in another column family.
+                // A chunk of a heavily shared keyframe is insured in another column family: by
+                // a full copy (archives written before issue 14's parity groups), else by its
+                // parity group.
+                if !err.is_integrity_failure() {
+                    return Err(err);
+                }
                 let index = self.next_chunk;
                 let chunk = self.manifest.chunks()[index];
-                let spare = self
-                    .store
+                let raw_len = self.manifest.chunk_len(index);
+                let decoded = |value: Vec<u8>| {
+                    decode_chunk(&value, raw_len)
+                        .ok()
+                        .filter(|raw| Blake3::of(raw) == chunk)
+                };
+                let store = self.store;
+                let spare = store
                     .spare(crate::spares::TAG_CHUNK, chunk)
-                    .and_then(|value| decode_chunk(&value, self.manifest.chunk_len(index)).ok())
-                    .filter(|raw| Blake3::of(raw) == chunk);
+                    .and_then(decoded)
+                    .or_else(|| {
+                        store
+                            .parity_rebuild(crate::spares::TAG_CHUNK, chunk)
+                            .and_then(decoded)
+                    });
                 match spare {
-                    Some(raw) if err.is_integrity_failure() => raw,
-                    _ => return Err(err),
+                    Some(raw) => raw,
+                    None => return Err(err),
                 }
             }
         };

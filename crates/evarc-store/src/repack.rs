@@ -6,9 +6,13 @@
 //! a chunk stays the same chunk. Only the stored value changes: a chunk to a smaller chunk value,
 //! a delta to a smaller delta on its base (codec 2) or, when its read path has two ancestors or
 //! more, a path delta (codec 3, crate::pathdelta) using up to four of them, which the read
-//! rebuilds anyway: reads walk the same chains at the same depth. Spare copies (issue 16) stay
-//! codec 2, so they still rebuild a snapshot from its base alone. An evarc from before issue 14
+//! rebuilds anyway: reads walk the same chains at the same depth. An evarc from before issue 14
 //! does not read codec 3 (docs/format.md).
+//!
+//! Parity groups (parity.rs) stay exact: a member's new value and its group laid out again are
+//! in the same atomic batch. Full spare copies of chunk and delta values (archives written
+//! before parity groups) are folded into parity groups, each copy deleted in the batch that
+//! adds its value to a group; at the end every group is laid out again, members sorted by size.
 //!
 //! Safety: a new value is written only after it was decoded again and found equal to the
 //! verified bytes it replaces. Values are replaced in atomic write batches of one group of
@@ -23,6 +27,7 @@ use rayon::prelude::*;
 use rocksdb::{IteratorMode, WriteBatch, WriteOptions};
 
 use crate::format::{decode_chunk, encode_chunk, Layout, Manifest, CF_CHUNKS, CF_DELTAS};
+use crate::parity::ParityOp;
 use crate::spares::{spare_cf, spare_key, TAG_CHUNK, TAG_DELTA};
 use crate::{Blake3, Result, Store, StoreError};
 
@@ -57,9 +62,10 @@ pub struct RepackReport {
     pub deltas_rewritten: u64,
     /// Keyframe chunk values replaced by smaller ones.
     pub chunks_rewritten: u64,
-    /// Spare copies replaced by smaller ones.
+    /// Full spare copies of chunk and delta values replaced by parity groups (issue 14).
     pub spares_rewritten: u64,
-    /// Bytes of the values looked at (deltas, chunks, their spares), before and after.
+    /// Bytes of the values looked at (deltas, chunks, their full spare copies, parity groups),
+    /// before and after.
     pub value_bytes_before: u64,
     pub value_bytes_after: u64,
     /// An archive on a bucket: its URL, and the new objects the re-encoded values went to
@@ -82,6 +88,10 @@ pub struct RepackProgress {
 #[derive(Default)]
 struct GroupEdits {
     puts: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    /// Full spare copies folded into parity groups, deleted in the same batch.
+    deletes: Vec<(&'static str, Vec<u8>)>,
+    /// Values joining parity groups (the copies deleted).
+    parity: Vec<ParityOp>,
     deltas: u64,
     chunks: u64,
     spares: u64,
@@ -129,6 +139,7 @@ impl Store {
         let done = AtomicU64::new(0);
         let report = Mutex::new(RepackReport {
             snapshots: total,
+            value_bytes_before: self.parity_bytes(),
             ..RepackReport::default()
         });
         self.cache.clear();
@@ -143,7 +154,7 @@ impl Store {
                         Err(err) => return Err(err),
                     }
                 }
-                self.commit_edits(&edits)?;
+                self.commit_edits(&mut edits)?;
                 let n = done.fetch_add(group.len() as u64, Ordering::Relaxed) + group.len() as u64;
                 progress(RepackProgress { done: n, total });
                 let mut report = report
@@ -158,6 +169,15 @@ impl Store {
             }
             Ok(())
         })?;
+        // Every parity group laid out again for the values' new sizes, in one synced batch per
+        // kind (kill-safe: the groups are old or new, both exact).
+        let relaid = self.relay_parity()?;
+        {
+            let mut report = report
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            report.value_bytes_after += relaid.after;
+        }
         self.settle_records();
         let compacted = self.compact_all();
         self.unsettle_records();
@@ -167,19 +187,35 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    /// Writes one group's new values in one atomic batch, synced.
-    fn commit_edits(&self, edits: &GroupEdits) -> Result<()> {
-        if edits.puts.is_empty() {
+    /// Writes one group's new values in one atomic batch, synced, with the parity groups of
+    /// the members among them laid out again and the copies folded into groups.
+    fn commit_edits(&self, edits: &mut GroupEdits) -> Result<()> {
+        if edits.puts.is_empty() && edits.deletes.is_empty() {
             return Ok(());
         }
         let mut batch = WriteBatch::default();
+        let mut parity = std::mem::take(&mut edits.parity);
         for (cf, key, value) in &edits.puts {
             batch.put_cf(self.cf(cf)?, key, value);
+            let tag = match *cf {
+                CF_DELTAS => TAG_DELTA,
+                _ => TAG_CHUNK,
+            };
+            if let Some(key) = Blake3::from_slice(key) {
+                parity.push(ParityOp::Replace {
+                    tag,
+                    key,
+                    value: value.clone(),
+                });
+            }
+        }
+        for (cf, key) in &edits.deletes {
+            batch.delete_cf(self.cf(cf)?, key);
         }
         self.tag_local_values(&mut batch, &edits.puts)?;
         let mut sync = WriteOptions::default();
         sync.set_sync(true);
-        self.db.write_opt(batch, &sync).map_err(|e| self.db_err(e))
+        self.write_with_parity(batch, parity, &sync)
     }
 
     /// Flushes and compacts every column family, so that replaced values leave the disk.
@@ -226,15 +262,8 @@ impl Store {
                     }
                 };
                 // With its read path (codec 3) when it has two ancestors or more on it, else
-                // with its base only (codec 2, also what spare copies keep).
-                let has_spare = self.spare(TAG_DELTA, key).is_some();
-                let single_value = || -> Result<Vec<u8>> {
-                    let single = crate::delta::compress_at(&base_bytes, &own, level)?;
-                    checked(
-                        single.clone(),
-                        crate::delta::decompress(&base_bytes, &single, len),
-                    )
-                };
+                // with its base only (codec 2). A parity group keeps the value as stored,
+                // whatever its codec.
                 let k = self.path_length(&manifest)?;
                 let primary = if k >= 2 {
                     let ancestors = self.path_ancestors(&manifest, k, &[])?;
@@ -244,49 +273,45 @@ impl Store {
                         crate::pathdelta::decompress(&ancestors, &path, len),
                     )?
                 } else {
-                    single_value()?
+                    let single = crate::delta::compress_at(&base_bytes, &own, level)?;
+                    checked(
+                        single.clone(),
+                        crate::delta::decompress(&base_bytes, &single, len),
+                    )?
                 };
-                let single = if has_spare && k >= 2 {
-                    single_value()?
+                let Some(old) = self
+                    .db
+                    .get_cf(self.cf(CF_DELTAS)?, key.as_bytes())
+                    .map_err(|e| self.db_err(e))?
+                else {
+                    return Ok(());
+                };
+                edits.before += old.len() as u64;
+                let kept = if primary.len() < old.len() {
+                    edits.after += primary.len() as u64;
+                    edits.deltas += 1;
+                    edits
+                        .puts
+                        .push((CF_DELTAS, key.as_bytes().to_vec(), primary.clone()));
+                    Some(primary)
                 } else {
-                    primary.clone()
-                };
-                for (cf, stored_key, is_spare) in [
-                    (CF_DELTAS, key.as_bytes().to_vec(), false),
-                    (
-                        spare_cf(TAG_DELTA),
-                        spare_key(TAG_DELTA, key).to_vec(),
-                        true,
-                    ),
-                ] {
-                    let Some(old) = self
-                        .db
-                        .get_pinned_cf(self.cf(cf)?, &stored_key)
-                        .map_err(|e| self.db_err(e))?
-                    else {
-                        continue;
-                    };
-                    let new = if is_spare { &single } else { &primary };
-                    edits.before += old.len() as u64;
-                    if new.len() < old.len() {
-                        edits.after += new.len() as u64;
-                        if is_spare {
-                            edits.spares += 1;
-                        } else {
-                            edits.deltas += 1;
-                        }
-                        edits.puts.push((cf, stored_key, new.clone()));
-                    } else {
-                        edits.after += old.len() as u64;
+                    edits.after += old.len() as u64;
+                    // The old value itself must rebuild the verified bytes to be insured.
+                    let lower = [base_bytes];
+                    match self.decode_delta_value_checked(key, &manifest, &lower, &old) {
+                        true => Some(old),
+                        false => None,
                     }
-                }
+                };
+                self.fold_spare_copy(TAG_DELTA, key, kept, edits)?;
             }
             Layout::Chunked { .. } => self.repack_chunks(key, &manifest, level, edits)?,
         }
         Ok(())
     }
 
-    /// Re-encodes the chunks of a chunked snapshot (and their spares), each checked first.
+    /// Re-encodes the chunks of a chunked snapshot, each checked first (a full spare copy of
+    /// one is folded into a parity group).
     fn repack_chunks(
         &self,
         key: Blake3,
@@ -296,55 +321,71 @@ impl Store {
     ) -> Result<()> {
         for (index, chunk) in manifest.chunks().iter().enumerate() {
             let raw_len = manifest.chunk_len(index);
-            for (cf, stored_key, is_spare) in [
-                (CF_CHUNKS, chunk.as_bytes().to_vec(), false),
-                (
-                    spare_cf(TAG_CHUNK),
-                    spare_key(TAG_CHUNK, *chunk).to_vec(),
-                    true,
-                ),
-            ] {
-                let Some(old) = self
-                    .db
-                    .get_pinned_cf(self.cf(cf)?, &stored_key)
-                    .map_err(|e| self.db_err(e))?
-                else {
-                    continue;
-                };
-                let index_u32 = u32::try_from(index).unwrap_or(u32::MAX);
-                let corrupt = |reason: String| StoreError::ChunkCorrupt {
-                    snapshot: key,
-                    index: index_u32,
-                    chunk: *chunk,
-                    reason,
-                };
-                let raw = match decode_chunk(&old, raw_len) {
-                    Ok(raw) if Blake3::of(&raw) == *chunk => raw,
-                    // A damaged spare is left alone (the primary may be fine); a damaged
-                    // primary is reported.
-                    _ if is_spare => continue,
-                    Ok(raw) => {
-                        return Err(corrupt(format!("hashes to blake3:{}", Blake3::of(&raw))))
-                    }
-                    Err(reason) => return Err(corrupt(reason)),
-                };
-                let new = encode_chunk(&raw, level)
-                    .map_err(|e| StoreError::io("compressing a chunk", e))?;
-                edits.before += old.len() as u64;
-                let back = decode_chunk(&new, raw_len).map_err(corrupt)?;
-                if new.len() < old.len() && back == raw {
-                    edits.after += new.len() as u64;
-                    if is_spare {
-                        edits.spares += 1;
-                    } else {
-                        edits.chunks += 1;
-                    }
-                    edits.puts.push((cf, stored_key, new));
-                } else {
-                    edits.after += old.len() as u64;
-                }
-            }
+            let Some(old) = self
+                .db
+                .get_cf(self.cf(CF_CHUNKS)?, chunk.as_bytes())
+                .map_err(|e| self.db_err(e))?
+            else {
+                continue;
+            };
+            let index_u32 = u32::try_from(index).unwrap_or(u32::MAX);
+            let corrupt = |reason: String| StoreError::ChunkCorrupt {
+                snapshot: key,
+                index: index_u32,
+                chunk: *chunk,
+                reason,
+            };
+            // A damaged primary is reported (its spare copy, if any, stays).
+            let raw = match decode_chunk(&old, raw_len) {
+                Ok(raw) if Blake3::of(&raw) == *chunk => raw,
+                Ok(raw) => return Err(corrupt(format!("hashes to blake3:{}", Blake3::of(&raw)))),
+                Err(reason) => return Err(corrupt(reason)),
+            };
+            let new =
+                encode_chunk(&raw, level).map_err(|e| StoreError::io("compressing a chunk", e))?;
+            edits.before += old.len() as u64;
+            let back = decode_chunk(&new, raw_len).map_err(corrupt)?;
+            let kept = if new.len() < old.len() && back == raw {
+                edits.after += new.len() as u64;
+                edits.chunks += 1;
+                edits
+                    .puts
+                    .push((CF_CHUNKS, chunk.as_bytes().to_vec(), new.clone()));
+                new
+            } else {
+                edits.after += old.len() as u64;
+                old
+            };
+            self.fold_spare_copy(TAG_CHUNK, *chunk, Some(kept), edits)?;
         }
+        Ok(())
+    }
+
+    /// When value `key` (kind `tag`) has a full spare copy (archives written before parity
+    /// groups), adds its verified value as stored after this batch, `kept`, to a parity group
+    /// and deletes the copy in the same batch. Without a verified value the copy stays.
+    fn fold_spare_copy(
+        &self,
+        tag: u8,
+        key: Blake3,
+        kept: Option<Vec<u8>>,
+        edits: &mut GroupEdits,
+    ) -> Result<()> {
+        let cf = spare_cf(tag);
+        let copy_key = spare_key(tag, key);
+        let Some(copy) = self.db.get_pinned_cf(self.cf(cf)?, copy_key).ok().flatten() else {
+            return Ok(());
+        };
+        let Some(value) = kept else {
+            return Ok(());
+        };
+        if edits.deletes.iter().any(|(_, k)| k[..] == copy_key[..]) {
+            return Ok(());
+        }
+        edits.before += copy.len() as u64;
+        edits.spares += 1;
+        edits.deletes.push((cf, copy_key.to_vec()));
+        edits.parity.push(ParityOp::Add { tag, key, value });
         Ok(())
     }
 }

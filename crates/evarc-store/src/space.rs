@@ -1,5 +1,6 @@
 //! Where an archive's bytes are: table file bytes per column family, and the stored value bytes
-//! by kind (keyframe chunks, deltas, spare copies, manifests, index, records by key prefix).
+//! by kind (keyframe chunks, deltas, spare copies, parity groups, manifests, index, records by
+//! key prefix).
 
 use std::collections::BTreeMap;
 
@@ -66,6 +67,8 @@ fn kind_of(cf: &str, key: &[u8]) -> String {
         TAG_MANIFEST => "spare manifests",
         TAG_DELTA => "spare deltas",
         TAG_CHUNK => "spare chunks",
+        crate::parity::TAG_PARITY => "parity groups",
+        crate::parity::TAG_PARITY_INDEX => "parity index",
         _ => "unknown",
     };
     match cf {

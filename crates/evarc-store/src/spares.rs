@@ -3,21 +3,24 @@
 //! A delta snapshot can only be rebuilt through its base, so one damaged byte in a keyframe that
 //! a whole publisher's documents branch off makes hundreds of snapshots unreadable. When a new
 //! snapshot makes an ancestor the base (directly or through other deltas) of at least
-//! [`SPARE_DEPENDENTS`] snapshots, that ancestor's manifest and stored value (its delta, or its
-//! chunks) are written a second time, in another column family (so in other table files), in the
-//! same batch as the new snapshot. Reads fall back to the spare when the primary copy fails.
+//! [`SPARE_DEPENDENTS`] snapshots, that ancestor's manifest is written a second time, in another
+//! column family (so in other table files), and its stored value (its delta, or its chunks) joins
+//! a parity group (parity.rs, issue 14), in the same write as the new snapshot. Reads fall back
+//! to the spare manifest, and to an old full copy of the value or else its parity group, when the
+//! primary copy fails.
 //!
 //! Keys are one tag byte followed by the 32-byte digest, so they never meet the 32-byte keys of
 //! the column family that holds them (docs/format.md, "Spare copies"):
 //! - `m`‖BLAKE3 of the snapshot → its manifest, in `deltas` (the primary is in `snapshots`);
-//! - `d`‖BLAKE3 of the snapshot → its delta value, in `chunks` (primary in `deltas`);
-//! - `c`‖BLAKE3 of the chunk → its chunk value, in `deltas` (primary in `chunks`).
+//! - `d`‖BLAKE3 of the snapshot → its delta value, in `chunks` (primary in `deltas`): written
+//!   before issue 14's parity groups only, still read; a repack folds them into parity groups;
+//! - `c`‖BLAKE3 of the chunk → its chunk value, in `deltas` (primary in `chunks`): likewise;
+//! - `p`‖group number and `q`‖member key: parity groups and their index (parity.rs).
 
 use rocksdb::WriteBatch;
 
-use crate::format::{
-    decode_chunk, Layout, Manifest, CF_CHUNKS, CF_DELTAS, CODEC_ZSTD_PREFIX, MAX_DEPTH,
-};
+use crate::format::{decode_chunk, Layout, Manifest, CF_CHUNKS, CF_DELTAS, MAX_DEPTH};
+use crate::parity::ParityOp;
 use crate::{Blake3, Result, Store};
 
 /// An ancestor gets spare copies once this many snapshots are built on it. With runs of 8 and
@@ -52,11 +55,13 @@ impl Store {
         self.db.get_cf(cf, spare_key(tag, key)).ok().flatten()
     }
 
-    /// Adds to `batch` spare copies of the ancestors of a snapshot placed at `position` on
-    /// `base` that now have at least [`SPARE_DEPENDENTS`] snapshots built on them.
+    /// Adds to `batch` spare manifests, and to `parity` the stored values, of the ancestors of
+    /// a snapshot placed at `position` on `base` that now have at least [`SPARE_DEPENDENTS`]
+    /// snapshots built on them. Returns the bytes of the spare manifests.
     pub(crate) fn add_spares(
         &self,
         batch: &mut WriteBatch,
+        parity: &mut Vec<ParityOp>,
         base: Blake3,
         position: u64,
     ) -> Result<u64> {
@@ -73,7 +78,7 @@ impl Store {
             if position.saturating_sub(at) >= SPARE_DEPENDENTS
                 && self.spare(TAG_MANIFEST, key).is_none()
             {
-                added += self.spare_snapshot(batch, key, &manifest)?;
+                added += self.spare_snapshot(batch, parity, key, &manifest)?;
             }
             match manifest.layout {
                 Layout::Delta { base, .. } => key = base,
@@ -83,51 +88,41 @@ impl Store {
         Ok(added)
     }
 
-    /// Writes spare copies of one snapshot's manifest and stored values; returns the bytes.
+    /// Writes the spare manifest of one snapshot and adds its stored values (each once its
+    /// bytes verify) to `parity`; returns the manifest's bytes.
     fn spare_snapshot(
         &self,
         batch: &mut WriteBatch,
+        parity: &mut Vec<ParityOp>,
         key: Blake3,
         manifest: &Manifest,
     ) -> Result<u64> {
-        let mut bytes = 0u64;
         let encoded = manifest.encode();
-        bytes += encoded.len() as u64;
+        let bytes = encoded.len() as u64;
         batch.put_cf(
             self.cf(spare_cf(TAG_MANIFEST))?,
             spare_key(TAG_MANIFEST, key),
             encoded,
         );
         match &manifest.layout {
-            Layout::Delta { base, .. } => {
-                // Copied as stored once its bytes verify (the chain was just rebuilt to store
-                // the new snapshot: they are in the cache). Re-compressing it at zstd level 19
-                // against its rebuilt base was the largest CPU item of an import (issue 11);
-                // `evarc repack` re-encodes spares smaller later. A damaged primary is not
-                // copied (the scrub reports it).
-                let Ok(own) = self.materialize(key, manifest.clone()) else {
+            Layout::Delta { .. } => {
+                // The value as stored, whatever its codec (a parity group rebuilds the stored
+                // value, which is then decoded as any other), once the snapshot's bytes verify
+                // (the chain was just rebuilt to store the new snapshot: they are in the
+                // cache). A damaged primary is not insured (the scrub reports it).
+                if self.materialize(key, manifest.clone()).is_err() {
                     return Ok(bytes);
-                };
-                let stored = self
+                }
+                if let Some(value) = self
                     .db
                     .get_cf(self.cf(CF_DELTAS)?, key.as_bytes())
-                    .map_err(|e| self.db_err(e))?;
-                let value = match stored {
-                    Some(value) if value.first() == Some(&CODEC_ZSTD_PREFIX) => Some(value),
-                    // A spare delta is read against its base alone: a value of another codec
-                    // (a repacked path delta) is compressed again against the base.
-                    _ => self.manifest(*base)?.and_then(|bm| {
-                        let base_bytes = self.materialize(*base, bm).ok()?;
-                        crate::delta::compress(&base_bytes, &own).ok()
-                    }),
-                };
-                if let Some(value) = value {
-                    bytes += value.len() as u64;
-                    batch.put_cf(
-                        self.cf(spare_cf(TAG_DELTA))?,
-                        spare_key(TAG_DELTA, key),
+                    .map_err(|e| self.db_err(e))?
+                {
+                    parity.push(ParityOp::Add {
+                        tag: TAG_DELTA,
+                        key,
                         value,
-                    );
+                    });
                 }
             }
             Layout::Chunked { chunks, .. } => {
@@ -139,19 +134,17 @@ impl Store {
                     else {
                         continue;
                     };
-                    // Copied as stored once it checks (a damaged primary is not copied; the
-                    // scrub reports it). Re-compressing at zstd level 19 cost more CPU than the
-                    // 5% it saved (issue 11); `evarc repack` re-encodes spares smaller later.
+                    // Insured as stored once it checks (a damaged primary is not; the scrub
+                    // reports it).
                     match decode_chunk(&value, manifest.chunk_len(index)) {
                         Ok(raw) if Blake3::of(&raw) == *chunk => {}
                         _ => continue,
                     }
-                    bytes += value.len() as u64;
-                    batch.put_cf(
-                        self.cf(spare_cf(TAG_CHUNK))?,
-                        spare_key(TAG_CHUNK, *chunk),
+                    parity.push(ParityOp::Add {
+                        tag: TAG_CHUNK,
+                        key: *chunk,
                         value,
-                    );
+                    });
                 }
             }
         }

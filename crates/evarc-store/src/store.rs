@@ -48,6 +48,9 @@ pub struct Store {
     /// A read-only view opened through a MANIFEST rebuilt from the table files, in a temporary
     /// directory of links to them, when the archive's own MANIFEST is damaged.
     _rebuilt: Option<tempfile::TempDir>,
+    /// Held while a write lays out parity groups again (parity.rs), so that concurrent writers
+    /// never rewrite one group from the same old state.
+    pub(crate) parity_lock: std::sync::Mutex<()>,
 }
 
 /// Bytes of recently used snapshots kept in memory (delta bases).
@@ -223,6 +226,7 @@ impl Store {
             blobs: None,
             salvage: Default::default(),
             _rebuilt: None,
+            parity_lock: Default::default(),
         };
         store.write_format_version()?;
         store.write_meta(crate::owner::META_ARCHIVE_ID_KEY, id.to_string().as_bytes())?;
@@ -330,6 +334,7 @@ impl Store {
             blobs: None,
             salvage: Default::default(),
             _rebuilt: rebuilt,
+            parity_lock: Default::default(),
         };
         store.open_damage = manifest_damage;
         if mode == OpenMode::ReadOnly && store._rebuilt.is_none() {
