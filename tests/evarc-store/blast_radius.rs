@@ -1,7 +1,7 @@
 //! Issue 16: one damaged byte must not take hundreds of snapshots with it, and every damaged
 //! byte of the archive's files is found, also where no record read goes.
 
-use evarc_store::{check_files, BaseHint, Blake3, OpenMode, PutOptions, Store, SPARE_DEPENDENTS};
+use evarc_store::{check_files, BaseHint, Blake3, OpenMode, Store, SPARE_DEPENDENTS};
 
 use crate::fresh;
 
@@ -22,17 +22,7 @@ fn version(n: usize) -> Vec<u8> {
     page.into_bytes()
 }
 
-fn put(store: &Store, bytes: &[u8], hint: Option<BaseHint>) -> Blake3 {
-    let options = PutOptions {
-        base_hint: hint,
-        ..PutOptions::default()
-    };
-    store
-        .put_with(bytes, options, |_| {})
-        .expect("put")
-        .info
-        .blake3
-}
+use crate::put_hinted as put;
 
 fn raw_db(path: &std::path::Path) -> rocksdb::DB {
     let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];
@@ -222,7 +212,7 @@ fn issue_16_a_flipped_byte_in_a_table_index_block_loses_no_snapshot() {
 /// are insured by parity groups over the primary values as stored (no copy at all), which still
 /// rebuild what they stand in for.
 #[test]
-fn issue_11_spares_are_copies_of_the_stored_values() {
+fn shared_values_are_insured_by_parity_over_the_stored_values_not_copies() {
     let (dir, store) = fresh();
     let keyframe = put(&store, &version(0), None);
     let mut hint = keyframe;

@@ -17,6 +17,23 @@ pub fn fresh() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// Puts `bytes` with a base hint; their BLAKE3 key.
+pub fn put_hinted(
+    store: &Store,
+    bytes: &[u8],
+    hint: Option<evarc_store::BaseHint>,
+) -> evarc_store::Blake3 {
+    let options = evarc_store::PutOptions {
+        base_hint: hint,
+        ..evarc_store::PutOptions::default()
+    };
+    store
+        .put_with(bytes, options, |_| {})
+        .expect("put")
+        .info
+        .blake3
+}
+
 /// Deletes chunk `chunk`'s value from the (closed) archive at `archive`.
 pub fn delete_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3) {
     let cfs = ["meta", "snapshots", "sha256", "chunks", "records", "deltas"];

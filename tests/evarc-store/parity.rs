@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use evarc_store::{BaseHint, Blake3, OpenMode, PutOptions, RepackOptions, Store, StoreError};
+use evarc_store::{BaseHint, Blake3, OpenMode, RepackOptions, Store, StoreError};
 
 use crate::fresh;
 
@@ -29,17 +29,7 @@ fn version(doc: usize, n: usize) -> Vec<u8> {
     page.into_bytes()
 }
 
-fn put(store: &Store, bytes: &[u8], hint: Option<BaseHint>) -> Blake3 {
-    let options = PutOptions {
-        base_hint: hint,
-        ..PutOptions::default()
-    };
-    store
-        .put_with(bytes, options, |_| {})
-        .expect("put")
-        .info
-        .blake3
-}
+use crate::put_hinted as put;
 
 /// Version numbers of a document's branch (another line of versions off its keyframe).
 const BRANCH: usize = 1000;

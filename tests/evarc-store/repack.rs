@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use evarc_store::{BaseHint, Blake3, OpenMode, PutOptions, RepackOptions, Store, SPARE_DEPENDENTS};
+use evarc_store::{BaseHint, Blake3, OpenMode, RepackOptions, Store, SPARE_DEPENDENTS};
 
 use crate::fresh;
 
@@ -27,17 +27,7 @@ fn version(n: usize) -> Vec<u8> {
     page.into_bytes()
 }
 
-fn put(store: &Store, bytes: &[u8], hint: Option<BaseHint>) -> Blake3 {
-    let options = PutOptions {
-        base_hint: hint,
-        ..PutOptions::default()
-    };
-    store
-        .put_with(bytes, options, |_| {})
-        .expect("put")
-        .info
-        .blake3
-}
+use crate::put_hinted as put;
 
 /// A chain of `n` versions and a branch off its keyframe; returns the keys in version order
 /// (the branch last, as version 1000).

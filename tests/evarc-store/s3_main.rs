@@ -60,17 +60,25 @@ pub fn delete_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3) {
             .expect("delete the chunk");
         return;
     };
+    std::fs::remove_file(chunk_object(server, archive, chunk)).expect("delete the chunk's object");
+    let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
+}
+
+/// The file of the S3 server holding chunk `chunk`'s object for the archive at `archive`.
+fn chunk_object(
+    server: &s3_server::S3Server,
+    archive: &std::path::Path,
+    chunk: evarc_store::Blake3,
+) -> std::path::PathBuf {
     let parent = archive.parent().expect("the archive's parent");
     let url = std::fs::read_to_string(parent.join(".blobs-url")).expect("the archive's URL");
     let hex = chunk.to_hex();
-    let object = server
+    server
         .root()
         .join(url.trim_start_matches("s3://"))
         .join("chunks")
         .join(&hex[..2])
-        .join(&hex);
-    std::fs::remove_file(&object).expect("delete the chunk's object");
-    let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
+        .join(&hex)
 }
 
 /// Replaces chunk `chunk`'s value with a valid chunk value of other bytes (as main.rs does), in
@@ -86,16 +94,7 @@ pub fn swap_chunk(archive: &std::path::Path, chunk: evarc_store::Blake3, other: 
             .expect("swap the chunk");
         return;
     };
-    let parent = archive.parent().expect("the archive's parent");
-    let url = std::fs::read_to_string(parent.join(".blobs-url")).expect("the archive's URL");
-    let hex = chunk.to_hex();
-    let object = server
-        .root()
-        .join(url.trim_start_matches("s3://"))
-        .join("chunks")
-        .join(&hex[..2])
-        .join(&hex);
-    std::fs::write(&object, value).expect("swap the chunk's object");
+    std::fs::write(chunk_object(server, archive, chunk), value).expect("swap the chunk's object");
     let _ = std::fs::remove_dir_all(archive.join("blob-cache"));
 }
 
