@@ -177,8 +177,11 @@ fn lose_chunk(archive: &Path, hex: &str) {
     let options = rocksdb::Options::default();
     let families = rocksdb::DB::list_cf(&options, archive).expect("list column families");
     let db = rocksdb::DB::open_cf(&options, archive, &families).expect("open the database");
+    // The chunk, its full spare copy (older archives) and its parity group's index entry
+    // (docs/format.md, "Spare copies"): nothing local can heal it then.
     let spare: Vec<u8> = [b"c".as_slice(), &key].concat();
-    for (family, key) in [("chunks", &key), ("deltas", &spare)] {
+    let parity: Vec<u8> = [b"q".as_slice(), &key].concat();
+    for (family, key) in [("chunks", &key), ("deltas", &spare), ("deltas", &parity)] {
         let cf = db.cf_handle(family).expect("a column family");
         db.delete_cf(cf, key).expect("delete the chunk");
         db.flush_cf(cf).expect("flush");

@@ -15,18 +15,13 @@
 //! one (confirmed before it was named). The old objects are then unreferenced: `evarc gc` lists
 //! them and `--delete` removes them (docs/format.md). A bucket archive has no spare copies.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use rayon::prelude::*;
-use rocksdb::{IteratorMode, WriteBatch, WriteOptions};
+use rocksdb::{WriteBatch, WriteOptions};
 
 use crate::blobs::{value_tag, BlobKind, RemoteBlobs};
 use crate::format::{decode_chunk, encode_chunk, Layout, Manifest};
 use crate::{Blake3, RepackOptions, RepackProgress, RepackReport, Result, Store, StoreError};
-
-/// Snapshots whose new values are uploaded, then switched to in one atomic, synced batch.
-const GROUP: usize = 32;
 
 /// New values for one group, with the byte counts before and after.
 #[derive(Default)]
@@ -72,51 +67,25 @@ impl Store {
             crate::remote::CODE_META,
             crate::format::META_FORMAT_KEY.to_vec(),
         )]);
-        let mut listed = std::collections::BTreeMap::new();
-        for item in self
-            .db
-            .iterator_cf(self.cf(crate::format::CF_SNAPSHOTS)?, IteratorMode::Start)
-        {
-            let (key, _) = item.map_err(|e| self.db_err(e))?;
-            if let Some(key) = Blake3::from_slice(&key) {
-                listed.insert(key, None);
-            }
-        }
-        let total = listed.len() as u64;
-        let groups = self.chain_groups(listed);
-        let done = AtomicU64::new(0);
         let report = Mutex::new(RepackReport {
-            snapshots: total,
             bucket: Some(remote.config.url()),
             ..RepackReport::default()
         });
-        self.cache.clear();
-        groups.into_par_iter().try_for_each(|chain| -> Result<()> {
-            for group in chain.chunks(GROUP) {
-                let mut edits = BucketEdits::default();
-                let mut damaged = Vec::new();
-                for (key, _) in group {
-                    match self.reencode_bucket_snapshot(remote, *key, options.level, &mut edits) {
-                        Ok(()) => {}
-                        Err(err) if err.is_integrity_failure() => damaged.push((*key, err)),
-                        Err(err) => return Err(err),
-                    }
-                }
-                self.switch_over(remote, &edits)?;
-                let n = done.fetch_add(group.len() as u64, Ordering::Relaxed) + group.len() as u64;
-                progress(RepackProgress { done: n, total });
-                let mut report = report
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.repack_chains(
+            &report,
+            &progress,
+            |key, edits: &mut BucketEdits| {
+                self.reencode_bucket_snapshot(remote, key, options.level, edits)
+            },
+            |edits| self.switch_over(remote, edits),
+            |edits, report| {
                 report.deltas_rewritten += edits.deltas;
                 report.chunks_rewritten += edits.chunks;
                 report.value_bytes_before += edits.before;
                 report.value_bytes_after += edits.after;
                 report.objects_uploaded += edits.values.len() as u64;
-                report.damaged.extend(damaged);
-            }
-            Ok(())
-        })?;
+            },
+        )?;
         // The switch-over goes to the bucket's record log now (a failure here leaves it to the
         // next writer's first upload: the old objects stay named there until then).
         self.push_pending()?;

@@ -124,51 +124,23 @@ impl Store {
         // Before the first path delta is written: an evarc that cannot read them refuses the
         // archive (format version 3) rather than reporting them as damage.
         self.set_format_version(crate::format::FORMAT_VERSION_REPACKED)?;
-        let mut listed = std::collections::BTreeMap::new();
-        for item in self
-            .db
-            .iterator_cf(self.cf(crate::format::CF_SNAPSHOTS)?, IteratorMode::Start)
-        {
-            let (key, _) = item.map_err(|e| self.db_err(e))?;
-            if let Some(key) = Blake3::from_slice(&key) {
-                listed.insert(key, None);
-            }
-        }
-        let total = listed.len() as u64;
-        let groups = self.chain_groups(listed);
-        let done = AtomicU64::new(0);
         let report = Mutex::new(RepackReport {
-            snapshots: total,
             value_bytes_before: self.parity_bytes(),
             ..RepackReport::default()
         });
-        self.cache.clear();
-        groups.into_par_iter().try_for_each(|chain| -> Result<()> {
-            for group in chain.chunks(GROUP) {
-                let mut edits = GroupEdits::default();
-                let mut damaged = Vec::new();
-                for (key, _) in group {
-                    match self.repack_snapshot(*key, options.level, &mut edits) {
-                        Ok(()) => {}
-                        Err(err) if err.is_integrity_failure() => damaged.push((*key, err)),
-                        Err(err) => return Err(err),
-                    }
-                }
-                self.commit_edits(&mut edits)?;
-                let n = done.fetch_add(group.len() as u64, Ordering::Relaxed) + group.len() as u64;
-                progress(RepackProgress { done: n, total });
-                let mut report = report
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.repack_chains(
+            &report,
+            &progress,
+            |key, edits: &mut GroupEdits| self.repack_snapshot(key, options.level, edits),
+            |edits| self.commit_edits(edits),
+            |edits, report| {
                 report.deltas_rewritten += edits.deltas;
                 report.chunks_rewritten += edits.chunks;
                 report.spares_rewritten += edits.spares;
                 report.value_bytes_before += edits.before;
                 report.value_bytes_after += edits.after;
-                report.damaged.extend(damaged);
-            }
-            Ok(())
-        })?;
+            },
+        )?;
         // Every parity group laid out again for the values' new sizes, in one synced batch per
         // kind (kill-safe: the groups are old or new, both exact).
         let relaid = self.relay_parity()?;
@@ -185,6 +157,61 @@ impl Store {
         Ok(report
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// The re-encoding pass shared by a local and a bucket repack: every snapshot listed, its
+    /// chains processed in parallel, each in chain order (bases found in the cache), in groups
+    /// of [`GROUP`] snapshots: `encode` each snapshot of a group into the group's edits (one
+    /// whose stored bytes fail verification is left as it is and reported), `commit` them, then
+    /// `count` them into `report`, whose `snapshots` this sets.
+    pub(crate) fn repack_chains<E: Default>(
+        &self,
+        report: &Mutex<RepackReport>,
+        progress: &(impl Fn(RepackProgress) + Sync),
+        encode: impl Fn(Blake3, &mut E) -> Result<()> + Sync,
+        commit: impl Fn(&mut E) -> Result<()> + Sync,
+        count: impl Fn(&E, &mut RepackReport) + Sync,
+    ) -> Result<()> {
+        let mut listed = std::collections::BTreeMap::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(crate::format::CF_SNAPSHOTS)?, IteratorMode::Start)
+        {
+            let (key, _) = item.map_err(|e| self.db_err(e))?;
+            if let Some(key) = Blake3::from_slice(&key) {
+                listed.insert(key, None);
+            }
+        }
+        let total = listed.len() as u64;
+        let groups = self.chain_groups(listed);
+        report
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .snapshots = total;
+        let done = AtomicU64::new(0);
+        self.cache.clear();
+        groups.into_par_iter().try_for_each(|chain| -> Result<()> {
+            for group in chain.chunks(GROUP) {
+                let mut edits = E::default();
+                let mut damaged = Vec::new();
+                for (key, _) in group {
+                    match encode(*key, &mut edits) {
+                        Ok(()) => {}
+                        Err(err) if err.is_integrity_failure() => damaged.push((*key, err)),
+                        Err(err) => return Err(err),
+                    }
+                }
+                commit(&mut edits)?;
+                let n = done.fetch_add(group.len() as u64, Ordering::Relaxed) + group.len() as u64;
+                progress(RepackProgress { done: n, total });
+                let mut report = report
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                count(&edits, &mut report);
+                report.damaged.extend(damaged);
+            }
+            Ok(())
+        })
     }
 
     /// Writes one group's new values in one atomic batch, synced, with the parity groups of
