@@ -397,13 +397,15 @@ struct JoinedLevels {
     bytes: Vec<u8>,
     /// Where each level held starts in `bytes`, oldest first.
     starts: Vec<usize>,
+    /// Bytes reserved at the first path delta met (a chain without one reserves nothing).
+    reserve: usize,
 }
 
 impl JoinedLevels {
     fn with_capacity(bytes: usize) -> Self {
         Self {
-            bytes: Vec::with_capacity(bytes),
-            starts: Vec::new(),
+            reserve: bytes,
+            ..Self::default()
         }
     }
 
@@ -414,6 +416,7 @@ impl JoinedLevels {
             return None;
         }
         if self.starts.is_empty() {
+            self.bytes.reserve(self.reserve);
             for level in lower {
                 self.starts.push(self.bytes.len());
                 self.bytes.extend_from_slice(level);
