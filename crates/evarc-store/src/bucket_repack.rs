@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use rocksdb::{WriteBatch, WriteOptions};
 
 use crate::blobs::{value_tag, BlobKind, RemoteBlobs};
-use crate::format::{decode_chunk, encode_chunk, Layout, Manifest};
+use crate::format::{Layout, Manifest};
 use crate::{Blake3, RepackOptions, RepackProgress, RepackReport, Result, Store, StoreError};
 
 /// New values for one group, with the byte counts before and after.
@@ -156,39 +156,6 @@ impl Store {
         Ok(())
     }
 
-    /// A delta value of `own` at `level`: a path delta when its read path has two ancestors or
-    /// more, else a delta on its base; decoded again and checked equal to `own`.
-    fn reencode_delta(
-        &self,
-        key: Blake3,
-        manifest: &Manifest,
-        base: &[u8],
-        own: &[u8],
-        level: i32,
-    ) -> Result<Vec<u8>> {
-        let len = own.len();
-        let k = self.path_length(manifest)?;
-        let (new, back) = if k >= 2 {
-            let ancestors = self.path_ancestors(manifest, k, &[])?;
-            let new = crate::pathdelta::compress(&ancestors, own, level)?;
-            let back = crate::pathdelta::decompress(&ancestors, &new, len);
-            (new, back)
-        } else {
-            let new = crate::delta::compress_at(base, own, level)?;
-            let back = crate::delta::decompress(base, &new, len);
-            (new, back)
-        };
-        let problem = match back {
-            Ok(back) if back == own => return Ok(new),
-            Ok(_) => "decodes to other bytes".to_owned(),
-            Err(reason) => reason,
-        };
-        Err(StoreError::io(
-            "repacking",
-            std::io::Error::other(format!("a level-{level} delta of blake3:{key} {problem}")),
-        ))
-    }
-
     /// Re-encodes the chunks of a chunked snapshot, each checked against its key first.
     fn reencode_bucket_chunks(
         &self,
@@ -208,28 +175,16 @@ impl Store {
                 continue;
             }
             let raw_len = manifest.chunk_len(index);
-            let corrupt = |reason: String| StoreError::ChunkCorrupt {
-                snapshot: key,
-                index: u32::try_from(index).unwrap_or(u32::MAX),
-                chunk: *chunk,
-                reason,
-            };
             let tag = self.value_tag(BlobKind::Chunk, *chunk)?;
             let old = remote
                 .get(BlobKind::Chunk, *chunk, tag.as_ref())?
-                .ok_or_else(|| corrupt("is missing from the bucket".into()))?;
-            let raw = decode_chunk(&old, raw_len).map_err(corrupt)?;
-            let actual = Blake3::of(&raw);
-            if actual != *chunk {
-                return Err(corrupt(format!("hashes to blake3:{actual}")));
-            }
-            let new =
-                encode_chunk(&raw, level).map_err(|e| StoreError::io("compressing a chunk", e))?;
-            if decode_chunk(&new, raw_len).map_err(corrupt)? != raw {
-                return Err(corrupt(format!(
-                    "a level-{level} re-encoding decodes to other bytes"
-                )));
-            }
+                .ok_or_else(|| StoreError::ChunkCorrupt {
+                    snapshot: key,
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    chunk: *chunk,
+                    reason: "is missing from the bucket".into(),
+                })?;
+            let new = crate::repack::reencode_chunk(key, index, *chunk, raw_len, &old, level)?;
             edits.offer(BlobKind::Chunk, *chunk, old.len(), new);
         }
         Ok(())

@@ -270,42 +270,8 @@ impl Store {
                 // Both verified against their keys (materialize checks every level).
                 let base_bytes = self.materialize(*base, base_manifest)?;
                 let own = self.materialize(key, manifest.clone())?;
-                let len = own.len();
-                let checked = |new: Vec<u8>, back: Result<Vec<u8>, String>| -> Result<Vec<u8>> {
-                    match back {
-                        Ok(back) if back == *own => Ok(new),
-                        Ok(_) => Err(StoreError::io(
-                            "repacking",
-                            std::io::Error::other(format!(
-                                "a level-{level} delta of blake3:{key} decodes to other bytes"
-                            )),
-                        )),
-                        Err(reason) => Err(StoreError::io(
-                            "repacking",
-                            std::io::Error::other(format!(
-                                "a level-{level} delta of blake3:{key} {reason}"
-                            )),
-                        )),
-                    }
-                };
-                // With its read path (codec 3) when it has two ancestors or more on it, else
-                // with its base only (codec 2). A parity group keeps the value as stored,
-                // whatever its codec.
-                let k = self.path_length(&manifest)?;
-                let primary = if k >= 2 {
-                    let ancestors = self.path_ancestors(&manifest, k, &[])?;
-                    let path = crate::pathdelta::compress(&ancestors, &own, level)?;
-                    checked(
-                        path.clone(),
-                        crate::pathdelta::decompress(&ancestors, &path, len),
-                    )?
-                } else {
-                    let single = crate::delta::compress_at(&base_bytes, &own, level)?;
-                    checked(
-                        single.clone(),
-                        crate::delta::decompress(&base_bytes, &single, len),
-                    )?
-                };
+                // A parity group keeps the value as stored, whatever its codec.
+                let primary = self.reencode_delta(key, &manifest, &base_bytes, &own, level)?;
                 let Some(old) = self
                     .db
                     .get_cf(self.cf(CF_DELTAS)?, key.as_bytes())
@@ -355,24 +321,10 @@ impl Store {
             else {
                 continue;
             };
-            let index_u32 = u32::try_from(index).unwrap_or(u32::MAX);
-            let corrupt = |reason: String| StoreError::ChunkCorrupt {
-                snapshot: key,
-                index: index_u32,
-                chunk: *chunk,
-                reason,
-            };
             // A damaged primary is reported (its spare copy, if any, stays).
-            let raw = match decode_chunk(&old, raw_len) {
-                Ok(raw) if Blake3::of(&raw) == *chunk => raw,
-                Ok(raw) => return Err(corrupt(format!("hashes to blake3:{}", Blake3::of(&raw)))),
-                Err(reason) => return Err(corrupt(reason)),
-            };
-            let new =
-                encode_chunk(&raw, level).map_err(|e| StoreError::io("compressing a chunk", e))?;
+            let new = reencode_chunk(key, index, *chunk, raw_len, &old, level)?;
             edits.before += old.len() as u64;
-            let back = decode_chunk(&new, raw_len).map_err(corrupt)?;
-            let kept = if new.len() < old.len() && back == raw {
+            let kept = if new.len() < old.len() {
                 edits.after += new.len() as u64;
                 edits.chunks += 1;
                 edits
@@ -415,6 +367,71 @@ impl Store {
         edits.parity.push(ParityOp::Add { tag, key, value });
         Ok(())
     }
+}
+
+impl Store {
+    /// A delta value of `own` at `level`: a path delta when its read path has two ancestors or
+    /// more, else a delta on its base; decoded again and checked equal to `own`.
+    pub(crate) fn reencode_delta(
+        &self,
+        key: Blake3,
+        manifest: &Manifest,
+        base: &[u8],
+        own: &[u8],
+        level: i32,
+    ) -> Result<Vec<u8>> {
+        let len = own.len();
+        let k = self.path_length(manifest)?;
+        let (new, back) = if k >= 2 {
+            let ancestors = self.path_ancestors(manifest, k, &[])?;
+            let new = crate::pathdelta::compress(&ancestors, own, level)?;
+            let back = crate::pathdelta::decompress(&ancestors, &new, len);
+            (new, back)
+        } else {
+            let new = crate::delta::compress_at(base, own, level)?;
+            let back = crate::delta::decompress(base, &new, len);
+            (new, back)
+        };
+        let problem = match back {
+            Ok(back) if back == own => return Ok(new),
+            Ok(_) => "decodes to other bytes".to_owned(),
+            Err(reason) => reason,
+        };
+        Err(StoreError::io(
+            "repacking",
+            std::io::Error::other(format!("a level-{level} delta of blake3:{key} {problem}")),
+        ))
+    }
+}
+
+/// The chunk value `old` (chunk `index` of snapshot `key`, `raw_len` bytes) at `level`, after
+/// checking that `old` decodes to the chunk's bytes; decoded again and checked equal to them.
+pub(crate) fn reencode_chunk(
+    key: Blake3,
+    index: usize,
+    chunk: Blake3,
+    raw_len: usize,
+    old: &[u8],
+    level: i32,
+) -> Result<Vec<u8>> {
+    let corrupt = |reason: String| StoreError::ChunkCorrupt {
+        snapshot: key,
+        index: u32::try_from(index).unwrap_or(u32::MAX),
+        chunk,
+        reason,
+    };
+    let raw = decode_chunk(old, raw_len).map_err(corrupt)?;
+    let actual = Blake3::of(&raw);
+    if actual != chunk {
+        return Err(corrupt(format!("hashes to blake3:{actual}")));
+    }
+    let new = encode_chunk(&raw, level).map_err(|e| StoreError::io("compressing a chunk", e))?;
+    if decode_chunk(&new, raw_len).map_err(corrupt)? != raw {
+        return Err(corrupt(format!(
+            "a level-{level} re-encoding decodes to other bytes"
+        )));
+    }
+    Ok(new)
 }
 
 /// RocksDB options of the `records` column family's bottommost level while a repack compacts
