@@ -499,21 +499,33 @@ impl Store {
             let Some(handle) = self.db.cf_handle(parity_cf(tag)) else {
                 continue;
             };
-            let from = group_key(0);
-            for item in self
-                .db
-                .iterator_cf(handle, IteratorMode::From(&from, Direction::Forward))
-            {
-                let Ok((key, value)) = item else { break };
-                if key.first().is_some_and(|b| *b > TAG_PARITY) {
-                    break;
-                }
-                if group_number(&key).is_some() {
+            self.for_each_group_entry(handle, |key, value| {
+                if group_number(key).is_some() {
                     bytes += value.len() as u64;
                 }
-            }
+            });
         }
         bytes
+    }
+
+    /// Calls `visit` on each stored entry under the parity-group tag of a column family, in
+    /// key order (stops at the first that cannot be read).
+    fn for_each_group_entry(
+        &self,
+        handle: &rocksdb::ColumnFamily,
+        mut visit: impl FnMut(&[u8], &[u8]),
+    ) {
+        let from = group_key(0);
+        for item in self
+            .db
+            .iterator_cf(handle, IteratorMode::From(&from, Direction::Forward))
+        {
+            let Ok((key, value)) = item else { break };
+            if key.first().is_some_and(|b| *b > TAG_PARITY) {
+                break;
+            }
+            visit(&key, &value);
+        }
     }
 
     /// Lays every parity group out again, members sorted by size so that each group's row
@@ -534,18 +546,9 @@ impl Store {
             };
             let mut batch = WriteBatch::default();
             let mut members: Vec<(u8, Blake3, Vec<u8>)> = Vec::new();
-            let from = group_key(0);
-            for item in self
-                .db
-                .iterator_cf(handle, IteratorMode::From(&from, Direction::Forward))
-            {
-                let Ok((key, value)) = item else { break };
-                if key.first().is_some_and(|b| *b > TAG_PARITY) {
-                    break;
-                }
-                let (Some(number), Some(group)) = (group_number(&key), Group::decode(&value))
-                else {
-                    continue;
+            self.for_each_group_entry(handle, |key, value| {
+                let (Some(number), Some(group)) = (group_number(key), Group::decode(value)) else {
+                    return;
                 };
                 for (member, value) in group.members.iter().zip(self.member_values(&group)) {
                     match value {
@@ -554,7 +557,7 @@ impl Store {
                     }
                 }
                 batch.delete_cf(handle, group_key(number));
-            }
+            });
             members.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.1.cmp(&b.1)));
             for (next, group) in (last + 1..).zip(members.chunks(PARITY_MEMBERS)) {
                 for (_, key, _) in group {
