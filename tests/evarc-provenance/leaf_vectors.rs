@@ -249,6 +249,13 @@ fn leaves_of_another_version_or_kind_are_named_not_guessed() {
         LoggedLeaf::parse(bare.as_bytes()).unwrap_err(),
         "a provision leaf without its SHA-256"
     );
+    let no_id = format!(
+        r#"{{"capture_sha256":"{sha}","captured_at":"2026-01-01T00:00:00Z","document":"CA-D-00001","kind":"provision","v":1}}"#
+    );
+    assert_eq!(
+        LoggedLeaf::parse(no_id.as_bytes()).unwrap_err(),
+        "a provision leaf without its ID"
+    );
     assert!(LoggedLeaf::parse(b"not json")
         .unwrap_err()
         .starts_with("not an evarc log record ("));

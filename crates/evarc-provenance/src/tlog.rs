@@ -109,7 +109,7 @@ pub struct LoggedLeaf {
     /// The SHA-256 of the captured bytes (a capture's own, or the capture a provision quotes or
     /// a withdrawal withdraws).
     pub sha256: Sha256Digest,
-    /// The provision's ID (provision leaves only).
+    /// The provision's ID (provision leaves, which always carry one; `None` for the others).
     pub provision: Option<String>,
 }
 
@@ -151,12 +151,20 @@ impl LoggedLeaf {
             other => return Err(format!("a leaf of unknown kind {other:?}")),
         };
         let sha256 = sha256.ok_or_else(|| format!("a {} leaf without its SHA-256", fields.kind))?;
+        let provision = match kind {
+            LeafKind::Provision => Some(
+                fields
+                    .id
+                    .ok_or_else(|| "a provision leaf without its ID".to_owned())?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             kind,
             document: fields.document,
             captured_at: fields.captured_at,
             sha256,
-            provision: fields.id.filter(|_| kind == LeafKind::Provision),
+            provision,
         })
     }
 
@@ -167,7 +175,7 @@ impl LoggedLeaf {
             LeafKind::Capture => format!("capture of {}", self.document),
             LeafKind::Provision => format!(
                 "provision {} of {}",
-                self.provision.as_deref().unwrap_or("?"),
+                self.provision.as_deref().unwrap_or_default(),
                 self.document
             ),
             LeafKind::Withdrawal => format!("withdrawal of a capture of {}", self.document),
